@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.extensions import db
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    REVIEWER = "reviewer"
+    ADMINISTRATOR = "administrator"
+    TREASURER = "treasurer"
+    AUDITOR = "auditor"
+
+
+STAFF_ROLES = frozenset({Role.REVIEWER, Role.ADMINISTRATOR, Role.TREASURER, Role.AUDITOR})
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    full_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    # The name shown when the person backs a project publicly (defaults to full_name).
+    public_name: Mapped[str | None] = mapped_column(String(200))
+    show_name_publicly: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    country_of_residence: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2
+    city_of_residence: Mapped[str | None] = mapped_column(String(120))
+    home_region: Mapped[str | None] = mapped_column(String(40))
+    home_district: Mapped[str | None] = mapped_column(String(80))
+    languages: Mapped[str | None] = mapped_column(String(200))
+    skills: Mapped[str | None] = mapped_column(Text)
+    preferred_language: Mapped[str | None] = mapped_column(String(5))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP: the secret, and the last time-step accepted, so a used code can never be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # Bumped on password change: outstanding reset links and sessions stop working.
+    security_stamp: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    @property
+    def role_names(self) -> set[str]:
+        return {r.role for r in self.roles} | {Role.MEMBER.value}
+
+    def has_role(self, role: str) -> bool:
+        return str(role) in self.role_names
+
+    def has_any_role(self, *roles: str) -> bool:
+        return any(self.has_role(r) for r in roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.role_names & {r.value for r in STAFF_ROLES})
+
+    @property
+    def display_name(self) -> str:
+        return self.public_name or self.full_name or self.email.split("@")[0]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.security_stamp}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "role"),
+        db.CheckConstraint(
+            "role IN ('reviewer', 'administrator', 'treasurer', 'auditor')", name="role_known"
+        ),
+    )

@@ -1,0 +1,96 @@
+"""Configuration: defaults here, then environment variables, then ``instance/config.py``.
+
+Secrets are never in the repository: ``SECRET_KEY`` comes from the environment or from
+``instance/secret_key``, which is generated on first start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(instance_path: str, name: str, nbytes: int = 32) -> str:
+    """Return the secret stored in ``instance/<name>``, generating it (mode 0600) if absent."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(nbytes))
+    return path.read_text().strip()
+
+
+class Config:
+    ENV_NAME = os.environ.get("FUNDAPP_ENV", "development")
+    PRODUCTION = ENV_NAME == "production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None → SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", PRODUCTION)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    IDLE_TIMEOUT = timedelta(minutes=int(os.environ.get("IDLE_TIMEOUT_MINUTES", "30")))
+    STEP_UP_WINDOW = timedelta(minutes=5)
+    HSTS = PRODUCTION
+    PREFERRED_URL_SCHEME = "https" if PRODUCTION else "http"
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # the session's lifetime bounds the token
+
+    BABEL_DEFAULT_LOCALE = "tg"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Dushanbe"
+    LANGUAGES = ("tg", "ru", "en")
+
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Hamvatan Fund <no-reply@hamvatan.tj>")
+    MAIL_SEND_AFTER_REQUEST = True
+
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")  # tests point the SDK at a local fake
+
+    DEMO_MODE = _bool("FUNDAPP_DEMO", ENV_NAME != "production")
+    MIN_REVIEWS_FOR_DECISION = int(os.environ.get("MIN_REVIEWS_FOR_DECISION", "2"))
+    COUNCIL_THRESHOLD_MINOR = int(os.environ.get("COUNCIL_THRESHOLD_MINOR", "5000000"))  # 50,000.00
+    SUPPORTED_CURRENCIES = ("TJS", "USD", "EUR", "RUB", "KZT")
+
+
+class TestConfig(Config):
+    TESTING = True
+    ENV_NAME = "testing"
+    PRODUCTION = False
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    SECRET_KEY = "test-secret-key-not-for-production"
+    MAIL_SERVER = None
+    MAIL_SEND_AFTER_REQUEST = True
+    HSTS = False
+    SESSION_COOKIE_SECURE = False
+    DEMO_MODE = True

@@ -1,0 +1,79 @@
+"""Languages: which locale a request speaks, and locale-aware formatting of money, numbers, dates.
+
+Every domain keeps its own catalog in ``fundapp/<domain>/translations`` (strings of its Python
+code and of ``templates/<domain>/``); ``fundapp/core/translations`` holds the layout's. Flask-Babel
+merges them, and ``flask i18n check`` fails when any catalog misses a string.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from fundapp.core.money import Money, exponent
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+LANGUAGE_NAMES = {"tg": "Тоҷикӣ", "ru": "Русский", "en": "English"}
+
+
+def translation_directories() -> list[str]:
+    return sorted(str(p) for p in PACKAGE_DIR.glob("*/translations") if p.is_dir())
+
+
+def select_locale() -> str:
+    langs = current_app.config["LANGUAGES"]
+    if request:
+        forced = request.args.get("lang")
+        if forced in langs:
+            return forced
+        if session.get("lang") in langs:
+            return session["lang"]
+    if current_user and getattr(current_user, "is_authenticated", False):
+        pref = getattr(current_user, "preferred_language", None)
+        if pref in langs:
+            return pref
+    if request:
+        cookie = request.cookies.get("lang")
+        if cookie in langs:
+            return cookie
+        best = request.accept_languages.best_match(langs)
+        if best:
+            return best
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def format_money(value, currency: str | None = None, *, with_currency: bool = True) -> str:
+    """Format ``Money`` (or minor units plus a currency) for the current locale."""
+    if isinstance(value, Money):
+        money = value
+    elif value is None:
+        return "—"
+    else:
+        money = Money(int(value), currency)
+    exp = exponent(money.currency)
+    fmt = "#,##0" + ("." + "0" * exp if exp else "")
+    text = format_decimal(money.to_decimal(), format=fmt)
+    return f"{text}\u00a0{money.currency}" if with_currency else text
+
+
+def format_when(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return format_datetime(value, "medium")
+    if isinstance(value, date):
+        return format_date(value, "medium")
+    return str(value)
+
+
+def init_app(app):
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else "—"
+    app.jinja_env.filters["date"] = lambda v: format_date(v, "medium") if v else "—"
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())
