@@ -19,6 +19,7 @@ DOMAINS = (
     "audit",
     "mail",
     "accounts",
+    "files",
     "ledger",
     "council",
     "proposals",
