@@ -33,11 +33,17 @@ DOMAINS = (
 )
 
 
+def _present(modname: str) -> bool:
+    try:
+        return importlib.util.find_spec(modname) is not None
+    except ModuleNotFoundError:  # the parent package is not there
+        return False
+
+
 def import_models() -> None:
     for name in DOMAINS:
-        modname = f"fundapp.{name}.models"
-        if importlib.util.find_spec(modname) is not None:
-            importlib.import_module(modname)
+        if _present(f"fundapp.{name}.models"):
+            importlib.import_module(f"fundapp.{name}.models")
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -80,6 +86,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     import_models()
     for name in DOMAINS:
+        if not _present(f"fundapp.{name}"):
+            continue
         module = importlib.import_module(f"fundapp.{name}")
         init = getattr(module, "init_app", None)
         if init is not None:

@@ -22,7 +22,10 @@ def load_all() -> dict:
     ctx: dict = {"passwords": {}}
     for name in DOMAINS:
         modname = f"fundapp.{name}.demo"
-        if importlib.util.find_spec(modname) is None:
+        try:
+            if importlib.util.find_spec(modname) is None:
+                continue
+        except ModuleNotFoundError:
             continue
         importlib.import_module(modname).load(ctx)
         db.session.commit()
