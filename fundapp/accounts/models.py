@@ -52,7 +52,10 @@ class User(UserMixin, db.Model):
     security_stamp: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     roles: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        foreign_keys="UserRole.user_id",
     )
 
     @property
