@@ -5,3 +5,14 @@ ledger). Every state change and every staff action calls ``services.record`` in 
 transaction as the change itself. Anyone's code may call ``record``; only auditors and
 administrators read it.
 """
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from fundapp.core.views import register_nav
+
+    from . import routes
+
+    app.register_blueprint(routes.bp)
+    register_nav(app, "audit.index", _l("Audit log"), routes.READERS)
