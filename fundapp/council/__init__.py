@@ -1,0 +1,13 @@
+"""Coordination Council decisions: the public record of what the Council decided (number, date,
+agenda item, votes, minutes). Approving a proposal above ``COUNCIL_THRESHOLD_MINOR`` must cite one.
+
+Invariants: decisions are public (minutes are made public files); votes are non-negative; the
+number is unique. Only administrators record decisions (``services.record_decision``).
+"""
+
+
+def init_app(app):
+
+    from . import routes
+
+    app.register_blueprint(routes.bp)
