@@ -16,12 +16,12 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.user_loader(services.load_user)
 
-    try:
-        from . import routes
-    except ImportError:  # routes arrive with the accounts work
-        routes = None
-    if routes is not None:
-        app.register_blueprint(routes.bp)
-        from . import cli
+    from flask_babel import lazy_gettext as _l
 
-        app.cli.add_command(cli.users_cli)
+    from fundapp.core.views import register_nav
+
+    from . import cli, routes
+
+    app.register_blueprint(routes.bp)
+    app.cli.add_command(cli.users_cli)
+    register_nav(app, "accounts.admin_users", _l("People and roles"), ("administrator",))

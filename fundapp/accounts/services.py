@@ -1,13 +1,29 @@
-"""The verbs of people and roles."""
+"""The verbs of people and roles: registration, confirmation, passwords, TOTP, profiles, roles.
+
+Every function flushes and never commits; the route commits once."""
 
 from __future__ import annotations
 
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select, update
 
+from fundapp.audit.services import record
+from fundapp.core.db import utcnow
+from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.mail.services import queue_email
 
-from .models import User
+from .models import STAFF_ROLES, Role, User, UserRole
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -40,3 +56,360 @@ def load_user(session_id: str) -> User | None:
     if user is None or user.security_stamp != stamp or not user.is_active:
         return None
     return user
+
+
+# -- registration, confirmation and passwords --------------------------------------------------
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+CONFIRM_MAX_AGE = timedelta(days=3)
+RESET_MAX_AGE = timedelta(hours=1)
+TOTP_ISSUER = "Hamvatan Fund"
+# A few passwords people choose first; the length rule stops most of the rest.
+_COMMON_PASSWORDS = frozenset(
+    {
+        "1234567890",
+        "12345678910",
+        "123456789a",
+        "qwertyuiop",
+        "password123",
+        "password1234",
+        "1q2w3e4r5t",
+        "qwerty12345",
+        "iloveyou123",
+        "tajikistan1",
+        "dushanbe123",
+        "0987654321",
+        "1111111111",
+    }
+)
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why ``password`` is not acceptable (a translated message), or None."""
+    if len(password) < PASSWORD_MIN:
+        return _l("The password must be at least %(n)s characters long.", n=PASSWORD_MIN)
+    if len(password) > PASSWORD_MAX:
+        return _l("The password must be at most %(n)s characters long.", n=PASSWORD_MAX)
+    lowered = password.lower()
+    if len(set(password)) < 4 or lowered in _COMMON_PASSWORDS:
+        return _l("This password is too easy to guess. Please choose another.")
+    if email and lowered == normalise_email(email):
+        return _l("The password must not be your email address.")
+    return None
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"fundapp.accounts.{purpose}")
+
+
+def make_confirm_token(user: User) -> str:
+    return _serializer("confirm").dumps({"u": user.id, "e": user.email})
+
+
+def make_reset_token(user: User) -> str:
+    return _serializer("reset").dumps({"u": user.id, "s": user.security_stamp})
+
+
+class BadToken(ValidationFailed):
+    default_message = _l("This link is not valid. Please request a new one.")
+
+
+class ExpiredToken(BadToken):
+    default_message = _l("This link has expired. Please request a new one.")
+
+
+def _load_token(purpose: str, token: str, max_age: timedelta) -> dict:
+    try:
+        data = _serializer(purpose).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as exc:
+        raise ExpiredToken() from exc
+    except (BadSignature, ValueError, TypeError) as exc:
+        raise BadToken() from exc
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        raise BadToken()
+    return data
+
+
+def register_user(email: str, password: str, full_name: str, *, language: str | None = None) -> User | None:
+    """Create an unconfirmed member and send the confirmation link.
+
+    When the address is already registered nothing is created (None is returned) and the owner of
+    the address is told by email, so the page never reveals who has an account."""
+    email = normalise_email(email)
+    problem = password_problem(password, email)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    existing = find_user_by_email(email)
+    if existing is not None:
+        queue_email(
+            existing,
+            _l("Someone tried to register with your address"),
+            "accounts/email/already_registered",
+            kind="account",
+            login_url=url_for("accounts.login", _external=True),
+            reset_url=url_for("accounts.forgot_password", _external=True),
+        )
+        return None
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        full_name=full_name.strip(),
+        preferred_language=language,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("user.registered", user, actor=user)
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    queue_email(
+        user,
+        _l("Confirm your email address"),
+        "accounts/email/confirm",
+        kind="account",
+        confirm_url=url_for("accounts.confirm_email", token=make_confirm_token(user), _external=True),
+        days=CONFIRM_MAX_AGE.days,
+    )
+
+
+def confirm_email(token: str) -> User:
+    """Mark the address in ``token`` confirmed. A token is good once: it names the address, and
+    an account already confirmed is refused."""
+    data = _load_token("confirm", token, CONFIRM_MAX_AGE)
+    user = db.session.get(User, data["u"])
+    if user is None or user.email != data.get("e"):
+        raise BadToken()
+    if user.email_confirmed_at is not None:
+        raise InvalidTransition(_l("This address is already confirmed. You can sign in."))
+    user.email_confirmed_at = utcnow()
+    record("user.email_confirmed", user, actor=user)
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with this address and password, or None. Timing does not tell whether the
+    address exists: an unknown address still costs one hash."""
+    user = find_user_by_email(email)
+    if user is None:
+        _hasher.hash(password or "x")
+        return None
+    if not verify_password(user, password):
+        return None
+    return user
+
+
+def note_login(user: User) -> None:
+    user.last_login_at = utcnow()
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address has an account; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    queue_email(
+        user,
+        _l("Reset your password"),
+        "accounts/email/reset",
+        kind="account",
+        reset_url=url_for("accounts.reset_password", token=make_reset_token(user), _external=True),
+        minutes=int(RESET_MAX_AGE.total_seconds() // 60),
+    )
+
+
+def user_for_reset_token(token: str) -> User:
+    data = _load_token("reset", token, RESET_MAX_AGE)
+    user = db.session.get(User, data["u"])
+    if user is None or user.security_stamp != data.get("s") or not user.is_active:
+        raise BadToken()
+    return user
+
+
+def set_password(user: User, password: str, *, reason: str = "user.password_changed") -> None:
+    """Change the password; the new security stamp ends other sessions and old reset links."""
+    problem = password_problem(password, user.email)
+    if problem:
+        raise ValidationFailed(problem, field="password")
+    user.password_hash = hash_password(password)
+    user.security_stamp = (user.security_stamp or 0) + 1
+    record(reason, user, actor=user)
+
+
+def reset_password(token: str, password: str) -> User:
+    user = user_for_reset_token(token)
+    set_password(user, password, reason="user.password_reset")
+    if user.email_confirmed_at is None:  # the link arrived by email: the address works
+        user.email_confirmed_at = utcnow()
+    return user
+
+
+# -- profile -----------------------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "full_name",
+    "public_name",
+    "show_name_publicly",
+    "phone",
+    "country_of_residence",
+    "city_of_residence",
+    "home_region",
+    "home_district",
+    "languages",
+    "skills",
+    "preferred_language",
+)
+
+
+def update_profile(user: User, **fields) -> dict:
+    """Update the person's own profile; returns the changed fields (audited without values of
+    personal data, only their names)."""
+    changed = {}
+    for name, value in fields.items():
+        if name not in PROFILE_FIELDS:
+            raise TypeError(f"not a profile field: {name}")
+        if isinstance(value, str):
+            value = value.strip() or None
+        if name == "full_name":
+            value = value or ""
+        if name == "show_name_publicly":
+            value = bool(value)
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            changed[name] = True
+    if changed:
+        record("user.profile_updated", user, actor=user, changes={"fields": sorted(changed)})
+    return changed
+
+
+# -- TOTP --------------------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str | None = None) -> str:
+    return pyotp.TOTP(secret or user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
+
+
+def _matching_step(secret: str, code: str, at: datetime | None = None) -> int | None:
+    """The time-step (±1 for clock drift) whose code equals ``code``, or None."""
+    code = re.sub(r"\s+", "", code or "")
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = at or datetime.now(UTC)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_totp(user: User, code: str, *, at: datetime | None = None) -> bool:
+    """Accept ``code`` once: its time-step must be newer than the last accepted one. The check and
+    the update are one conditional UPDATE, so two requests racing with the same code cannot both win."""
+    if not user.totp_secret:
+        return False
+    step = _matching_step(user.totp_secret, code, at)
+    if step is None:
+        return False
+    result = db.session.execute(
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def enrol_totp(user: User, secret: str, code: str) -> bool:
+    """Turn TOTP on with ``secret`` once the person shows a valid code from it."""
+    step = _matching_step(secret, code)
+    if step is None:
+        return False
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    record("user.totp_enrolled", user, actor=user)
+    return True
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+GRANTABLE_ROLES = tuple(r.value for r in Role if r is not Role.MEMBER)
+
+
+def grant_role(user: User, role: str, *, actor: User) -> UserRole:
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise NotPermitted()
+    if role not in GRANTABLE_ROLES:
+        raise ValidationFailed(_l("Unknown role."), field="role")
+    if user.has_role(role):
+        raise InvalidTransition(_l("This person already has this role."))
+    link = UserRole(role=role, granted_by_id=actor.id)
+    user.roles.append(link)
+    db.session.flush()
+    record("user.role_granted", user, actor=actor, changes={"role": role})
+    return link
+
+
+def revoke_role(user: User, role: str, *, actor: User) -> None:
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise NotPermitted()
+    if role == Role.ADMINISTRATOR and user.id == actor.id:
+        raise NotPermitted(_l("You cannot remove your own administrator role."))
+    link = next((r for r in user.roles if r.role == role), None)
+    if link is None:
+        raise InvalidTransition(_l("This person does not have this role."))
+    user.roles.remove(link)
+    db.session.flush()
+    record("user.role_revoked", user, actor=actor, changes={"role": role})
+
+
+def search_users(q: str | None, *, page: int = 1, per_page: int = 50):
+    query = select(User).order_by(User.id)
+    if q:
+        like = f"%{q.strip().lower()[:100]}%"
+        query = query.where(or_(func.lower(User.email).like(like), func.lower(User.full_name).like(like)))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def create_user(
+    email: str, password: str, *, full_name: str = "", roles=(), confirmed: bool = True, actor=None
+) -> User:
+    """Create a user directly (command line, demo data): confirmed, with the given roles."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise InvalidTransition(_l("This address is already registered."))
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        full_name=full_name,
+        email_confirmed_at=utcnow() if confirmed else None,
+    )
+    for role in roles:
+        if role != Role.MEMBER:
+            user.roles.append(UserRole(role=str(role)))
+    db.session.add(user)
+    db.session.flush()
+    record("user.created", user, actor=actor, changes={"roles": sorted(str(r) for r in roles)})
+    return user
+
+
+def staff_roles() -> frozenset:
+    return STAFF_ROLES
+
+
+def random_token() -> str:
+    return secrets.token_urlsafe(16)

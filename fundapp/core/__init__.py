@@ -5,6 +5,7 @@ money and the domain errors that every other package uses."""
 def init_app(app):
     from . import demo, errors_views, i18n, i18n_cli, security, views
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     security.init_app(app)
     i18n.init_app(app)
     errors_views.init_app(app)

@@ -46,4 +46,8 @@ def load_command(if_empty):
         click.echo("Demo accounts (demo mode only):")
         for email, password in sorted(ctx["passwords"].items()):
             click.echo(f"  {email:40s} {password}")
+        if ctx.get("totp_secrets"):
+            click.echo("TOTP secrets of the demo staff (add to an authenticator app):")
+            for email, secret in sorted(ctx["totp_secrets"].items()):
+                click.echo(f"  {email:40s} {secret}")
     click.echo("demo data loaded")

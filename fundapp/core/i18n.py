@@ -70,10 +70,18 @@ def format_when(value) -> str:
     return str(value)
 
 
+def country_name(code: str | None) -> str:
+    """The name of an ISO 3166-1 country in the current language (the code if unknown)."""
+    if not code:
+        return "—"
+    return get_locale().territories.get(code.upper(), code)
+
+
 def init_app(app):
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else "—"
     app.jinja_env.filters["date"] = lambda v: format_date(v, "medium") if v else "—"
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["country_name"] = country_name
     app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

@@ -1,5 +1,6 @@
 """Security defaults: every view needs a login unless it is marked public on purpose,
-role guards, an idle timeout, and strict response headers."""
+role guards, a TOTP gate for staff, step-up for money-moving actions, an idle timeout, and strict
+response headers."""
 
 from __future__ import annotations
 
@@ -12,8 +13,40 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 PUBLIC_ATTR = "_fundapp_public"
+ROLES_ATTR = "_fundapp_roles"
+STEP_UP_ATTR = "_fundapp_step_up"
 # Session key holding the UTC timestamp of the last TOTP verification (login or step-up).
 MFA_SESSION_KEY = "mfa_at"
+# Endpoints a staff member may reach before the TOTP check: signing in and out, and the check itself.
+MFA_EXEMPT_ENDPOINTS = frozenset(
+    {
+        "accounts.login",
+        "accounts.logout",
+        "accounts.mfa_verify",
+        "accounts.mfa_enrol",
+        "accounts.step_up",
+    }
+)
+
+
+def _now() -> int:
+    return int(datetime.now(UTC).timestamp())
+
+
+def mark_mfa_verified() -> None:
+    """Record in the session that the user has just proved possession of their TOTP device."""
+    session[MFA_SESSION_KEY] = _now()
+
+
+def mfa_age_seconds() -> int | None:
+    """Seconds since the last TOTP verification in this session, or None when there was none."""
+    at = session.get(MFA_SESSION_KEY)
+    if at is None:
+        return None
+    try:
+        return _now() - int(at)
+    except (TypeError, ValueError):
+        return None
 
 
 def public(view):
@@ -43,10 +76,52 @@ def roles_required(*roles: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped._fundapp_roles = roles
+        setattr(wrapped, ROLES_ATTR, roles)
+        if getattr(view, STEP_UP_ATTR, False):
+            setattr(wrapped, STEP_UP_ATTR, True)
         return wrapped
 
     return decorator
+
+
+def _step_up_target() -> str:
+    """Where to come back after the step-up: the page itself for a GET; for a form post, the page
+    the form was on (the post cannot be replayed by a redirect)."""
+    if request.method == "GET":
+        return request.full_path if request.query_string else request.path
+    ref = request.referrer
+    if ref:
+        parts = urlsplit(ref)
+        if parts.netloc == request.host:
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("accounts.dashboard")
+
+
+def step_up_required(view):
+    """Require a TOTP verification within ``STEP_UP_WINDOW`` (approving or executing money).
+
+    Otherwise the user is sent to ``accounts.step_up`` and comes back to the page to repeat the
+    action."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        age = mfa_age_seconds()
+        window = int(current_app.config["STEP_UP_WINDOW"].total_seconds())
+        if age is None or age < 0 or age > window:
+            from flask import flash
+            from flask_babel import gettext as _
+
+            flash(_("Please confirm it is you with a fresh code from your authenticator app."), "info")
+            return redirect(url_for("accounts.step_up", next=_step_up_target()))
+        return view(*args, **kwargs)
+
+    setattr(wrapped, STEP_UP_ATTR, True)
+    for attr in (ROLES_ATTR, PUBLIC_ATTR):
+        if hasattr(view, attr):
+            setattr(wrapped, attr, getattr(view, attr))
+    return wrapped
 
 
 def safe_next(target: str | None, fallback: str = "core.home") -> str:
@@ -61,8 +136,11 @@ def safe_next(target: str | None, fallback: str = "core.home") -> str:
 
 def _enforce_login_and_idle():
     app = current_app
+    # Each request loads its user afresh (the test suite runs many requests in one app context,
+    # whose ``g`` would otherwise keep the previous request's user).
+    g.pop("_login_user", None)
     if current_user.is_authenticated:
-        now = int(datetime.now(UTC).timestamp())
+        now = _now()
         last = session.get("last_seen")
         idle = int(app.config["IDLE_TIMEOUT"].total_seconds())
         if last is not None and now - int(last) > idle:
@@ -78,7 +156,23 @@ def _enforce_login_and_idle():
             session["last_seen"] = now
     if not is_public_endpoint(app, request.endpoint) and not current_user.is_authenticated:
         return app.login_manager.unauthorized()
-    return None
+    return _enforce_staff_mfa()
+
+
+def _enforce_staff_mfa():
+    """Staff reach nothing but signing in/out and the TOTP pages until this session has passed a
+    TOTP check; a staff member without TOTP is sent to enrol first."""
+    if not current_user.is_authenticated or not current_user.is_staff:
+        return None
+    endpoint = request.endpoint
+    if endpoint in MFA_EXEMPT_ENDPOINTS or is_public_endpoint(current_app, endpoint):
+        return None
+    if session.get(MFA_SESSION_KEY) is not None:
+        return None
+    target = request.full_path if request.query_string else request.path
+    if current_user.totp_enabled_at is None or not current_user.totp_secret:
+        return redirect(url_for("accounts.mfa_enrol", next=target))
+    return redirect(url_for("accounts.mfa_verify", next=target))
 
 
 def _nonce() -> str:
