@@ -5,20 +5,43 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
 from .services import PASSWORD_MAX, PASSWORD_MIN
 
-# The five first-level divisions of Tajikistan (the proposals domain keeps the district list).
-REGIONS = (
-    ("dushanbe", _l("Dushanbe")),
-    ("sughd", _l("Sughd region")),
-    ("khatlon", _l("Khatlon region")),
-    ("gbao", _l("Gorno-Badakhshan Autonomous Region")),
-    ("drs", _l("Districts of Republican Subordination")),
-)
+try:  # the proposals domain keeps the regions and districts of Tajikistan
+    from fundapp.proposals import geo
+except ImportError:  # pragma: no cover - accounts works alone with the five regions
+    geo = None
+
+if geo is not None:
+    REGIONS = tuple(geo.REGIONS.items())
+else:  # pragma: no cover
+    REGIONS = (
+        ("dushanbe", _l("Dushanbe")),
+        ("sughd", _l("Sughd region")),
+        ("khatlon", _l("Khatlon region")),
+        ("gbao", _l("Gorno-Badakhshan Autonomous Region")),
+        ("drs", _l("Districts of Republican Subordination")),
+    )
 LANGUAGE_CHOICES = (("tg", "Тоҷикӣ"), ("ru", "Русский"), ("en", "English"))
+NOT_CHOSEN = _l("— not chosen —")
+
+
+def _choices(pairs, *, blank: bool = False, optgroup=None) -> list[SelectChoice]:
+    items = [SelectChoice("", NOT_CHOSEN)] if blank else []
+    return items + [SelectChoice(value, label, optgroup=optgroup) for value, label in pairs]
+
+
 ROLE_LABELS = {
     "member": _l("Member"),
     "reviewer": _l("Reviewer"),
@@ -174,10 +197,15 @@ class ProfileForm(FlaskForm):
     city_of_residence = _text(_l("City of residence"), 120)
     home_region = SelectField(
         _l("Home region in Tajikistan"),
-        choices=[("", _l("— not chosen —")), *REGIONS],
+        choices=_choices(REGIONS, blank=True),
         validators=[Optional()],
     )
-    home_district = _text(_l("Home district"), 80)
+    if geo is not None:
+        home_district = SelectField(
+            _l("Home district or city"), validators=[Optional()], validate_choice=False
+        )
+    else:  # pragma: no cover
+        home_district = _text(_l("Home district or city"), 80)
     languages = _text(_l("Languages you speak"), 200)
     skills = TextAreaField(
         _l("Skills and profession"),
@@ -187,11 +215,22 @@ class ProfileForm(FlaskForm):
             _no_control_chars,
         ],
     )
-    preferred_language = SelectField(_l("Language of the site and email"), choices=LANGUAGE_CHOICES)
+    preferred_language = SelectField(_l("Language of the site and email"), choices=_choices(LANGUAGE_CHOICES))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country_of_residence.choices = [("", _l("— not chosen —")), *country_choices()]
+        self.country_of_residence.choices = _choices(country_choices(), blank=True)
+        if geo is not None:
+            districts = [SelectChoice("", NOT_CHOSEN)]
+            for region_name, items in geo.district_choices():
+                districts += _choices(items, optgroup=str(region_name))
+            self.home_district.choices = districts
+
+    def validate_home_district(self, field):
+        if geo is None or not field.data:
+            return
+        if not geo.is_valid_place(self.home_region.data, field.data):
+            raise ValidationError(_l("This district is not in the chosen region."))
 
 
 class UserSearchForm(FlaskForm):

@@ -32,6 +32,7 @@ from .forms import (
     ResetPasswordForm,
     TotpForm,
     UserSearchForm,
+    geo,
 )
 from .models import User
 
@@ -347,10 +348,14 @@ def change_password():
 @bp.get("/me")
 def dashboard():
     regions = dict(REGIONS)
+    district = current_user.home_district
+    if district and geo is not None:
+        district = geo.district_name(current_user.home_region, district)
     return render_template(
         "accounts/dashboard.html",
         user=current_user,
         region_label=regions.get(current_user.home_region or ""),
+        district_label=district,
         role_labels=ROLE_LABELS,
     )
 
@@ -363,6 +368,7 @@ def profile():
         form.preferred_language.data = user.preferred_language or str(get_locale())
         form.country_of_residence.data = user.country_of_residence or ""
         form.home_region.data = user.home_region or ""
+        form.home_district.data = user.home_district or ""
     if form.validate_on_submit():
         changed = services.update_profile(
             user, **{name: getattr(form, name).data for name in services.PROFILE_FIELDS}

@@ -27,7 +27,10 @@ def load_all() -> dict:
                 continue
         except ModuleNotFoundError:
             continue
-        importlib.import_module(modname).load(ctx)
+        load = getattr(importlib.import_module(modname), "load", None)
+        if load is None:  # e.g. this very module, fundapp.core.demo
+            continue
+        load(ctx)
         db.session.commit()
     return ctx
 

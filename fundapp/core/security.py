@@ -136,9 +136,6 @@ def safe_next(target: str | None, fallback: str = "core.home") -> str:
 
 def _enforce_login_and_idle():
     app = current_app
-    # Each request loads its user afresh (the test suite runs many requests in one app context,
-    # whose ``g`` would otherwise keep the previous request's user).
-    g.pop("_login_user", None)
     if current_user.is_authenticated:
         now = _now()
         last = session.get("last_seen")
@@ -200,7 +197,17 @@ def _set_headers(response):
     return response
 
 
+def _fresh_request_state():
+    """Each request loads its user and language afresh. (The test suite runs many requests in one
+    application context, whose ``g`` would otherwise keep the previous request's user and locale.)"""
+    g.pop("_login_user", None)
+    from flask_babel import refresh
+
+    refresh()
+
+
 def init_app(app):
+    app.before_request(_fresh_request_state)
     app.before_request(_enforce_login_and_idle)
     app.after_request(_set_headers)
     app.jinja_env.globals["csp_nonce"] = _nonce
