@@ -1,0 +1,147 @@
+"""Public JSON: the journal, signed checkpoints and Merkle proofs, so that anyone can check the
+books without trusting the fund (``tools/verify_ledger.py`` is a ready-made client)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+
+from fundapp.core.security import public
+from fundapp.extensions import db
+
+from . import public as records
+from . import sealing
+from .models import Checkpoint, JournalEntry
+
+bp = Blueprint("ledger_api", __name__, url_prefix="/api/v1/ledger")
+
+
+class BadParameter(ValueError):
+    pass
+
+
+def _int_arg(name: str, default: int | None, *, low: int = 0, high: int = 10**15) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 16:
+        raise BadParameter(f"{name} must be a whole number")
+    value = int(raw)
+    if not low <= value <= high:
+        raise BadParameter(f"{name} must be between {low} and {high}")
+    return value
+
+
+@bp.errorhandler(BadParameter)
+def _bad(error):
+    return jsonify(error=str(error)), 400
+
+
+def _not_found(message: str):
+    return jsonify(error=message), 404
+
+
+def _checkpoint_of_size(size: int | None) -> Checkpoint | None:
+    q = select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)
+    if size is not None:
+        q = q.where(Checkpoint.tree_size == size)
+    return db.session.scalar(q)
+
+
+@bp.get("/entries")
+@public
+def entries():
+    """Sealed entries in sequence order: ``?after=<seq>&limit=<n>`` (n ≤ 1000)."""
+    after = _int_arg("after", 0)
+    limit = _int_arg("limit", 100, low=1, high=1000)
+    items = records.entries_after(after, limit)
+    return jsonify(
+        entries=items,
+        next_after=items[-1]["seq"] if len(items) == limit else None,
+        tree_size=sealing.tree_size(),
+    )
+
+
+@bp.get("/entries/<int:seq>")
+@public
+def entry(seq: int):
+    items = records.entries_after(seq - 1, 1) if seq >= 1 else []
+    if not items or items[0]["seq"] != seq:
+        return _not_found("no sealed entry with this sequence number")
+    return jsonify(items[0])
+
+
+@bp.get("/checkpoint")
+@public
+def checkpoint():
+    """The latest signed checkpoint (or the one of ``?tree_size=``) with the fund's public key."""
+    cp = _checkpoint_of_size(_int_arg("tree_size", None))
+    if cp is None:
+        return _not_found("no signed checkpoint yet")
+    return jsonify(records.checkpoint_record(cp))
+
+
+@bp.get("/entries/<int:seq>/proof")
+@public
+def inclusion_proof(seq: int):
+    """An RFC 6962 inclusion proof of entry ``seq`` in the tree of ``?tree_size=`` (default: the
+    latest checkpoint)."""
+    size = _int_arg("tree_size", None, low=1)
+    cp = _checkpoint_of_size(size)
+    if size is None:
+        if cp is None:
+            return _not_found("no signed checkpoint yet")
+        size = cp.tree_size
+    if size > sealing.tree_size():
+        return _not_found("the tree is not that large yet")
+    if not 1 <= seq <= size:
+        return _not_found("this entry is not covered by that tree (yet)")
+    leaf = db.session.scalar(select(JournalEntry.leaf_hash).where(JournalEntry.sequence == seq))
+    proof, root = sealing.with_tree(lambda t: (t.inclusion_proof(seq - 1, size), t.root(size)))
+    return jsonify(
+        seq=seq,
+        leaf_index=seq - 1,
+        leaf_hash=leaf.hex(),
+        tree_size=size,
+        root_hash=root.hex(),
+        proof=[p.hex() for p in proof],
+        checkpoint=records.checkpoint_record(cp) if cp is not None else None,
+    )
+
+
+@bp.get("/consistency")
+@public
+def consistency():
+    """An RFC 6962 consistency proof that the tree of size ``to`` extends the one of size ``from``
+    (``to`` defaults to the latest checkpoint)."""
+    old = _int_arg("from", None)
+    if old is None:
+        raise BadParameter("from is required")
+    new = _int_arg("to", None)
+    if new is None:
+        cp = _checkpoint_of_size(None)
+        if cp is None:
+            return _not_found("no signed checkpoint yet")
+        new = cp.tree_size
+    if old > new:
+        raise BadParameter("from must not be larger than to")
+    if new > sealing.tree_size():
+        return _not_found("the tree is not that large yet")
+    proof, old_root, new_root = sealing.with_tree(
+        lambda t: (t.consistency_proof(old, new), t.root(old), t.root(new))
+    )
+    new_cp = _checkpoint_of_size(new)
+    return jsonify(
+        **{"from": old, "to": new},
+        from_root=old_root.hex(),
+        to_root=new_root.hex(),
+        proof=[p.hex() for p in proof],
+        checkpoint=records.checkpoint_record(new_cp) if new_cp is not None else None,
+    )
+
+
+@bp.get("/balances")
+@public
+def balances():
+    """Every account's stored balance (the published totals the entries must add up to)."""
+    return jsonify(balances=records.balances(), tree_size=sealing.tree_size())

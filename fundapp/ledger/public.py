@@ -1,0 +1,123 @@
+"""The ledger's public record, shared by the JSON API and ``flask ledger export``.
+
+An entry is published exactly as it is hashed (see ``encoding``), plus its leaf hash; a checkpoint
+with its signed message and the fund's public key. Nothing here names a person, except the public
+label of a backer who chose to be named.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+from sqlalchemy import select
+
+from fundapp.extensions import db
+
+from .encoding import entry_fields, format_time
+from .models import Account, AccountBalance, Checkpoint, JournalEntry, Leg
+from .signing import checkpoint_message
+
+DIRECTION_CODE = {"debit": "D", "credit": "C"}
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def checkpoint_record(cp: Checkpoint) -> dict:
+    signed_at = format_time(cp.signed_at)
+    return {
+        "tree_size": cp.tree_size,
+        "root_hash": cp.root_hash.hex(),
+        "signed_at": signed_at,
+        "algorithm": "Ed25519",
+        "key_id": cp.key_id,
+        "public_key": cp.public_key.hex(),
+        "public_key_base64": _b64(cp.public_key),
+        "signature": cp.signature.hex(),
+        "signature_base64": _b64(cp.signature),
+        "message": checkpoint_message(cp.tree_size, cp.root_hash, signed_at).decode("ascii"),
+    }
+
+
+def entries_after(after: int, limit: int) -> list[dict]:
+    """Sealed entries with sequence > ``after``, in sequence order (keyset pagination)."""
+    e = JournalEntry.__table__
+    rows = db.session.execute(
+        select(
+            e.c.id,
+            e.c.sequence,
+            e.c.kind,
+            JournalEntry.posted_at,
+            e.c.memo,
+            e.c.backer_label,
+            e.c.reverses_sequence,
+            e.c.leaf_hash,
+        )
+        .where(e.c.sequence > after)
+        .order_by(e.c.sequence)
+        .limit(limit)
+    ).all()
+    legs: dict[int, list] = {}
+    if rows:
+        for entry_id, direction, code, currency, amount in db.session.execute(
+            select(Leg.entry_id, Leg.direction, Account.code, Leg.currency, Leg.amount_minor)
+            .join(Account, Account.id == Leg.account_id)
+            .where(Leg.entry_id.in_([r[0] for r in rows]))
+        ):
+            legs.setdefault(entry_id, []).append((DIRECTION_CODE[direction], code, currency, amount))
+    out = []
+    for entry_id, seq, kind, posted_at, memo, backer, rev, leaf in rows:
+        record = entry_fields(
+            seq=seq,
+            kind=kind,
+            posted_at=format_time(posted_at),
+            memo=memo,
+            backer=backer,
+            reverses=rev,
+            legs=legs.get(entry_id, []),
+        )
+        record["leaf_hash"] = leaf.hex()
+        out.append(record)
+    return out
+
+
+def iter_entries(batch: int = 5000) -> Iterator[dict]:
+    after = 0
+    while True:
+        chunk = entries_after(after, batch)
+        if not chunk:
+            return
+        yield from chunk
+        after = chunk[-1]["seq"]
+
+
+def balances() -> list[dict]:
+    rows = db.session.execute(
+        select(
+            Account.code,
+            Account.currency,
+            Account.type,
+            Account.project_id,
+            AccountBalance.debits_minor,
+            AccountBalance.credits_minor,
+            AccountBalance.balance_minor,
+            AccountBalance.reserved_minor,
+        )
+        .join(AccountBalance, AccountBalance.account_id == Account.id)
+        .order_by(Account.code, Account.currency)
+    ).all()
+    return [
+        {
+            "code": code,
+            "currency": currency,
+            "type": type_,
+            "project_id": project_id,
+            "debits": d,
+            "credits": c,
+            "balance": bal,
+            "reserved": res,
+        }
+        for code, currency, type_, project_id, d, c, bal, res in rows
+    ]
