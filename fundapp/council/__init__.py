@@ -7,7 +7,11 @@ number is unique. Only administrators record decisions (``services.record_decisi
 
 
 def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from fundapp.core.views import register_nav
 
     from . import routes
 
     app.register_blueprint(routes.bp)
+    register_nav(app, "council.list_decisions", _l("Council"), ("administrator", "auditor"))

@@ -11,7 +11,9 @@ campaigns, disbursements start and complete delivery) and ``register_follower_so
 
 
 def init_app(app):
+    from flask_babel import lazy_gettext as _l
 
+    from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
     from . import api, routes, services
@@ -19,3 +21,5 @@ def init_app(app):
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
     register_access_rule(services.attachment_access_rule)
+    register_nav(app, "proposals.pipeline", _l("Pipeline"), ("administrator", "auditor"))
+    register_nav(app, "proposals.my_proposals", _l("My proposals"), ("member",))

@@ -1,3 +1,108 @@
-from flask import Blueprint
+"""``/api/v1/projects``: published projects as JSON (public, paginated)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from fundapp.core.security import public
+from fundapp.extensions import db
+
+from . import geo, services
+from .models import Project
 
 bp = Blueprint("proposals_api", __name__, url_prefix="/api/v1")
+
+
+def _money(m) -> dict | None:
+    if m is None:
+        return None
+    return {"amount_minor": m.amount, "currency": m.currency, "amount": str(m.to_decimal())}
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def project_summary(p: Project) -> dict:
+    prog = services.progress(p)
+    return {
+        "id": p.id,
+        "title": p.title,
+        "summary": p.summary,
+        "state": p.state,
+        "category": p.category,
+        "category_name": str(geo.category_name(p.category)),
+        "home_region": p.home_region,
+        "home_district": p.home_district,
+        "funding_model": p.funding_model,
+        "goal": _money(p.goal),
+        "raised": _money(prog["raised"]),
+        "pledged": _money(prog["pledged"]),
+        "percent": prog["percent"],
+        "backers": prog["backers"],
+        "campaign_starts_at": _iso(p.campaign_starts_at),
+        "campaign_ends_at": _iso(p.campaign_ends_at),
+        "published_at": _iso(p.published_at),
+        "url": url_for("proposals.project_detail", project_id=p.id, _external=True),
+    }
+
+
+@bp.get("/projects")
+@public
+def projects():
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 10_000))
+        per_page = max(1, min(int(request.args.get("per_page", 20)), 100))
+    except ValueError:
+        abort(400)
+    from .routes import search_projects
+
+    items, total, pages = search_projects(request.args, page, per_page)
+    return jsonify(
+        items=[project_summary(p) for p in items], page=page, per_page=per_page, total=total, pages=pages
+    )
+
+
+@bp.get("/projects/<int:project_id>")
+@public
+def project(project_id: int):
+    p = db.session.get(Project, project_id)
+    if p is None or not p.is_public:
+        abort(404)
+    data = project_summary(p)
+    data.update(
+        description_html=p.description_html,
+        diaspora_organisation=p.diaspora_organisation,
+        campaign_days=p.campaign_days,
+        loan=(
+            {
+                "annual_rate_bp": p.annual_rate_bp,
+                "term_months": p.term_months,
+                "repayment_type": p.repayment_type,
+            }
+            if p.funding_model == "loan"
+            else None
+        ),
+        budget=[{"label": b.label, "amount": _money(b.amount)} for b in p.budget_lines],
+        milestones=[
+            {
+                "id": m.id,
+                "title": m.title,
+                "due_date": _iso(m.due_date),
+                "amount": _money(m.amount),
+                "status": m.status,
+            }
+            for m in p.milestones
+        ],
+        team=[{"name": t.name, "role": t.role} for t in p.team_members],
+        council_decision=(
+            {"id": p.council_decision.id, "number": p.council_decision.number} if p.council_decision else None
+        ),
+        timeline=[
+            {"kind": e.kind, "to_state": e.to_state, "at": _iso(e.created_at), "text": e.text}
+            for e in p.timeline
+            if e.public
+        ],
+        updates=[{"title": u.title, "body_html": u.body_html, "at": _iso(u.created_at)} for u in p.updates],
+    )
+    return jsonify(data)

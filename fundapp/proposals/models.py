@@ -112,6 +112,9 @@ class Project(db.Model):
     summary: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")  # Markdown source
     description_html: Mapped[str] = mapped_column(Text, nullable=False, default="")  # sanitised
+    # Title and summary case-folded in Python, so that search is case-insensitive for Cyrillic
+    # on both engines (SQLite's lower() only folds ASCII).
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     state: Mapped[str] = mapped_column(String(24), nullable=False, default=ProjectState.DRAFT.value)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     category: Mapped[str] = mapped_column(String(40), nullable=False)

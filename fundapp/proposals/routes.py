@@ -1,3 +1,509 @@
-from flask import Blueprint
+"""Project pages: the public list and page, the author's editor, transitions, updates, following,
+the author's and administrators' overviews. Thin: parse, call a service, flash, commit, redirect."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from fundapp.core.errors import ValidationFailed
+from fundapp.core.security import public, roles_required
+from fundapp.extensions import db
+
+from . import geo, services
+from .models import (
+    FUNDING_MODEL_LABELS,
+    PUBLIC_STATES,
+    REPAYMENT_LABELS,
+    STATE_LABELS,
+    Project,
+    ProjectState,
+    TeamMember,
+)
 
 bp = Blueprint("proposals", __name__)
+
+PER_PAGE = 12
+SORTS = ("newest", "ending", "funded")
+
+
+def _project_or_404(project_id: int) -> Project:
+    """A project the current user may see; otherwise 404, so that existence does not leak."""
+    project = db.session.get(Project, project_id)
+    if project is None or not services.can_view(current_user, project):
+        abort(404)
+    return project
+
+
+def _editable_or_404(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or not current_user.is_authenticated or project.owner_id != current_user.id:
+        abort(404)
+    return project
+
+
+def _form_context(**extra):
+    return {
+        "categories": geo.CATEGORIES,
+        "district_choices": geo.district_choices(),
+        "funding_models": FUNDING_MODEL_LABELS,
+        "repayment_types": REPAYMENT_LABELS,
+        "currencies": current_app.config["SUPPORTED_CURRENCIES"],
+        **extra,
+    }
+
+
+def _project_values(project: Project) -> dict:
+    rate = None
+    if project.annual_rate_bp is not None:
+        rate = f"{project.annual_rate_bp / 100:.2f}".rstrip("0").rstrip(".")
+    return {
+        "title": project.title,
+        "summary": project.summary,
+        "description": project.description,
+        "category": project.category,
+        "home_district": project.home_district,
+        "diaspora_organisation": project.diaspora_organisation or "",
+        "funding_model": project.funding_model,
+        "goal": str(project.goal.to_decimal()) if project.goal_minor else "",
+        "currency": project.currency,
+        "campaign_days": project.campaign_days,
+        "annual_rate": rate or "",
+        "term_months": project.term_months or "",
+        "repayment_type": project.repayment_type or "",
+    }
+
+
+def _form_data() -> dict:
+    return {k: request.form.get(k, "") for k in services.PROPOSAL_FIELDS}
+
+
+# -- public list and page ---------------------------------------------------------------------
+
+
+def _filtered_projects(args):
+    query = select(Project).where(Project.state.in_([s.value for s in PUBLIC_STATES]))
+    query = query.where(Project.published_at.is_not(None))
+    region = args.get("region")
+    if region in geo.REGIONS:
+        query = query.where(Project.home_region == region)
+    district = args.get("district")
+    if district and any(district in d for d in geo.DISTRICTS.values()):
+        query = query.where(Project.home_district == district)
+    category = args.get("category")
+    if category in geo.CATEGORIES:
+        query = query.where(Project.category == category)
+    model = args.get("funding_model")
+    if model in FUNDING_MODEL_LABELS:
+        query = query.where(Project.funding_model == model)
+    status = args.get("status")
+    if status in {s.value for s in PUBLIC_STATES}:
+        query = query.where(Project.state == status)
+    q = (args.get("q") or "").strip()[:100]
+    if q:
+        needle = services.search_key(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Project.search_text.like(f"%{needle}%", escape="\\"))
+    return query
+
+
+def _page_number() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def search_projects(args, page: int, per_page: int = PER_PAGE):
+    """(projects on the page, total count, pages) for the public list and the API."""
+    query = _filtered_projects(args)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    sort = args.get("sort") if args.get("sort") in SORTS else "newest"
+    if sort == "funded":
+        # Funding totals live in the funding domain's counters: rank the matches in Python
+        # (fine for the hundreds of published projects; cap keeps it bounded).
+        candidates = db.session.scalars(query.limit(2000)).all()
+        candidates.sort(key=lambda p: (services.progress(p)["percent"], p.id), reverse=True)
+        items = candidates[(page - 1) * per_page : page * per_page]
+    else:
+        if sort == "ending":
+            open_first = (Project.state == ProjectState.FUNDRAISING.value).desc()
+            query = query.order_by(open_first, Project.campaign_ends_at.asc(), Project.id.desc())
+        else:
+            query = query.order_by(Project.published_at.desc(), Project.id.desc())
+        items = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return items, total, pages
+
+
+@bp.get("/projects")
+@public
+def list_projects():
+    page = _page_number()
+    items, total, pages = search_projects(request.args, page)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "proposals/list.html",
+        projects=items,
+        total=total,
+        page=page,
+        pages=pages,
+        args=args,
+        progress={p.id: services.progress(p) for p in items},
+        regions=geo.REGIONS,
+        district_choices=geo.district_choices(),
+        categories=geo.CATEGORIES,
+        funding_models=FUNDING_MODEL_LABELS,
+        public_states=[(s.value, STATE_LABELS[s]) for s in ProjectState if s in PUBLIC_STATES],
+        sorts=SORTS,
+    )
+
+
+@bp.get("/projects/<int:project_id>")
+@public
+def project_detail(project_id: int):
+    project = _project_or_404(project_id)
+    insider_view = current_user.is_authenticated and (
+        project.is_insider(current_user) or current_user.has_any_role("administrator", "auditor", "reviewer")
+    )
+    events = [e for e in project.timeline if e.public or insider_view]
+    council_choices = []
+    allowed = services.allowed_transitions(project, current_user) if current_user.is_authenticated else []
+    if any(t.name == "approve_proposal" for t in allowed):
+        from fundapp.council.models import CouncilDecision
+
+        council_choices = db.session.scalars(
+            select(CouncilDecision).order_by(CouncilDecision.decided_on.desc()).limit(50)
+        ).all()
+    return render_template(
+        "proposals/detail.html",
+        project=project,
+        progress=services.progress(project),
+        events=events,
+        insider_view=insider_view,
+        allowed=allowed,
+        council_choices=council_choices,
+        needs_council=services.needs_council(project),
+        can_edit=services.can_edit(current_user, project),
+        following=services.is_following(project, current_user),
+        geo=geo,
+        state_labels=STATE_LABELS,
+        repayment_labels=REPAYMENT_LABELS,
+        min_reviews=current_app.config.get("MIN_REVIEWS_FOR_DECISION", 2),
+        completed_reviews=services.completed_reviews(project) if insider_view else None,
+        problems=services.completeness_problems(project) if project.is_editable else [],
+    )
+
+
+# -- the author's editor ------------------------------------------------------------------------
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+def new_proposal():
+    values = {"currency": "TJS", "campaign_days": 60, "funding_model": "donation"}
+    errors = {}
+    if request.method == "POST":
+        values = _form_data()
+        try:
+            project = services.create_proposal(current_user._get_current_object(), values)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors[exc.field or "form"] = exc.message
+        else:
+            db.session.commit()
+            flash(_("Your draft is saved. Add the budget, milestones and team, then submit it."), "info")
+            return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
+    return render_template(
+        "proposals/form.html", **_form_context(values=values, errors=errors, project=None)
+    ), (400 if errors else 200)
+
+
+@bp.route("/proposals/<int:project_id>/edit", methods=["GET", "POST"])
+def edit_proposal(project_id: int):
+    project = _editable_or_404(project_id)
+    errors = {}
+    values = _project_values(project)
+    if request.method == "POST":
+        values = _form_data()
+        try:
+            services.update_proposal(project, actor=current_user, data=values)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors[exc.field or "form"] = exc.message
+        else:
+            db.session.commit()
+            flash(_("Saved."), "info")
+            return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
+    if not project.is_editable:
+        flash(
+            _("The proposal cannot be edited while it is “%(state)s”.", state=project.state_label), "warning"
+        )
+        return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
+    return render_template(
+        "proposals/form.html",
+        **_form_context(
+            values=values,
+            errors=errors,
+            project=project,
+            problems=services.completeness_problems(project),
+            row_errors=request.args.get("row_error"),
+        ),
+    ), (400 if errors else 200)
+
+
+def _row_action(project_id: int, anchor: str, action):
+    project = _editable_or_404(project_id)
+    try:
+        action(project)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("Saved."), "info")
+    return redirect(url_for("proposals.edit_proposal", project_id=project_id) + f"#{anchor}", 303)
+
+
+def _int_field(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise ValidationFailed(_("This row does not exist."), field="row") from None
+
+
+def _date_field(name: str) -> date | None:
+    raw = (request.form.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), field=name) from None
+
+
+@bp.post("/proposals/<int:project_id>/budget")
+def add_budget_line(project_id: int):
+    def act(project):
+        amount = services.parse_amount(request.form.get("amount"), project.currency, field="amount")
+        services.add_budget_line(
+            project, actor=current_user, label=request.form.get("label", ""), amount=amount
+        )
+
+    return _row_action(project_id, "budget", act)
+
+
+@bp.post("/proposals/<int:project_id>/budget/delete")
+def remove_budget_line(project_id: int):
+    return _row_action(
+        project_id, "budget", lambda p: services.remove_budget_line(p, _int_field("row"), actor=current_user)
+    )
+
+
+@bp.post("/proposals/<int:project_id>/milestones")
+def add_milestone(project_id: int):
+    def act(project):
+        amount = services.parse_amount(request.form.get("amount"), project.currency, field="amount")
+        services.add_milestone(
+            project,
+            actor=current_user,
+            title=request.form.get("title", ""),
+            description=request.form.get("description", ""),
+            due_date=_date_field("due_date"),
+            amount=amount,
+        )
+
+    return _row_action(project_id, "milestones", act)
+
+
+@bp.post("/proposals/<int:project_id>/milestones/delete")
+def remove_milestone(project_id: int):
+    return _row_action(
+        project_id,
+        "milestones",
+        lambda p: services.remove_milestone(p, _int_field("row"), actor=current_user),
+    )
+
+
+@bp.post("/proposals/<int:project_id>/team")
+def add_team_member(project_id: int):
+    def act(project):
+        services.add_team_member(
+            project,
+            actor=current_user,
+            name=request.form.get("name", ""),
+            role=request.form.get("role", ""),
+            email=request.form.get("email", ""),
+        )
+
+    return _row_action(project_id, "team", act)
+
+
+@bp.post("/proposals/<int:project_id>/team/delete")
+def remove_team_member(project_id: int):
+    return _row_action(
+        project_id, "team", lambda p: services.remove_team_member(p, _int_field("row"), actor=current_user)
+    )
+
+
+@bp.post("/proposals/<int:project_id>/attachments")
+def add_attachment(project_id: int):
+    def act(project):
+        services.add_attachment(
+            project,
+            actor=current_user,
+            file_storage=request.files.get("file"),
+            title=request.form.get("title", ""),
+        )
+
+    return _row_action(project_id, "attachments", act)
+
+
+@bp.post("/proposals/<int:project_id>/attachments/delete")
+def remove_attachment(project_id: int):
+    return _row_action(
+        project_id,
+        "attachments",
+        lambda p: services.remove_attachment(p, _int_field("row"), actor=current_user),
+    )
+
+
+# -- transitions ----------------------------------------------------------------------------------
+
+
+def _datetime_field(name: str, *, end: bool = False) -> datetime | None:
+    d = _date_field(name)
+    if d is None:
+        return None
+    return datetime.combine(d, time(23, 59, 59) if end else time(0, 0), tzinfo=UTC)
+
+
+@bp.post("/projects/<int:project_id>/transition")
+def transition(project_id: int):
+    """Run one transition named in the form. Who may, and from which state, is the service's call:
+    a refusal is a clear message with 403 or 409, a missing reason puts the user back on the page."""
+    project = _project_or_404(project_id)
+    name = request.form.get("transition", "")
+    fn = services.TRANSITION_FUNCTIONS.get(name)
+    if fn is None:
+        abort(400)
+    kwargs = {"actor": current_user._get_current_object(), "comment": request.form.get("comment")}
+    try:
+        if name == "approve_proposal":
+            raw = request.form.get("council_decision") or ""
+            if raw:
+                from fundapp.council.models import CouncilDecision
+
+                decision = db.session.get(CouncilDecision, int(raw)) if raw.isdigit() else None
+                if decision is None:
+                    raise ValidationFailed(
+                        _("Choose a Council decision from the list."), field="council_decision"
+                    )
+                kwargs["council_decision"] = decision
+        if name == "open_campaign":
+            kwargs["starts_at"] = _datetime_field("starts_on")
+            kwargs["ends_at"] = _datetime_field("ends_on", end=True)
+        fn(project, **kwargs)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        if name in {"submit_proposal", "resubmit_proposal"} and project.owner_id == current_user.id:
+            return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
+        return redirect(url_for("proposals.project_detail", project_id=project.id) + "#manage", 303)
+    db.session.commit()
+    flash(_("Done: the project is now “%(state)s”.", state=project.state_label), "info")
+    return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
+
+
+# -- after publication ----------------------------------------------------------------------------
+
+
+@bp.post("/projects/<int:project_id>/updates")
+def post_update(project_id: int):
+    project = _project_or_404(project_id)
+    try:
+        services.post_update(
+            project,
+            actor=current_user,
+            title=request.form.get("title", ""),
+            body=request.form.get("body", ""),
+        )
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("proposals.project_detail", project_id=project.id) + "#updates", 303)
+    db.session.commit()
+    flash(_("Your update is published and followers are told."), "info")
+    return redirect(url_for("proposals.project_detail", project_id=project.id) + "#updates", 303)
+
+
+@bp.post("/projects/<int:project_id>/follow")
+def follow(project_id: int):
+    project = _project_or_404(project_id)
+    if request.form.get("action") == "unfollow":
+        services.unfollow(project, current_user)
+        message = _("You no longer follow this project.")
+    else:
+        services.follow(project, current_user)
+        message = _("You follow this project: its news will come by email.")
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
+
+
+# -- overviews --------------------------------------------------------------------------------
+
+
+def my_projects(user) -> list[Project]:
+    """Projects the user owns or is a linked team member of, in every state."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return []
+    team = select(TeamMember.project_id).where(TeamMember.user_id == user.id)
+    return list(
+        db.session.scalars(
+            select(Project)
+            .where(or_(Project.owner_id == user.id, Project.id.in_(team)))
+            .order_by(Project.updated_at.desc(), Project.id.desc())
+        )
+    )
+
+
+@bp.get("/my/proposals")
+def my_proposals():
+    return render_template("proposals/my.html", projects=my_projects(current_user))
+
+
+@bp.get("/pipeline")
+@roles_required("administrator", "auditor")
+def pipeline():
+    state = request.args.get("state")
+    counts = dict(
+        db.session.execute(select(Project.state, func.count(Project.id)).group_by(Project.state)).all()
+    )
+    query = select(Project).where(Project.state != ProjectState.DRAFT.value)
+    if state in {s.value for s in ProjectState}:
+        query = select(Project).where(Project.state == state)
+    page = _page_number()
+    result = db.paginate(
+        query.order_by(Project.updated_at.desc(), Project.id.desc()), page=page, per_page=50, error_out=False
+    )
+    return render_template(
+        "proposals/pipeline.html",
+        result=result,
+        counts=counts,
+        state=state,
+        states=[(s.value, STATE_LABELS[s]) for s in ProjectState],
+        geo=geo,
+    )
+
+
+@bp.app_context_processor
+def _proposals_globals():
+    return {
+        "my_projects": lambda: my_projects(current_user),
+        "project_region_name": geo.region_name,
+        "project_district_name": geo.district_name,
+        "project_category_name": geo.category_name,
+    }

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -253,8 +253,22 @@ def followers(project: Project) -> list[User]:
     return [u for u in seen.values() if u.is_active_account]
 
 
+def external_url(endpoint: str, **values) -> str:
+    """An absolute link for email, inside a request or outside one (CLI, scheduled jobs)."""
+    try:
+        return url_for(endpoint, _external=True, **values)
+    except RuntimeError:
+        with current_app.test_request_context():
+            return url_for(endpoint, _external=True, **values)
+
+
+def project_link(project: Project) -> str:
+    return external_url("proposals.project_detail", project_id=project.id)
+
+
 def notify_followers(project: Project, subject, template: str, *, exclude=(), **context) -> int:
     """Queue ``template`` (e.g. ``proposals/email/update``) to everyone following ``project``."""
+    context.setdefault("link", project_link(project))
     skip = {getattr(u, "id", u) for u in exclude}
     count = 0
     for user in followers(project):
@@ -266,7 +280,13 @@ def notify_followers(project: Project, subject, template: str, *, exclude=(), **
 
 
 def _notify(project: Project, t: Transition, actor, comment: str | None, from_state: str) -> None:
-    ctx = {"project": project, "transition": t, "comment": comment, "from_state": from_state}
+    ctx = {
+        "project": project,
+        "transition": t,
+        "comment": comment,
+        "from_state": from_state,
+        "link": project_link(project),
+    }
     owner = project.owner
     if actor is None or actor.id != owner.id:
         queue_email(
@@ -609,6 +629,7 @@ def _apply_fields(project: Project, data: dict) -> None:
     project.summary = _clean(data.get("summary"), 500, "summary", required=True)
     project.description = _clean(data.get("description"), 20000, "description")
     project.description_html = render_markdown(project.description)
+    project.search_text = search_key(f"{project.title}\n{project.summary}")
     category = data.get("category")
     if category not in geo.CATEGORIES:
         raise ValidationFailed(_l("Choose a category."), field="category")
@@ -655,6 +676,13 @@ def _apply_fields(project: Project, data: dict) -> None:
         project.repayment_type = rtype
     else:
         project.annual_rate_bp = project.term_months = project.repayment_type = None
+
+
+def search_key(text: str) -> str:
+    """The form in which titles and summaries are stored and searched (Unicode case folding)."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text or "").casefold()
 
 
 def parse_rate_bp(text) -> int:

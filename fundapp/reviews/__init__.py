@@ -9,7 +9,11 @@ review their own proposal (refused in the services); completed reviews are compl
 
 
 def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from fundapp.core.views import register_nav
 
     from . import routes
 
     app.register_blueprint(routes.bp)
+    register_nav(app, "reviews.queue", _l("Reviews"), ("reviewer",))

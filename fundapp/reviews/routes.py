@@ -1,3 +1,153 @@
-from flask import Blueprint
+"""Reviewers' queue, the declaration and the scoring form; administrators assign and withdraw."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from fundapp.accounts.models import User
+from fundapp.core.errors import ValidationFailed
+from fundapp.core.security import roles_required
+from fundapp.extensions import db
+from fundapp.proposals.models import Project
+
+from . import services
+from .models import CRITERIA, RECOMMENDATION_LABELS, AssignmentStatus, ReviewAssignment
 
 bp = Blueprint("reviews", __name__)
+
+
+def _my_assignment(assignment_id: int) -> ReviewAssignment:
+    """The current reviewer's own assignment; anything else is 404."""
+    assignment = db.session.get(ReviewAssignment, assignment_id)
+    if assignment is None or assignment.reviewer_id != current_user.id:
+        abort(404)
+    return assignment
+
+
+@bp.get("/reviews")
+@roles_required("reviewer")
+def queue():
+    return render_template("reviews/queue.html", assignments=services.queue_for(current_user))
+
+
+@bp.route("/reviews/<int:assignment_id>", methods=["GET", "POST"])
+@roles_required("reviewer")
+def review(assignment_id: int):
+    assignment = _my_assignment(assignment_id)
+    if assignment.status in (AssignmentStatus.RECUSED, AssignmentStatus.WITHDRAWN):
+        abort(404)
+    if assignment.status == AssignmentStatus.ASSIGNED:
+        return redirect(url_for("reviews.declare", assignment_id=assignment.id))
+    errors = {}
+    values = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            services.submit_review(
+                assignment,
+                actor=current_user,
+                scores={k: request.form.get(f"{k}_score") for k in CRITERIA},
+                comments={k: request.form.get(f"{k}_comment", "") for k in CRITERIA},
+                recommendation=request.form.get("recommendation", ""),
+                summary=request.form.get("summary", ""),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors[exc.field or "form"] = exc.message
+        else:
+            db.session.commit()
+            flash(_("Thank you: your review is submitted."), "info")
+            return redirect(url_for("reviews.queue"), 303)
+    return render_template(
+        "reviews/review.html",
+        assignment=assignment,
+        project=assignment.project,
+        criteria=CRITERIA,
+        recommendations=RECOMMENDATION_LABELS,
+        errors=errors,
+        values=values,
+    ), (400 if errors else 200)
+
+
+@bp.route("/reviews/<int:assignment_id>/declare", methods=["GET", "POST"])
+@roles_required("reviewer")
+def declare(assignment_id: int):
+    """The conflict-of-interest declaration. Before it, the reviewer sees only the title."""
+    assignment = _my_assignment(assignment_id)
+    errors = {}
+    if request.method == "POST":
+        choice = request.form.get("conflict")
+        try:
+            if choice not in ("no", "yes"):
+                raise ValidationFailed(_("Please choose one answer."), field="conflict")
+            services.declare_conflict(
+                assignment,
+                actor=current_user,
+                has_conflict=choice == "yes",
+                note=request.form.get("note", ""),
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors[exc.field or "form"] = exc.message
+        else:
+            db.session.commit()
+            if choice == "yes":
+                flash(
+                    _("Thank you. You are recused from this proposal; the administrators are told."), "info"
+                )
+                return redirect(url_for("reviews.queue"), 303)
+            return redirect(url_for("reviews.review", assignment_id=assignment.id), 303)
+    elif assignment.status != AssignmentStatus.ASSIGNED:
+        return redirect(url_for("reviews.queue"))
+    return render_template("reviews/declare.html", assignment=assignment, errors=errors), (
+        400 if errors else 200
+    )
+
+
+@bp.post("/projects/<int:project_id>/reviewers")
+@roles_required("administrator")
+def assign(project_id: int):
+    project = db.session.get(Project, project_id)
+    if project is None:
+        abort(404)
+    raw = request.form.get("reviewer", "")
+    reviewer = db.session.get(User, int(raw)) if raw.isdigit() else None
+    try:
+        services.assign_reviewer(project, reviewer, actor=current_user)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The reviewer is assigned and told by email."), "info")
+    return redirect(url_for("proposals.project_detail", project_id=project.id) + "#reviews", 303)
+
+
+@bp.post("/reviews/<int:assignment_id>/withdraw")
+@roles_required("administrator")
+def withdraw(assignment_id: int):
+    assignment = db.session.get(ReviewAssignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    services.withdraw_assignment(assignment, actor=current_user)
+    db.session.commit()
+    flash(_("The assignment is withdrawn."), "info")
+    return redirect(url_for("proposals.project_detail", project_id=assignment.project_id) + "#reviews", 303)
+
+
+@bp.app_context_processor
+def _reviews_globals():
+    def review_panel(project):
+        return {
+            "assignments": services.assignments_for(project),
+            "reviewers": [r for r in services.reviewers() if not project.is_insider(r)],
+            "criteria": CRITERIA,
+        }
+
+    def my_review_queue():
+        if not current_user.is_authenticated or not current_user.has_role("reviewer"):
+            return []
+        return services.queue_for(current_user)
+
+    return {"review_panel": review_panel, "my_review_queue": my_review_queue}

@@ -15,7 +15,7 @@ from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFaile
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Project, ProjectState
-from fundapp.proposals.services import add_timeline_event
+from fundapp.proposals.services import add_timeline_event, external_url, project_link
 
 from .models import CRITERIA, AssignmentStatus, Recommendation, ReviewAssignment
 
@@ -63,6 +63,7 @@ def assign_reviewer(project: Project, reviewer, *, actor) -> ReviewAssignment:
         "reviews/email/assigned",
         project=project,
         assignment=assignment,
+        link=external_url("reviews.review", assignment_id=assignment.id),
     )
     return assignment
 
@@ -117,6 +118,7 @@ def declare_conflict(
                 "reviews/email/recused",
                 project=assignment.project,
                 assignment=assignment,
+                link=project_link(assignment.project),
             )
     return assignment
 
@@ -178,6 +180,7 @@ def submit_review(
                 "reviews/email/completed",
                 project=assignment.project,
                 assignment=assignment,
+                link=project_link(assignment.project),
             )
     return assignment
 

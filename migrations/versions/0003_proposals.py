@@ -74,6 +74,7 @@ def upgrade():
         sa.Column("summary", sa.String(length=500), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("description_html", sa.Text(), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("state", sa.String(length=24), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=40), nullable=False),

@@ -1,0 +1,146 @@
+"""Build complete proposals and walk them through the state machine with the real services.
+
+Used by the demo data and the tests, so that both exercise the same rules as the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fundapp.core.money import Money
+
+from . import services
+from .models import Project, ProjectState
+
+S = ProjectState
+
+# The path of transitions from draft to each state ("review" = assign reviewers and let them score).
+PATHS: dict[str, list[str]] = {
+    S.DRAFT: [],
+    S.SUBMITTED: ["submit_proposal"],
+    S.IN_REVIEW: ["submit_proposal", "start_review"],
+    S.CHANGES_REQUESTED: ["submit_proposal", "start_review", "request_changes"],
+    S.APPROVED: ["submit_proposal", "review", "start_review", "approve_proposal"],
+    S.REJECTED: ["submit_proposal", "review", "start_review", "reject_proposal"],
+    S.WITHDRAWN: ["submit_proposal", "withdraw_proposal"],
+    S.FUNDRAISING: ["submit_proposal", "review", "start_review", "approve_proposal", "open_campaign"],
+    S.FUNDED: [
+        "submit_proposal", "review", "start_review", "approve_proposal", "open_campaign", "mark_funded",
+    ],
+    S.UNSUCCESSFUL: [
+        "submit_proposal", "review", "start_review", "approve_proposal", "open_campaign", "mark_unsuccessful",
+    ],
+    S.IMPLEMENTING: [
+        "submit_proposal", "review", "start_review", "approve_proposal", "open_campaign", "mark_funded",
+        "start_implementation",
+    ],
+    S.COMPLETED: [
+        "submit_proposal", "review", "start_review", "approve_proposal", "open_campaign", "mark_funded",
+        "start_implementation", "complete_project",
+    ],
+    S.CANCELLED: [
+        "submit_proposal", "review", "start_review", "approve_proposal", "open_campaign", "cancel_project",
+    ],
+}  # fmt: skip
+
+REASONS = {
+    "request_changes": "Please split the budget for materials and labour and add a letter from the jamoat.",
+    "reject_proposal": "The same work is already funded by the district budget for next year.",
+    "cancel_project": "The jamoat withdrew the land allocation; backers are refunded.",
+}
+
+
+def create_complete_draft(owner, **fields) -> Project:
+    """A draft that passes every completeness check: budget and milestones equal the goal."""
+    goal = fields.pop("goal", "30000")
+    currency = fields.pop("currency", "TJS")
+    budget = fields.pop("budget", None)
+    milestones = fields.pop("milestones", None)
+    team = fields.pop("team", [("Nodira Rahimova", "Accountant")])
+    data = {
+        "title": "Roof for school No. 12 in Kulob",
+        "summary": "A new roof for a school of 600 pupils whose classrooms leak every winter.",
+        "description": "The roof of school No. 12 has leaked since 2019.\n\n"
+        "We will replace it with a steel roof.",
+        "category": "education",
+        "home_district": "kulob",
+        "funding_model": "donation",
+        "goal": goal,
+        "currency": currency,
+        "campaign_days": "60",
+        **{k: str(v) for k, v in fields.items()},
+    }
+    project = services.create_proposal(owner, data)
+    total = project.goal
+    if budget is None:
+        first, second = total.allocate([2, 1])
+        budget = [("Materials", first), ("Labour", second)]
+    for label, amount in budget:
+        amount = amount if isinstance(amount, Money) else Money.parse(amount, currency)
+        services.add_budget_line(project, actor=owner, label=label, amount=amount)
+    if milestones is None:
+        first, second = total.allocate([1, 1])
+        today = date.today()
+        milestones = [
+            ("Materials bought and delivered", first, today + timedelta(days=90)),
+            ("Work finished and accepted", second, today + timedelta(days=150)),
+        ]
+    for title, amount, due in milestones:
+        amount = amount if isinstance(amount, Money) else Money.parse(amount, currency)
+        services.add_milestone(project, actor=owner, title=title, amount=amount, due_date=due)
+    for name, role in team:
+        services.add_team_member(project, actor=owner, name=name, role=role)
+    return project
+
+
+def complete_reviews(project: Project, reviewers, *, admin, recommendation: str = "approve") -> None:
+    from fundapp.reviews.models import AssignmentStatus, ReviewAssignment
+    from fundapp.reviews.services import assign_reviewer, declare_conflict, submit_review
+
+    for reviewer in reviewers:
+        existing = [
+            a
+            for a in project_assignments(project)
+            if a.reviewer_id == reviewer.id and a.status != AssignmentStatus.WITHDRAWN
+        ]
+        assignment: ReviewAssignment = (
+            existing[0] if existing else assign_reviewer(project, reviewer, actor=admin)
+        )
+        if assignment.status == AssignmentStatus.COMPLETED:
+            continue
+        if assignment.status == AssignmentStatus.ASSIGNED:
+            declare_conflict(assignment, actor=reviewer, has_conflict=False)
+        submit_review(
+            assignment,
+            actor=reviewer,
+            scores={"relevance": 5, "feasibility": 4, "budget": 4, "team": 4, "sustainability": 3},
+            comments={
+                "relevance": "Needed by the whole mahalla.",
+                "budget": "Prices match the Kulob market.",
+            },
+            recommendation=recommendation,
+            summary="" if recommendation == "approve" else "See the comments.",
+        )
+
+
+def project_assignments(project: Project):
+    from fundapp.reviews.services import assignments_for
+
+    return assignments_for(project)
+
+
+def advance(project: Project, target: str, *, admin, reviewers=(), council_decision=None) -> Project:
+    """Walk a fresh draft to ``target`` through the real transition functions."""
+    owner = project.owner
+    for step in PATHS[ProjectState(target)]:
+        if step == "review":
+            recommendation = "reject" if target == S.REJECTED else "approve"
+            complete_reviews(project, reviewers, admin=admin, recommendation=recommendation)
+            continue
+        fn = services.TRANSITION_FUNCTIONS[step]
+        actor = owner if step in {"submit_proposal", "resubmit_proposal", "withdraw_proposal"} else admin
+        kwargs = {"actor": actor, "comment": REASONS.get(step)}
+        if step == "approve_proposal" and (council_decision is not None or services.needs_council(project)):
+            kwargs["council_decision"] = council_decision
+        fn(project, **kwargs)
+    return project
