@@ -1,0 +1,71 @@
+"""``flask transparency check|rebuild``: compare the public counters with the journal, or rebuild
+them from it (after a migration on a database that already had entries)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import delete
+
+from fundapp.extensions import db
+
+from . import counters
+from . import services as svc
+from .models import Backer, Counter
+
+transparency_cli = AppGroup("transparency", help="Public counters and open data.")
+
+
+def _all_entries():
+    """Every posted entry, sealed or not (the counters count at posting time)."""
+    from sqlalchemy import select
+
+    from fundapp.ledger.models import JournalEntry
+
+    last = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                select(JournalEntry).where(JournalEntry.id > last).order_by(JournalEntry.id).limit(1000)
+            )
+        )
+        yield from rows
+        if len(rows) < 1000:
+            return
+        last = rows[-1].id
+        svc.release(rows)
+
+
+def check_counters() -> list[str]:
+    return counters.differences(counters.recompute(_all_entries()), counters.stored())
+
+
+@transparency_cli.command("check")
+def check_command():
+    """Exit 0 when every public counter equals what the journal says."""
+    problems = check_counters()
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        click.echo(f"{len(problems)} counter(s) differ from the journal", err=True)
+        sys.exit(1)
+    click.echo("counters agree with the journal")
+
+
+@transparency_cli.command("rebuild")
+def rebuild_command():
+    """Recompute every counter from the journal (one transaction)."""
+    db.session.execute(delete(Counter))
+    db.session.execute(delete(Backer))
+    seen: set[str] = set()
+    total = counters.recompute(_all_entries())
+    counters.bump(total)
+    for entry in _all_entries():
+        backer = counters.backer_of(entry) if entry.kind in counters.IN_KINDS else None
+        if backer and backer[0] not in seen:
+            seen.add(backer[0])
+            db.session.add(Backer(backer_key=backer[0], country=backer[1], first_sequence=entry.sequence))
+    db.session.commit()
+    click.echo(f"{len(total)} counters rebuilt, {len(seen)} backers")

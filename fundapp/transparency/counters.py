@@ -1,0 +1,265 @@
+"""Keeping the public counters: what each journal entry adds to which total.
+
+``on_entry_posted(entry)`` is registered with the ledger as a posting listener: it runs inside the
+posting transaction, after the legs are written, and upserts the counters the entry touches in one
+statement (rows in a fixed order, so two postings never deadlock on them). ``classify(entry)`` is
+the single definition of "received", "disbursed", … used both here and by ``recompute()``, which
+rebuilds every counter from the journal (``flask transparency check|rebuild``).
+
+Definitions (all from the fund's cash side, i.e. legs on asset accounts):
+- received: money in from backers (donations, collected pledges, investments), gross, by channel;
+- repayments: loan repayments received from projects; interest: the part credited to income;
+- disbursed: payouts to projects; refunded: money returned to backers; repaid: money paid out to
+  investors (distributions); fees: debits to expense accounts whose code starts with ``fees``.
+A reversal counts as the negative of the entry it reverses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from fundapp.extensions import db
+
+from .models import Backer, Counter
+
+IN_KINDS = {"donation": "received", "pledge_collection": "received", "investment": "received"}
+OUT_KINDS = {"disbursement": "disbursed", "refund": "refunded", "distribution": "repaid"}
+REPAYMENT_KIND = "repayment"
+METRICS = ("received", "disbursed", "refunded", "repaid", "repayments", "interest", "fees")
+
+# Asset account code → the channel through which money came in, as shown to the public.
+CHANNELS = {"stripe_clearing": "card", "bank": "bank", "mto_clearing": "mto"}
+# Assets that are not money the fund holds (a loan to a project is owed, not cash).
+NON_CASH_ASSETS = frozenset({"loans_receivable"})
+
+# source_type → fn(source_id) -> (backer_key, country or None) | None. Funding/payments objects
+# know who paid; the ledger entry deliberately does not.
+_backer_resolvers: dict[str, Callable[[str], tuple[str, str | None] | None]] = {}
+# fn(project_id) -> (region, district, category) | None
+_project_resolver: list[Callable[[int], tuple[str, str, str] | None]] = []
+
+
+def register_backer_resolver(source_type: str, fn) -> None:
+    _backer_resolvers[source_type] = fn
+
+
+def set_project_resolver(fn) -> None:
+    _project_resolver[:] = [fn]
+
+
+def _account(leg):
+    return leg.account
+
+
+def _signed_asset(legs, *, incoming: bool) -> dict[tuple[str, str], int]:
+    """Net cash per (currency, asset code): debits minus credits (incoming) or the reverse."""
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for leg in legs:
+        acc = _account(leg)
+        if acc.type != "asset" or acc.code in NON_CASH_ASSETS:
+            continue
+        amount = int(leg.amount_minor) if leg.direction == "debit" else -int(leg.amount_minor)
+        out[(leg.currency, acc.code)] += amount if incoming else -amount
+    return out
+
+
+def classify(entry) -> list[tuple[str, str, str, int]]:
+    """What ``entry`` adds: a list of (metric, currency, channel or "", amount_minor)."""
+    kind = entry.kind
+    legs = list(entry.legs)
+    sign = 1
+    if kind == "reversal":
+        original = getattr(entry, "reverses", None)
+        if original is None:
+            return []
+        kind, legs, sign = original.kind, list(original.legs), -1
+    found: list[tuple[str, str, str, int]] = []
+    if kind in IN_KINDS or kind == REPAYMENT_KIND:
+        metric = IN_KINDS.get(kind, "repayments")
+        for (currency, code), amount in _signed_asset(legs, incoming=True).items():
+            if amount:
+                found.append((metric, currency, CHANNELS.get(code, "other"), sign * amount))
+        if kind == REPAYMENT_KIND:
+            for leg in legs:
+                acc = _account(leg)
+                if acc.type == "income" and leg.direction == "credit":
+                    found.append(("interest", leg.currency, "", sign * int(leg.amount_minor)))
+    elif kind in OUT_KINDS:
+        metric = OUT_KINDS[kind]
+        for (currency, _code), amount in _signed_asset(legs, incoming=False).items():
+            if amount:
+                found.append((metric, currency, "", sign * amount))
+    for leg in legs:
+        acc = _account(leg)
+        if acc.type == "expense" and acc.code.startswith("fees"):
+            amount = int(leg.amount_minor) if leg.direction == "debit" else -int(leg.amount_minor)
+            found.append(("fees", leg.currency, "", sign * amount))
+    return found
+
+
+def _project_of(entry) -> int | None:
+    if entry.kind == "reversal" and getattr(entry, "reverses", None) is not None:
+        return entry.reverses.project_id or entry.project_id
+    return entry.project_id
+
+
+def _source_of(entry):
+    src = entry.reverses if entry.kind == "reversal" and getattr(entry, "reverses", None) else entry
+    return src.source_type, src.source_id
+
+
+def backer_of(entry) -> tuple[str, str | None] | None:
+    source_type, source_id = _source_of(entry)
+    fn = _backer_resolvers.get(source_type or "")
+    if fn is None or source_id is None:
+        return None
+    try:
+        return fn(source_id)
+    except (LookupError, ValueError):
+        return None
+
+
+def project_place(project_id: int | None) -> tuple[str, str, str] | None:
+    if project_id is None or not _project_resolver:
+        return None
+    return _project_resolver[0](project_id)
+
+
+def month_of(entry) -> str:
+    when = entry.posted_at or datetime.now(UTC)
+    return when.astimezone(UTC).strftime("%Y-%m")
+
+
+def contributions(entry, *, backer=None, place=None) -> dict[tuple[str, str, str, str], list[int]]:
+    """Counter deltas of one entry: {(dimension, key, metric, currency): [amount, entries]}."""
+    deltas: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(dim, key, metric, currency, amount):
+        d = deltas[(dim, key, metric, currency)]
+        d[0] += amount
+        d[1] += 1
+
+    project_id = _project_of(entry)
+    month = month_of(entry)
+    country = backer[1] if backer else None
+    for metric, currency, channel, amount in classify(entry):
+        add("fund", "", metric, currency, amount)
+        add("month", month, metric, currency, amount)
+        if channel:
+            add("channel", channel, metric, currency, amount)
+        if project_id is not None:
+            add("project", str(project_id), metric, currency, amount)
+            if channel:
+                add("project_channel", f"{project_id}:{channel}", metric, currency, amount)
+            if place:
+                region, district, category = place
+                add("region", region, metric, currency, amount)
+                add("district", f"{region}/{district}", metric, currency, amount)
+                add("category", category, metric, currency, amount)
+        if metric == "received":
+            add("country", country or "", metric, currency, amount)
+    add("fund", "", "entries", "", 0)
+    add("kind", entry.kind, "entries", "", 0)
+    return deltas
+
+
+def _insert(table):
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+def bump(deltas: dict[tuple[str, str, str, str], list[int]]) -> None:
+    """Add ``deltas`` to the counters in one upsert, rows in key order."""
+    if not deltas:
+        return
+    now = datetime.now(UTC)
+    table = Counter.__table__
+    rows = [
+        {
+            "dimension": dim,
+            "key": key[:120],
+            "metric": metric,
+            "currency": currency,
+            "amount_minor": amount,
+            "entries": n,
+            "updated_at": now,
+        }
+        for (dim, key, metric, currency), (amount, n) in sorted(deltas.items())
+    ]
+    stmt = _insert(table).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["dimension", "key", "metric", "currency"],
+        set_={
+            "amount_minor": table.c.amount_minor + stmt.excluded.amount_minor,
+            "entries": table.c.entries + stmt.excluded.entries,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+    db.session.execute(stmt)
+
+
+def _remember_backer(backer: tuple[str, str | None], sequence) -> bool:
+    """Record a backer the first time they give; True when they are new."""
+    stmt = (
+        _insert(Backer.__table__)
+        .values(
+            backer_key=backer[0], country=backer[1], first_sequence=sequence, created_at=datetime.now(UTC)
+        )
+        .on_conflict_do_nothing(index_elements=["backer_key"])
+        .returning(Backer.__table__.c.id)
+    )
+    return db.session.execute(stmt).first() is not None
+
+
+def on_entry_posted(entry) -> None:
+    """Posting listener: update the counters in the posting transaction."""
+    backer = backer_of(entry) if (entry.kind in IN_KINDS or entry.kind == "reversal") else None
+    place = project_place(_project_of(entry))
+    deltas = contributions(entry, backer=backer, place=place)
+    if backer is not None and entry.kind in IN_KINDS and _remember_backer(backer, entry.sequence):
+        deltas[("fund", "", "backers", "")][1] += 1
+        deltas[("country", backer[1] or "", "backers", "")][1] += 1
+    bump(deltas)
+
+
+def recompute(entries: Iterable) -> dict[tuple[str, str, str, str], list[int]]:
+    """All counters as the journal says they should be (a scan: for checks and rebuilds only)."""
+    total: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    seen: set[str] = set()
+    for entry in entries:
+        backer = backer_of(entry) if (entry.kind in IN_KINDS or entry.kind == "reversal") else None
+        for k, (a, n) in contributions(entry, backer=backer, place=project_place(_project_of(entry))).items():
+            total[k][0] += a
+            total[k][1] += n
+        if backer is not None and entry.kind in IN_KINDS and backer[0] not in seen:
+            seen.add(backer[0])
+            total[("fund", "", "backers", "")][1] += 1
+            total[("country", backer[1] or "", "backers", "")][1] += 1
+    return total
+
+
+def stored() -> dict[tuple[str, str, str, str], list[int]]:
+    out = {}
+    for c in db.session.scalars(select(Counter)):
+        out[(c.dimension, c.key, c.metric, c.currency)] = [int(c.amount_minor), int(c.entries)]
+    return out
+
+
+def differences(expected, actual) -> list[str]:
+    """Human-readable differences between two counter sets (zero rows are ignored)."""
+    problems = []
+    for k in sorted(set(expected) | set(actual)):
+        e = expected.get(k, [0, 0])
+        a = actual.get(k, [0, 0])
+        if list(e) != list(a):
+            problems.append(
+                f"{'/'.join(k)}: journal says {e[0]} ({e[1]} entries), counter has {a[0]} ({a[1]})"
+            )
+    return problems

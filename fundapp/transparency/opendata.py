@@ -1,0 +1,397 @@
+"""Open data: the journal as CSV and JSON, projects as 360Giving-style grants and IATI-style
+activities. Every builder is a generator that reads in keyset batches, so a download of any size
+streams in bounded memory and time per chunk.
+
+Amounts are written from integer minor units as exact decimal text (never through a float).
+No personal data: backers appear as their public label or "anonymous backer", recipients as the
+project (never the owner's name), places as region and district.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from xml.etree import ElementTree as ET
+
+from flask import url_for
+from sqlalchemy import select
+
+from fundapp.core.money import Money
+from fundapp.extensions import db
+from fundapp.ledger.models import JournalEntry
+
+from . import counters
+from . import services as svc
+
+FUND_ID = "XI-HAMVATAN"
+FUND_NAME = "Hamvatan Fund"
+GRANT_PREFIX = "360G-hamvatan-"
+LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+ANONYMOUS = "anonymous backer"
+BACKER_KINDS = frozenset({"donation", "pledge_collection", "investment", "refund", "distribution"})
+ENTRY_FIELDS = (
+    "sequence",
+    "posted_at",
+    "kind",
+    "memo",
+    "project_id",
+    "backer",
+    "reverses_sequence",
+    "leg_count",
+    "leaf_hash",
+    "proof_url",
+)
+LEG_FIELDS = (
+    "sequence",
+    "leg",
+    "account_code",
+    "account_name",
+    "account_type",
+    "account_project_id",
+    "direction",
+    "amount_minor",
+    "amount",
+    "currency",
+)
+
+
+def decimal_text(amount_minor: int, currency: str) -> str:
+    exp = Money(0, currency).to_decimal().as_tuple().exponent  # -2 for TJS, 0 for JPY
+    return f"{Money(int(amount_minor), currency).to_decimal():.{-exp}f}"
+
+
+def backer_text(entry) -> str:
+    if entry.kind not in BACKER_KINDS:
+        return ""
+    return entry.backer_label or ANONYMOUS
+
+
+def entry_record(entry) -> dict:
+    return {
+        "sequence": entry.sequence,
+        "posted_at": entry.posted_at.astimezone(UTC).isoformat(),
+        "kind": entry.kind,
+        "memo": entry.memo,
+        "project_id": entry.project_id,
+        "backer": backer_text(entry) or None,
+        "reverses_sequence": entry.reverses_sequence,
+        "leg_count": entry.leg_count,
+        "leaf_hash": entry.leaf_hash.hex() if entry.leaf_hash else None,
+        "proof_url": f"/api/v1/ledger/entries/{entry.sequence}/proof",
+    }
+
+
+def leg_records(entry) -> list[dict]:
+    out = []
+    for i, leg in enumerate(entry.legs, start=1):
+        acc = leg.account
+        out.append(
+            {
+                "sequence": entry.sequence,
+                "leg": i,
+                "account_code": acc.code,
+                "account_name": acc.name,
+                "account_type": acc.type,
+                "account_project_id": acc.project_id,
+                "direction": leg.direction,
+                "amount_minor": int(leg.amount_minor),
+                "amount": decimal_text(leg.amount_minor, leg.currency),
+                "currency": leg.currency,
+            }
+        )
+    return out
+
+
+def _csv_line(values) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(["" if v is None else v for v in values])
+    return buf.getvalue()
+
+
+def entries_csv() -> Iterator[str]:
+    yield _csv_line(ENTRY_FIELDS)
+    for entry in svc.iter_entries():
+        rec = entry_record(entry)
+        yield _csv_line(rec[f] for f in ENTRY_FIELDS)
+
+
+def legs_csv() -> Iterator[str]:
+    yield _csv_line(LEG_FIELDS)
+    for entry in svc.iter_entries():
+        for rec in leg_records(entry):
+            yield _csv_line(rec[f] for f in LEG_FIELDS)
+
+
+def entries_json() -> Iterator[str]:
+    """``{"entries": [{…, "legs": [...]}, …]}`` streamed entry by entry."""
+    yield '{"license": ' + json.dumps(LICENSE) + ', "entries": ['
+    first = True
+    for entry in svc.iter_entries():
+        rec = entry_record(entry)
+        rec["legs"] = leg_records(entry)
+        yield ("" if first else ",") + "\n" + json.dumps(rec, ensure_ascii=False)
+        first = False
+    yield "\n]}\n"
+
+
+def legs_json() -> Iterator[str]:
+    yield '{"license": ' + json.dumps(LICENSE) + ', "legs": ['
+    first = True
+    for entry in svc.iter_entries():
+        for rec in leg_records(entry):
+            yield ("" if first else ",") + "\n" + json.dumps(rec, ensure_ascii=False)
+            first = False
+    yield "\n]}\n"
+
+
+# -- projects -------------------------------------------------------------------------------------
+def iter_public_projects(batch: int = 200):
+    from fundapp.proposals.models import PUBLIC_STATES, Project
+
+    last = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                select(Project)
+                .where(
+                    Project.id > last,
+                    Project.state.in_([s.value for s in PUBLIC_STATES]),
+                    Project.published_at.is_not(None),
+                )
+                .order_by(Project.id)
+                .limit(batch)
+            )
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].id
+
+
+def project_entries(project_id: int, batch: int = 500):
+    """The project's sealed entries, oldest first, via the (project_id, sequence) index."""
+    last = 0
+    while True:
+        rows = list(
+            db.session.scalars(
+                select(JournalEntry)
+                .where(JournalEntry.project_id == project_id, JournalEntry.sequence > last)
+                .order_by(JournalEntry.sequence)
+                .limit(batch)
+            )
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].sequence
+        svc.release(rows)
+
+
+def _date(value) -> str | None:
+    return value.astimezone(UTC).date().isoformat() if value else None
+
+
+class _Num:
+    """A number written verbatim into JSON (exact decimal text)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _dumps(value) -> str:
+    if isinstance(value, _Num):
+        return value.text
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{json.dumps(k)}: {_dumps(v)}" for k, v in value.items() if v is not None) + "}"
+        )
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_dumps(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def grant_record(project) -> dict:
+    from fundapp.proposals.geo import category_name, district_name, region_name
+
+    figures = svc.project_figures(project)
+    own = next((t for t in figures["currencies"] if t.currency == project.currency), None)
+    disbursements = []
+    for entry in project_entries(project.id):
+        for metric, currency, _channel, amount in counters.classify(entry):
+            if metric == "disbursed" and amount:
+                disbursements.append(
+                    {
+                        "id": f"{GRANT_PREFIX}{project.id}-{entry.sequence}",
+                        "transactionDate": _date(entry.posted_at),
+                        "currency": currency,
+                        "value": _Num(decimal_text(amount, currency)),
+                        "description": entry.memo[:500],
+                    }
+                )
+    award = project.decided_at or project.published_at or project.created_at
+    record = {
+        "id": f"{GRANT_PREFIX}{project.id}",
+        "title": project.title,
+        "description": project.summary or project.title,
+        "currency": project.currency,
+        "amountAppliedFor": _Num(decimal_text(project.goal_minor, project.currency)),
+        "amountAwarded": _Num(decimal_text(project.goal_minor, project.currency)),
+        "amountDisbursed": _Num(decimal_text(own.disbursed if own else 0, project.currency)),
+        "awardDate": _date(award),
+        "url": url_for("proposals.project_detail", project_id=project.id, _external=True)
+        if _has_endpoint("proposals.project_detail")
+        else None,
+        "recipientOrganization": [
+            {"id": f"{FUND_ID}-PROJECT-{project.id}", "name": f"{project.title} (project team)"}
+        ],
+        "fundingOrganization": [{"id": FUND_ID, "name": FUND_NAME}],
+        "beneficiaryLocation": [
+            {
+                "name": f"{district_name(project.home_region, project.home_district)}, "
+                f"{region_name(project.home_region)}",
+                "countryCode": "TJ",
+                "geoCode": f"{project.home_region}/{project.home_district}",
+                "geoCodeType": "hamvatan-district",
+            }
+        ],
+        "classifications": [
+            {
+                "vocabulary": "hamvatan-category",
+                "code": project.category,
+                "title": str(category_name(project.category)),
+            }
+        ],
+        "disbursementTransaction": disbursements,
+        "dateModified": project.updated_at.astimezone(UTC).isoformat() if project.updated_at else None,
+    }
+    if project.campaign_starts_at:
+        record["plannedDates"] = [
+            {
+                "startDate": _date(project.campaign_starts_at),
+                **({"endDate": _date(project.campaign_ends_at)} if project.campaign_ends_at else {}),
+            }
+        ]
+    if not disbursements:
+        record.pop("disbursementTransaction")
+    return record
+
+
+def _has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
+def grants_json() -> Iterator[str]:
+    """A 360Giving data package (``{"grants": [...]}``) of every published project."""
+    now = datetime.now(UTC)
+    head = {
+        "version": "1.4",
+        "title": "Hamvatan Fund projects",
+        "description": "Projects published by the Hamvatan Fund, as 360Giving grants.",
+        "issued": now.date().isoformat(),
+        "modified": now.isoformat(),
+        "identifier": "hamvatan-grants",
+        "publisher": {"identifier": FUND_ID, "name": FUND_NAME},
+        "license": LICENSE,
+    }
+    yield _dumps(head)[:-1] + ', "grants": ['
+    first = True
+    for project in iter_public_projects():
+        yield ("" if first else ",") + "\n" + _dumps(grant_record(project))
+        first = False
+    yield "\n]}\n"
+
+
+# -- IATI -----------------------------------------------------------------------------------------
+ACTIVITY_STATUS = {
+    "fundraising": "1",  # pipeline/identification
+    "funded": "2",
+    "implementing": "2",  # implementation
+    "completed": "4",  # closed
+    "unsuccessful": "5",  # cancelled
+    "cancelled": "5",
+}
+TRANSACTION_TYPES = {
+    "received": ("1", "Incoming funds"),
+    "refunded": ("1", "Refund to backers (negative incoming funds)"),
+    "disbursed": ("3", "Disbursement"),
+    "repayments": ("6", "Loan repayment"),
+    "interest": ("5", "Interest payment"),
+    "repaid": ("6", "Repayment to investors"),
+}
+
+
+def _narrative(parent, tag: str, text: str, **attrs):
+    el = ET.SubElement(parent, tag, attrs)
+    ET.SubElement(el, "narrative").text = text
+    return el
+
+
+def activity_element(project) -> ET.Element:
+    from fundapp.proposals.geo import category_name, district_name, region_name
+
+    act = ET.Element(
+        "iati-activity",
+        {
+            "last-updated-datetime": (project.updated_at or project.created_at)
+            .astimezone(UTC)
+            .replace(microsecond=0)
+            .isoformat(),
+            "{http://www.w3.org/XML/1998/namespace}lang": "en",
+            "default-currency": project.currency,
+        },
+    )
+    ET.SubElement(act, "iati-identifier").text = f"{FUND_ID}-PROJECT-{project.id}"
+    _narrative(act, "reporting-org", FUND_NAME, ref=FUND_ID, type="22")
+    _narrative(act, "title", project.title)
+    _narrative(act, "description", project.summary or project.title, type="1")
+    _narrative(act, "participating-org", FUND_NAME, ref=FUND_ID, role="1", type="22")
+    _narrative(act, "participating-org", f"{project.title} (project team)", role="4")
+    ET.SubElement(act, "activity-status", code=ACTIVITY_STATUS.get(project.state, "2"))
+    start = project.campaign_starts_at or project.published_at or project.created_at
+    ET.SubElement(act, "activity-date", type="2", **{"iso-date": _date(start)})
+    ET.SubElement(act, "recipient-country", code="TJ", percentage="100")
+    loc = ET.SubElement(act, "location", ref=f"{project.home_region}/{project.home_district}")
+    ET.SubElement(
+        ET.SubElement(loc, "name"), "narrative"
+    ).text = (
+        f"{district_name(project.home_region, project.home_district)}, {region_name(project.home_region)}"
+    )
+    _narrative(act, "sector", str(category_name(project.category)), vocabulary="99", code=project.category)
+    for entry in project_entries(project.id):
+        parts = counters.classify(entry)
+        interest = {c: a for m, c, _ch, a in parts if m == "interest"}
+        for metric, currency, _channel, amount in parts:
+            if metric not in TRANSACTION_TYPES or metric == "fees" or not amount:
+                continue
+            if metric == "repayments":
+                amount -= interest.get(currency, 0)  # the principal part; interest is its own line
+                if not amount:
+                    continue
+            if metric == "refunded":
+                amount = -amount
+            code, label = TRANSACTION_TYPES[metric]
+            tx = ET.SubElement(act, "transaction", ref=f"{entry.sequence}-{metric}")
+            ET.SubElement(tx, "transaction-type", code=code)
+            day = _date(entry.posted_at)
+            ET.SubElement(tx, "transaction-date", **{"iso-date": day})
+            value = ET.SubElement(tx, "value", currency=currency, **{"value-date": day})
+            value.text = decimal_text(amount, currency)
+            _narrative(tx, "description", f"{label}: ledger entry {entry.sequence}")
+    return act
+
+
+def iati_xml() -> Iterator[str]:
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield f'<iati-activities version="2.03" generated-datetime="{now}">\n'
+    for project in iter_public_projects():
+        yield ET.tostring(activity_element(project), encoding="unicode") + "\n"
+    yield "</iati-activities>\n"

@@ -1,0 +1,491 @@
+"""Reading the public figures: fund totals, breakdowns, months, a project's money, the journal.
+
+Every figure comes from a maintained counter (``transparency_counters``) or a maintained balance
+(``ledger_balances``); the only queries that touch the journal are the keyset pages of the public
+ledger and the streamed downloads, whose cost per page does not grow with the journal's size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, select
+
+from fundapp.core.money import CURRENCY_EXPONENTS, Money
+from fundapp.extensions import db
+from fundapp.ledger.models import Account, AccountBalance, EntryKind, JournalEntry, Leg
+
+from .models import Counter
+
+MONEY_METRICS = ("received", "disbursed", "refunded", "repaid", "repayments", "interest", "fees")
+LEDGER_PAGE_SIZE = 50
+
+
+# -- a tiny per-process cache for the heavy public pages ------------------------------------------
+_cache: dict[tuple, tuple[float, object]] = {}
+
+
+def cached(key: tuple, compute):
+    """``compute()`` at most once per ``TRANSPARENCY_CACHE_SECONDS`` per process (0 = never cache).
+
+    Public totals may lag by a few seconds; that buys the dashboard the throughput of a static page."""
+    ttl = current_app.config.get("TRANSPARENCY_CACHE_SECONDS", 0 if current_app.testing else 5)
+    if not ttl:
+        return compute()
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = compute()
+    if len(_cache) > 256:
+        _cache.clear()
+    _cache[key] = (now + ttl, value)
+    return value
+
+
+# -- fund totals ----------------------------------------------------------------------------------
+@dataclass
+class CurrencyTotals:
+    currency: str
+    received: int = 0
+    pledged: int = 0
+    held: int = 0
+    disbursed: int = 0
+    refunded: int = 0
+    repaid: int = 0
+    repayments: int = 0
+    interest: int = 0
+    fees: int = 0
+    channels: dict[str, int] = field(default_factory=dict)
+
+    def money(self, name: str) -> Money:
+        return Money(int(getattr(self, name)), self.currency)
+
+    def as_dict(self) -> dict:
+        return {
+            "currency": self.currency,
+            **{
+                k: int(getattr(self, k))
+                for k in (
+                    "received",
+                    "pledged",
+                    "held",
+                    "disbursed",
+                    "refunded",
+                    "repaid",
+                    "repayments",
+                    "interest",
+                    "fees",
+                )
+            },
+            "received_by_channel": dict(sorted(self.channels.items())),
+        }
+
+
+def _currency_order(currency: str) -> tuple:
+    return (currency != "TJS", currency)
+
+
+def held_by_currency(project_id: int | None = None) -> dict[str, int]:
+    """Money held for projects (the balances of the restricted project accounts)."""
+    q = (
+        select(Account.currency, func.coalesce(func.sum(AccountBalance.balance_minor), 0))
+        .join(AccountBalance, AccountBalance.account_id == Account.id)
+        .group_by(Account.currency)
+    )
+    q = q.where(Account.project_id.is_not(None) if project_id is None else Account.project_id == project_id)
+    return {cur: int(total) for cur, total in db.session.execute(q)}
+
+
+def pledged_by_currency(project_id: int | None = None) -> dict[str, int]:
+    """Open pledges (promised, not yet collected), from the funding domain's maintained totals."""
+    from . import sources
+
+    return sources.pledged(project_id)
+
+
+def fund_totals() -> list[CurrencyTotals]:
+    rows = db.session.execute(
+        select(Counter.metric, Counter.currency, Counter.amount_minor).where(
+            Counter.dimension == "fund", Counter.key == "", Counter.currency != ""
+        )
+    )
+    by_cur: dict[str, CurrencyTotals] = {}
+    for metric, currency, amount in rows:
+        t = by_cur.setdefault(currency, CurrencyTotals(currency))
+        if metric in MONEY_METRICS:
+            setattr(t, metric, int(amount))
+    for currency, amount in held_by_currency().items():
+        by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
+    for currency, amount in pledged_by_currency().items():
+        by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
+    for channel, currency, amount in db.session.execute(
+        select(Counter.key, Counter.currency, Counter.amount_minor).where(
+            Counter.dimension == "channel", Counter.metric == "received"
+        )
+    ):
+        by_cur.setdefault(currency, CurrencyTotals(currency)).channels[channel] = int(amount)
+    return [by_cur[c] for c in sorted(by_cur, key=_currency_order)]
+
+
+def count(dimension: str, key: str, metric: str) -> int:
+    value = db.session.scalar(
+        select(Counter.entries).where(
+            Counter.dimension == dimension,
+            Counter.key == key,
+            Counter.metric == metric,
+            Counter.currency == "",
+        )
+    )
+    return int(value or 0)
+
+
+def backers_count() -> int:
+    return count("fund", "", "backers")
+
+
+def entries_count() -> int:
+    return count("fund", "", "entries")
+
+
+def breakdown(dimension: str, metric: str, currency: str, limit: int = 12) -> list[tuple[str, int]]:
+    """The largest keys of a dimension for one metric and currency (uses the rank index)."""
+    rows = db.session.execute(
+        select(Counter.key, Counter.amount_minor)
+        .where(Counter.dimension == dimension, Counter.metric == metric, Counter.currency == currency)
+        .order_by(Counter.amount_minor.desc(), Counter.key)
+        .limit(limit)
+    )
+    return [(k, int(a)) for k, a in rows if a]
+
+
+def months(currency: str, last: int = 24) -> tuple[list[str], dict[str, list[int]]]:
+    """Money in and out per month (the last ``last`` months that have any), oldest first."""
+    rows = db.session.execute(
+        select(Counter.key, Counter.metric, Counter.amount_minor).where(
+            Counter.dimension == "month", Counter.currency == currency
+        )
+    )
+    data: dict[str, dict[str, int]] = defaultdict(dict)
+    for month, metric, amount in rows:
+        data[month][metric] = int(amount)
+    periods = sorted(data)[-last:]
+    periods = _fill_months(periods)
+    series = {
+        "in": [data[p].get("received", 0) + data[p].get("repayments", 0) for p in periods],
+        "out": [
+            data[p].get("disbursed", 0) + data[p].get("refunded", 0) + data[p].get("repaid", 0)
+            for p in periods
+        ],
+    }
+    return periods, series
+
+
+def _fill_months(periods: list[str]) -> list[str]:
+    """Months between the first and the last, with the gaps filled (a quiet month is a zero)."""
+    if not periods:
+        return []
+    y, m = map(int, periods[0].split("-"))
+    end = periods[-1]
+    out = []
+    while True:
+        key = f"{y:04d}-{m:02d}"
+        out.append(key)
+        if key >= end or len(out) > 240:
+            return out
+        m += 1
+        if m > 12:
+            y, m = y + 1, 1
+
+
+def currencies_in_use() -> list[str]:
+    rows = db.session.scalars(
+        select(Counter.currency).where(Counter.dimension == "fund", Counter.currency != "").distinct()
+    )
+    found = set(rows) | set(held_by_currency())
+    return sorted(found, key=_currency_order)
+
+
+def projects_per_state() -> list[tuple[str, int]]:
+    from fundapp.proposals.models import Project, ProjectState
+
+    rows = dict(
+        db.session.execute(
+            select(Project.state, func.count(Project.id))
+            .where(Project.state != ProjectState.DRAFT.value)
+            .group_by(Project.state)
+        ).all()
+    )
+    return [(s.value, int(rows.get(s.value, 0))) for s in ProjectState if s != ProjectState.DRAFT]
+
+
+def public_projects_by_id(ids) -> dict[int, object]:
+    from fundapp.proposals.models import PUBLIC_STATES, Project
+
+    ids = [int(i) for i in ids]
+    if not ids:
+        return {}
+    rows = db.session.scalars(
+        select(Project).where(
+            Project.id.in_(ids),
+            Project.state.in_([s.value for s in PUBLIC_STATES]),
+            Project.published_at.is_not(None),
+        )
+    )
+    return {p.id: p for p in rows}
+
+
+def top_projects(currency: str, limit: int = 10) -> list[tuple[object, int]]:
+    rows = breakdown("project", "received", currency, limit=limit * 2)
+    projects = public_projects_by_id(k for k, _ in rows)
+    out = [(projects[int(k)], a) for k, a in rows if int(k) in projects]
+    return out[:limit]
+
+
+# -- one project ----------------------------------------------------------------------------------
+def project_figures(project) -> dict:
+    """A project's money, per currency, from its counters and its account balances."""
+    pid = project.id
+    rows = db.session.execute(
+        select(Counter.metric, Counter.currency, Counter.amount_minor).where(
+            Counter.dimension == "project", Counter.key == str(pid)
+        )
+    )
+    by_cur: dict[str, CurrencyTotals] = {}
+    for metric, currency, amount in rows:
+        t = by_cur.setdefault(currency, CurrencyTotals(currency))
+        if metric in MONEY_METRICS:
+            setattr(t, metric, int(amount))
+    for currency, amount in held_by_currency(pid).items():
+        by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
+    for currency, amount in pledged_by_currency(pid).items():
+        by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
+    prefix = f"{pid}:"
+    for key, currency, amount in db.session.execute(
+        select(Counter.key, Counter.currency, Counter.amount_minor).where(
+            Counter.dimension == "project_channel",
+            Counter.key.like(prefix + "%"),
+            Counter.metric == "received",
+        )
+    ):
+        if key.startswith(prefix):
+            by_cur.setdefault(currency, CurrencyTotals(currency)).channels[key[len(prefix) :]] = int(amount)
+    if not by_cur:
+        by_cur[project.currency] = CurrencyTotals(project.currency)
+    return {"currencies": [by_cur[c] for c in sorted(by_cur, key=_currency_order)]}
+
+
+# -- the public journal ---------------------------------------------------------------------------
+class BadFilter(ValueError):
+    """A filter value that cannot be read (shown back to the person, never a 500)."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+@dataclass
+class LedgerFilters:
+    project: int | None = None
+    kind: str | None = None
+    currency: str | None = None
+    account: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    before: int | None = None  # keyset cursor: show entries with a smaller sequence
+    after: int | None = None  # going back towards the newest
+
+    def as_args(self, **override) -> dict:
+        args = {
+            "project": self.project,
+            "kind": self.kind,
+            "currency": self.currency,
+            "account": self.account,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
+        args.update(override)
+        return {k: v for k, v in args.items() if v not in (None, "")}
+
+
+def _int_arg(args, name: str, *, minimum: int = 1) -> int | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadFilter(name, "Please give a whole number.")
+    value = int(raw)
+    if value < minimum:
+        raise BadFilter(name, "Please give a whole number.")
+    return value
+
+
+def _date_arg(args, name: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw[:10]) if len(raw) <= 10 else None
+    except ValueError:
+        pass
+    raise BadFilter(name, "Please give a date as YYYY-MM-DD.")
+
+
+def parse_filters(args) -> LedgerFilters:
+    f = LedgerFilters()
+    f.project = _int_arg(args, "project")
+    f.before = _int_arg(args, "before")
+    f.after = _int_arg(args, "after", minimum=0)
+    kind = (args.get("kind") or "").strip()
+    if kind:
+        if kind not in {k.value for k in EntryKind}:
+            raise BadFilter("kind", "Unknown kind of entry.")
+        f.kind = kind
+    currency = (args.get("currency") or "").strip().upper()
+    if currency:
+        if currency not in CURRENCY_EXPONENTS:
+            raise BadFilter("currency", "Unknown currency.")
+        f.currency = currency
+    account = (args.get("account") or "").strip()
+    if account:
+        if len(account) > 80 or not all(c.isalnum() or c in "_-:." for c in account):
+            raise BadFilter("account", "Unknown account.")
+        f.account = account
+    f.date_from = _date_arg(args, "from")
+    f.date_to = _date_arg(args, "to")
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise BadFilter("to", "The end date is before the start date.")
+    return f
+
+
+def _day_start(d: date) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _sequence_bounds(f: LedgerFilters) -> tuple[int | None, int | None]:
+    """Turn a date range into a sequence range with two index look-ups, so that a date filter
+    never walks the entries outside it. Entries are sealed in sequence order, so ``sealed_at``
+    grows with ``sequence``."""
+    lo = hi = None
+    if f.date_from:
+        lo = db.session.scalar(
+            select(JournalEntry.sequence)
+            .where(JournalEntry.sealed_at >= _day_start(f.date_from), JournalEntry.sequence.is_not(None))
+            .order_by(JournalEntry.sealed_at, JournalEntry.sequence)
+            .limit(1)
+        )
+        if lo is None:
+            return (1, 0)  # nothing sealed on or after that day
+    if f.date_to:
+        hi = db.session.scalar(
+            select(JournalEntry.sequence)
+            .where(
+                JournalEntry.sealed_at < _day_start(f.date_to) + timedelta(days=1),
+                JournalEntry.sequence.is_not(None),
+            )
+            .order_by(JournalEntry.sealed_at.desc(), JournalEntry.sequence.desc())
+            .limit(1)
+        )
+        if hi is None:
+            return (1, 0)
+    return lo, hi
+
+
+def _filtered(f: LedgerFilters):
+    q = select(JournalEntry).where(JournalEntry.sequence.is_not(None))
+    if f.project is not None:
+        q = q.where(JournalEntry.project_id == f.project)
+    if f.kind:
+        q = q.where(JournalEntry.kind == f.kind)
+    leg_conds = []
+    if f.currency:
+        leg_conds.append(Leg.currency == f.currency)
+    if f.account:
+        ids = select(Account.id).where(Account.code == f.account)
+        leg_conds.append(Leg.account_id.in_(ids))
+    if leg_conds:
+        q = q.where(exists(select(Leg.id).where(Leg.entry_id == JournalEntry.id, and_(*leg_conds))))
+    lo, hi = _sequence_bounds(f)
+    if lo is not None:
+        q = q.where(JournalEntry.sequence >= lo)
+    if hi is not None:
+        q = q.where(JournalEntry.sequence <= hi)
+    return q
+
+
+@dataclass
+class LedgerPage:
+    entries: list
+    newer: int | None  # cursor for the newer page (``after``), None on the first page
+    older: int | None  # cursor for the older page (``before``), None on the last page
+
+
+def ledger_page(f: LedgerFilters, size: int = LEDGER_PAGE_SIZE) -> LedgerPage:
+    """One page of the journal, newest first, by keyset on ``sequence`` (cost independent of depth)."""
+    q = _filtered(f)
+    if f.after is not None and f.before is None:
+        rows = list(
+            db.session.scalars(
+                q.where(JournalEntry.sequence > f.after).order_by(JournalEntry.sequence.asc()).limit(size + 1)
+            )
+        )
+        has_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        older = rows[-1].sequence if rows else None
+        if older is not None:
+            more_older = db.session.scalar(
+                q.where(JournalEntry.sequence < older).with_only_columns(JournalEntry.sequence).limit(1)
+            )
+            older = older if more_older is not None else None
+        return LedgerPage(rows, rows[0].sequence if (rows and has_newer) else None, older)
+    if f.before is not None:
+        q = q.where(JournalEntry.sequence < f.before)
+    rows = list(db.session.scalars(q.order_by(JournalEntry.sequence.desc()).limit(size + 1)))
+    has_older = len(rows) > size
+    rows = rows[:size]
+    newer = rows[0].sequence if (rows and f.before is not None) else None
+    return LedgerPage(rows, newer, rows[-1].sequence if (rows and has_older) else None)
+
+
+def iter_entries(batch: int = 1000, *, newest_first: bool = False):
+    """Every sealed entry (with legs), in keyset batches: memory and time per batch are bounded."""
+    last = None
+    while True:
+        q = select(JournalEntry).where(JournalEntry.sequence.is_not(None))
+        if last is not None:
+            q = q.where(JournalEntry.sequence < last if newest_first else JournalEntry.sequence > last)
+        order = JournalEntry.sequence.desc() if newest_first else JournalEntry.sequence.asc()
+        rows = list(db.session.scalars(q.order_by(order).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].sequence
+        release(rows)
+        if len(rows) < batch:
+            return
+
+
+def release(entries) -> None:
+    """Let go of a batch of entries and their legs so a long download holds one batch at a time."""
+    for entry in entries:
+        for leg in entry.__dict__.get("legs", ()):
+            if leg in db.session:
+                db.session.expunge(leg)
+        if entry in db.session:
+            db.session.expunge(entry)
+
+
+def latest_checkpoint():
+    from fundapp.ledger.models import Checkpoint
+
+    return db.session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1)).first()
+
+
+def public_label(entry) -> str | None:
+    """The name a backer chose to show, or None (shown as "anonymous backer")."""
+    return entry.backer_label or None

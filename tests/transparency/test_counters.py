@@ -1,0 +1,144 @@
+"""The public counters: kept by the posting listener in the posting transaction, equal to what the
+journal says, and read by the dashboard without touching the journal."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from fundapp.extensions import db
+from fundapp.transparency import counters
+from fundapp.transparency import services as svc
+from fundapp.transparency.cli import check_counters
+
+
+def _fund(currency="TJS"):
+    return {t.currency: t for t in svc.fund_totals()}[currency]
+
+
+def test_each_posting_updates_the_fund_totals(app, books, project_in):
+    """After a donation, a fee, a disbursement, a refund and a repayment, does every total say
+    exactly what moved, in minor units?"""
+    p = project_in("fundraising")
+    books.donate(p, 50_000, channel="bank")
+    books.donate(p, 20_000, channel="stripe_clearing")
+    books.donate(p, 5_000, channel="mto_clearing")
+    books.fee(300)
+    books.disburse(p, 30_000)
+    books.refund(p, 2_000)
+    books.repay(p, 10_000, 700)
+    t = _fund()
+    assert (t.received, t.fees, t.disbursed, t.refunded) == (75_000, 300, 30_000, 2_000)
+    assert (t.repayments, t.interest) == (10_700, 700)
+    assert t.held == 75_000 - 30_000 - 2_000
+    assert t.channels == {"bank": 50_000, "card": 20_000, "mto": 5_000}
+    assert svc.entries_count() == 7
+
+
+def test_reversal_takes_back_what_the_entry_added(app, books, project_in):
+    """Does reversing a donation take it out of the received total, the month and the region?"""
+    p = project_in("fundraising", home_district="khujand")
+    keep = books.donate(p, 10_000)
+    wrong = books.donate(p, 4_000)
+    books.reverse(wrong)
+    assert _fund().received == 10_000
+    assert svc.breakdown("region", "received", "TJS") == [("sughd", 10_000)]
+    assert keep.id != wrong.id
+    assert check_counters() == []
+
+
+def test_regions_districts_categories_and_top_projects(app, books, project_in):
+    """Are donations counted under the project's region, district and category, and are the top
+    projects ordered by what they received?"""
+    a = project_in("fundraising", home_district="kulob", category="water")
+    b = project_in("fundraising", home_district="khujand", category="education")
+    books.donate(a, 9_000)
+    books.donate(b, 12_000)
+    books.donate(b, 1_000)
+    assert svc.breakdown("region", "received", "TJS") == [("sughd", 13_000), ("khatlon", 9_000)]
+    assert svc.breakdown("district", "received", "TJS") == [
+        ("sughd/khujand", 13_000),
+        ("khatlon/kulob", 9_000),
+    ]
+    assert svc.breakdown("category", "received", "TJS") == [("education", 13_000), ("water", 9_000)]
+    assert [(p.id, v) for p, v in svc.top_projects("TJS")] == [(b.id, 13_000), (a.id, 9_000)]
+
+
+def test_currencies_are_never_mixed(app, books, project_in):
+    """Do amounts in different currencies stay in separate totals?"""
+    p = project_in("fundraising")
+    books.donate(p, 1_000, currency="TJS")
+    books.donate(p, 700, currency="USD")
+    assert _fund("TJS").received == 1_000
+    assert _fund("USD").received == 700
+    assert svc.currencies_in_use() == ["TJS", "USD"]
+
+
+def test_backers_and_countries_from_the_resolver(app, books, project_in):
+    """Is each backer counted once, under the country they stated, however often they give?"""
+    p = project_in("fundraising")
+    people = {"1": ("user:1", "RU"), "2": ("user:2", "KZ"), "3": ("user:1", "RU")}
+    counters.register_backer_resolver("test_gift", lambda sid: people[sid])
+    try:
+        for sid, amount in (("1", 100), ("2", 200), ("3", 300)):
+            books.donate(p, amount, source=("test_gift", sid))
+        assert svc.backers_count() == 2
+        assert svc.breakdown("country", "received", "TJS") == [("RU", 400), ("KZ", 200)]
+        assert check_counters() == []
+    finally:
+        counters._backer_resolvers.pop("test_gift", None)
+
+
+def test_check_and_rebuild_commands(app, runner, books, project_in):
+    """Does `flask transparency check` pass on maintained counters, fail when one is tampered
+    with, and does `rebuild` put them right?"""
+    p = project_in("fundraising")
+    books.donate(p, 10_000)
+    books.disburse(p, 4_000)
+    assert runner.invoke(args=["transparency", "check"]).exit_code == 0
+    db.session.execute(
+        db.text("UPDATE transparency_counters SET amount_minor = amount_minor + 1 WHERE dimension = 'fund'")
+    )
+    db.session.commit()
+    bad = runner.invoke(args=["transparency", "check"])
+    assert bad.exit_code == 1 and "differ" in bad.output
+    assert runner.invoke(args=["transparency", "rebuild"]).exit_code == 0
+    assert runner.invoke(args=["transparency", "check"]).exit_code == 0
+    assert _fund().received == 10_000
+
+
+def test_a_failed_posting_leaves_the_counters_alone(app, books, project_in):
+    """When a posting is refused (a project account would go negative), do the counters stay as
+    they were (same transaction)?"""
+    from fundapp.core.errors import InsufficientFunds
+
+    p = project_in("fundraising")
+    books.donate(p, 1_000)
+    with pytest.raises(InsufficientFunds):
+        books.disburse(p, 5_000)
+    db.session.rollback()
+    assert _fund().disbursed == 0
+    assert check_counters() == []
+
+
+def test_dashboard_does_not_read_the_journal(app, client, books, project_in):
+    """Does rendering /transparency (and the totals API) run no query on the journal tables?"""
+    p = project_in("fundraising")
+    for _ in range(3):
+        books.donate(p, 1_000)
+    books.seal()
+    seen = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        assert client.get("/transparency").status_code == 200
+        assert client.get("/api/v1/transparency/totals").status_code == 200
+        assert client.get(f"/projects/{p.id}/money").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    assert seen, "the pages ran no query at all?"
+    journal = [s for s in seen if "ledger_entries" in s or "ledger_legs" in s]
+    assert journal == [], journal
