@@ -127,13 +127,15 @@ def _stream(conn, sql: str, name: str):
         cur.itersize = 20000
     else:
         cur = dbapi.cursor()
-    cur.execute(sql)
-    while True:
-        chunk = cur.fetchmany(20000)
-        if not chunk:
-            break
-        yield from chunk
-    cur.close()
+    try:
+        cur.execute(sql)
+        while True:
+            chunk = cur.fetchmany(20000)
+            if not chunk:
+                break
+            yield from chunk
+    finally:
+        cur.close()
 
 
 def recompute_leaves(report: Report, size: int) -> list[bytes] | None:
@@ -161,27 +163,31 @@ def recompute_leaves(report: Report, size: int) -> list[bytes] | None:
     leaves: list[bytes | None] = [None] * size
     sha = merkle._sha
     dcode = {"debit": "D", "credit": "C"}
-    pending_leg = next(legs, None)
     bad = 0
-    for entry_id, seq, kind, posted_at, memo, backer, rev, stored in entries:
-        mine = []
-        while pending_leg is not None and pending_leg[0] < entry_id:
-            pending_leg = next(legs, None)  # legs of unsealed entries
-        while pending_leg is not None and pending_leg[0] == entry_id:
-            _, d, account_id, currency, amount = pending_leg
-            mine.append((dcode[d], codes[account_id], currency, amount))
-            pending_leg = next(legs, None)
-        if not isinstance(posted_at, str):  # a driver that hands back datetimes
-            posted_at = format_time(posted_at)
-        leaf = sha(b"\x00" + encode_entry(seq, kind, posted_at, memo, backer, rev, mine)).digest()
-        if stored is None or bytes(stored) != leaf:
-            bad += 1
-            if bad <= 20:
-                report.fail(f"entry sequence {seq} (id {entry_id}) does not match its sealed hash")
-        if not 1 <= seq <= size:
-            report.fail(f"entry id {entry_id} has sequence {seq} outside 1..{size}")
-            continue
-        leaves[seq - 1] = leaf
+    try:
+        pending_leg = next(legs, None)
+        for entry_id, seq, kind, posted_at, memo, backer, rev, stored in entries:
+            mine = []
+            while pending_leg is not None and pending_leg[0] < entry_id:
+                pending_leg = next(legs, None)  # legs of unsealed entries
+            while pending_leg is not None and pending_leg[0] == entry_id:
+                _, d, account_id, currency, amount = pending_leg
+                mine.append((dcode[d], codes[account_id], currency, amount))
+                pending_leg = next(legs, None)
+            if not isinstance(posted_at, str):  # a driver that hands back datetimes
+                posted_at = format_time(posted_at)
+            leaf = sha(b"\x00" + encode_entry(seq, kind, posted_at, memo, backer, rev, mine)).digest()
+            if stored is None or bytes(stored) != leaf:
+                bad += 1
+                if bad <= 20:
+                    report.fail(f"entry sequence {seq} (id {entry_id}) does not match its sealed hash")
+            if not 1 <= seq <= size:
+                report.fail(f"entry id {entry_id} has sequence {seq} outside 1..{size}")
+                continue
+            leaves[seq - 1] = leaf
+    finally:
+        entries.close()
+        legs.close()
     if bad > 20:
         report.fail(f"… {bad} entries in all do not match their sealed hashes")
     if any(leaf is None for leaf in leaves):
