@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, send_file
 from flask_login import current_user
 
@@ -22,11 +24,13 @@ def download(file_id: int):
     path = services.file_path(stored)
     if not path.exists():
         abort(404)
+    # Files are small (UPLOAD_MAX_BYTES): serving bytes keeps no file handle open after the response.
     response = send_file(
-        path,
+        io.BytesIO(path.read_bytes()),
         mimetype=stored.content_type,
         as_attachment=not stored.is_image,
         download_name=stored.original_filename,
+        etag=stored.sha256,
         conditional=True,
         max_age=0 if not stored.is_public else 3600,
     )
