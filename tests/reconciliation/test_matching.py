@@ -129,7 +129,11 @@ def test_normalise_reference():
 
 def test_reads_a_semicolon_statement_in_russian_with_decimal_commas():
     """Does a Russian-headed, semicolon-separated statement with "1 234,50" amounts read exactly?"""
-    data = "Дата;Сумма;Валюта;Назначение;Контрагент\n10.03.2026;1 234,50;TJS;RCPT-1;Рахимов\n11.03.2026;-20;tjs;;\n"
+    data = (
+        "Дата;Сумма;Валюта;Назначение;Контрагент\n"
+        "10.03.2026;1 234,50;TJS;RCPT-1;Рахимов\n"
+        "11.03.2026;-20;tjs;;\n"
+    )
     lines, errors = parse_statement_csv(data.encode("utf-8"))
     assert errors == []
     assert lines[0].amount == tjs(123450) and lines[0].on == D and lines[0].counterparty == "Рахимов"
