@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import roles_required, step_up_required
@@ -72,7 +73,7 @@ def request_new(project_id: int):
     """The owner requests payment for a milestone, with evidence."""
     project = _own_project(project_id)
     form = RequestForm()
-    form.milestone.choices = [(m.id, m.title) for m in project.milestones]
+    form.milestone.choices = [SelectChoice(m.id, m.title) for m in project.milestones]
     status = 200
     if project.state not in services.REQUESTABLE_PROJECT_STATES:
         flash(_("Disbursements can be requested once the project is funded."), "error")
@@ -216,7 +217,9 @@ def _council_choices():
     from fundapp.council.models import CouncilDecision
 
     decisions = db.session.scalars(select(CouncilDecision).order_by(CouncilDecision.decided_on.desc())).all()
-    return [(0, _("— none —"))] + [(d.id, f"{d.number} — {d.agenda_item[:80]}") for d in decisions]
+    return [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(d.id, f"{d.number} — {d.agenda_item[:80]}") for d in decisions
+    ]
 
 
 def _render_detail(req: DisbursementRequest, status: int = 200, **forms):

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from fundapp.audit.routes import safe_cell
@@ -34,13 +34,14 @@ MAX_STATEMENT_BYTES = 5 * 1024 * 1024
 def _currencies():
     from flask import current_app
 
-    return [(c, c) for c in current_app.config["SUPPORTED_CURRENCIES"]]
+    return [SelectChoice(c, c) for c in current_app.config["SUPPORTED_CURRENCIES"]]
 
 
 class StatementForm(FlaskForm):
     statement = FileField(_l("Bank statement (CSV)"))
     account_code = SelectField(
-        _l("Ledger account"), choices=[(c, c) for c in services.RECONCILED_ACCOUNTS if c != "stripe_clearing"]
+        _l("Ledger account"),
+        choices=[SelectChoice(c, c) for c in services.RECONCILED_ACCOUNTS if c != "stripe_clearing"],
     )
     currency = SelectField(_l("Currency"))
     window_days = IntegerField(_l("Date window (days)"), default=5, validators=[NumberRange(min=0, max=31)])
@@ -58,7 +59,7 @@ class NoteForm(FlaskForm):
 
 class AdjustForm(FlaskForm):
     counter_account_code = SelectField(
-        _l("Other side of the entry"), choices=[(c, c) for c in services.COUNTER_ACCOUNTS]
+        _l("Other side of the entry"), choices=[SelectChoice(c, c) for c in services.COUNTER_ACCOUNTS]
     )
     memo = StringField(_l("What the adjustment is for"), validators=[DataRequired(), Length(max=400)])
 
