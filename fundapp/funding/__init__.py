@@ -1,0 +1,28 @@
+"""Backing projects: donations, all-or-nothing pledges and investments (loans), the settlement of
+campaigns at their end, repayment schedules, repayments and their pro-rata distribution.
+
+Invariants: every movement of money is one ledger entry whose idempotency key is derived from the
+backing's id (it lands exactly once, whichever of webhook, return page or retry comes first); an
+investment never takes a loan beyond its cap (the project's counters row is locked); a pledge is
+charged only when its campaign met its goal, once (idempotency key stored before the charge); the
+per-project counters change in the transaction of the backing. Backers act on their own backings
+only; treasurers record repayments; administrators refund.
+"""
+
+
+def init_app(app):
+    from flask_babel import lazy_gettext as _l
+
+    from fundapp.core.views import register_nav
+    from fundapp.proposals import services as proposals
+
+    from . import cli, routes, services
+
+    app.register_blueprint(routes.bp)
+    app.cli.add_command(cli.campaigns_cli)
+    proposals.register_transition_listener(services._on_project_transition)
+    proposals.register_follower_source(services.backers_of_project)
+    app.jinja_env.globals["funding_backings"] = services.backings_of
+    app.jinja_env.globals["funding_panel"] = routes.project_panel_context
+    register_nav(app, "funding.my_backing", _l("My backing"), ("member",))
+    register_nav(app, "funding.staff_backings", _l("Backings"), ("administrator", "treasurer", "auditor"))

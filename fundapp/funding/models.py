@@ -1,0 +1,391 @@
+"""Backings of projects (donations, pledges, investments), campaign settlements, repayment
+schedules, repayments and their distribution, and the per-project totals kept as counters."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.money import Money
+from fundapp.extensions import db
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class PayMethod(enum.StrEnum):
+    CARD = "card"
+    BANK = "bank"
+    MTO = "mto"
+
+
+PAY_METHOD_LABELS = {
+    PayMethod.CARD: _l("Card"),
+    PayMethod.BANK: _l("Bank transfer"),
+    PayMethod.MTO: _l("Money-transfer operator"),
+}
+
+
+class DonationState(enum.StrEnum):
+    PENDING = "pending"  # waiting for the card payment or the transfer
+    RECEIVED = "received"  # the money is in the project's account
+    FAILED = "failed"  # the payment did not go through
+    REFUNDED = "refunded"  # given back by an administrator (reversing entry)
+
+
+DONATION_STATE_LABELS = {
+    DonationState.PENDING: _l("Waiting for payment"),
+    DonationState.RECEIVED: _l("Received"),
+    DonationState.FAILED: _l("Not paid"),
+    DonationState.REFUNDED: _l("Refunded"),
+}
+
+
+class PledgeState(enum.StrEnum):
+    AWAITING_CARD = "awaiting_card"  # promised, card not saved yet: does not count
+    ACTIVE = "active"  # card saved: counts towards the goal
+    CANCELLED = "cancelled"  # withdrawn by the backer before the end
+    CHARGING = "charging"  # the campaign succeeded; the charge is in flight
+    COLLECTED = "collected"  # charged and in the project's account
+    PAYMENT_FAILED = "payment_failed"  # the charge was declined: the backer may pay within the grace period
+    LAPSED = "lapsed"  # grace period over without payment
+    RELEASED = "released"  # the campaign missed its goal: nothing is charged
+    REFUNDED = "refunded"
+
+
+PLEDGE_STATE_LABELS = {
+    PledgeState.AWAITING_CARD: _l("Card not saved yet"),
+    PledgeState.ACTIVE: _l("Pledged"),
+    PledgeState.CANCELLED: _l("Cancelled"),
+    PledgeState.CHARGING: _l("Being collected"),
+    PledgeState.COLLECTED: _l("Collected"),
+    PledgeState.PAYMENT_FAILED: _l("Payment failed: please pay"),
+    PledgeState.LAPSED: _l("Not paid"),
+    PledgeState.RELEASED: _l("Released (goal not met)"),
+    PledgeState.REFUNDED: _l("Refunded"),
+}
+
+OPEN_PLEDGE_STATES = (PledgeState.AWAITING_CARD, PledgeState.ACTIVE)
+
+
+class InvestmentState(enum.StrEnum):
+    COMMITTED = "committed"  # counts against the cap; waiting for the money
+    PAID = "paid"  # the money is in the project's account
+    CANCELLED = "cancelled"  # withdrawn by the investor (until 48 hours before the deadline)
+    LAPSED = "lapsed"  # never paid by the end of the campaign
+    RETURN_DUE = "return_due"  # the campaign failed: the money is owed back to the investor
+    REFUNDED = "refunded"
+
+
+INVESTMENT_STATE_LABELS = {
+    InvestmentState.COMMITTED: _l("Committed, waiting for payment"),
+    InvestmentState.PAID: _l("Paid"),
+    InvestmentState.CANCELLED: _l("Cancelled"),
+    InvestmentState.LAPSED: _l("Lapsed (not paid in time)"),
+    InvestmentState.RETURN_DUE: _l("To be returned"),
+    InvestmentState.REFUNDED: _l("Returned"),
+}
+
+
+class ProjectTotals(db.Model):
+    """Counters per project, updated in the same transaction as the backing that changes them."""
+
+    __tablename__ = "project_totals"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    raised_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    pledged_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    committed_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    repaid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    card_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    bank_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    mto_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    backers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    pledgers: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        db.CheckConstraint("raised_minor >= 0", name="raised_not_negative"),
+        db.CheckConstraint("pledged_minor >= 0", name="pledged_not_negative"),
+        db.CheckConstraint("committed_minor >= 0", name="committed_not_negative"),
+    )
+
+
+class Donation(db.Model):
+    __tablename__ = "donations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    backer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    email: Mapped[str] = mapped_column(String(320), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default=DonationState.PENDING.value)
+    public_name: Mapped[str | None] = mapped_column(String(120))  # None: an anonymous backer
+    message: Mapped[str | None] = mapped_column(String(500))
+    reference_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    access_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    fee_minor: Mapped[int | None] = mapped_column(BigInteger)
+    ledger_entry_id: Mapped[int | None] = mapped_column(BigId)
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("offline_receipts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_reason: Mapped[str | None] = mapped_column(Text)
+    refunded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    refund_entry_id: Mapped[int | None] = mapped_column(BigId)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+
+    project = relationship("Project")
+    backer = relationship("User", foreign_keys=[backer_id])
+
+    __table_args__ = (
+        UniqueConstraint("reference_code"),
+        UniqueConstraint("access_token"),
+        UniqueConstraint("checkout_session_id"),
+        UniqueConstraint("payment_intent_id"),
+        db.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        db.CheckConstraint(f"state IN ({_in(DonationState)})", name="state_known"),
+        db.CheckConstraint(f"method IN ({_in(PayMethod)})", name="method_known"),
+        Index("ix_donations_project_id", "project_id"),
+        Index("ix_donations_backer_id", "backer_id"),
+    )
+
+    @property
+    def amount(self) -> Money:
+        return Money(int(self.amount_minor), self.currency)
+
+    @property
+    def state_label(self):
+        return DONATION_STATE_LABELS[DonationState(self.state)]
+
+    @property
+    def method_label(self):
+        return PAY_METHOD_LABELS[PayMethod(self.method)]
+
+
+class Pledge(db.Model):
+    """An all-or-nothing pledge: one per backer and project (changing it changes this row)."""
+
+    __tablename__ = "pledges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=PledgeState.AWAITING_CARD.value)
+    public_name: Mapped[str | None] = mapped_column(String(120))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    setup_session_id: Mapped[str | None] = mapped_column(String(255))
+    payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    charge_attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    charge_key: Mapped[str | None] = mapped_column(String(255))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    pay_session_id: Mapped[str | None] = mapped_column(String(255))
+    fee_minor: Mapped[int | None] = mapped_column(BigInteger)
+    ledger_entry_id: Mapped[int | None] = mapped_column(BigId)
+    grace_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project = relationship("Project")
+    backer = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "backer_id"),
+        db.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        db.CheckConstraint(f"state IN ({_in(PledgeState)})", name="state_known"),
+        Index("ix_pledges_state", "state"),
+    )
+
+    @property
+    def amount(self) -> Money:
+        return Money(int(self.amount_minor), self.currency)
+
+    @property
+    def state_label(self):
+        return PLEDGE_STATE_LABELS[PledgeState(self.state)]
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_PLEDGE_STATES
+
+
+class CampaignSettlement(db.Model):
+    """The claim that a campaign's end has been dealt with: inserted once per project (a second
+    closer running at the same time fails on the unique key and leaves it alone)."""
+
+    __tablename__ = "campaign_settlements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    goal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    counted_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    claimed_by: Mapped[str] = mapped_column(String(80), nullable=False)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("project_id"),
+        db.CheckConstraint("outcome IN ('funded', 'unsuccessful')", name="outcome_known"),
+    )
+
+
+class Investment(db.Model):
+    __tablename__ = "investments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    investor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default=InvestmentState.COMMITTED.value)
+    public_name: Mapped[str | None] = mapped_column(String(120))
+    method: Mapped[str | None] = mapped_column(String(8))
+    reference_code: Mapped[str] = mapped_column(String(20), nullable=False)
+    submission_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    risk_acknowledged: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    fee_minor: Mapped[int | None] = mapped_column(BigInteger)
+    ledger_entry_id: Mapped[int | None] = mapped_column(BigId)
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("offline_receipts.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project = relationship("Project")
+    investor = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("reference_code"),
+        UniqueConstraint("submission_token"),
+        UniqueConstraint("checkout_session_id"),
+        db.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        db.CheckConstraint("risk_acknowledged", name="risk_acknowledged"),
+        db.CheckConstraint(f"state IN ({_in(InvestmentState)})", name="state_known"),
+        Index("ix_investments_project_id", "project_id"),
+        Index("ix_investments_investor_id", "investor_id"),
+    )
+
+    @property
+    def amount(self) -> Money:
+        return Money(int(self.amount_minor), self.currency)
+
+    @property
+    def state_label(self):
+        return INVESTMENT_STATE_LABELS[InvestmentState(self.state)]
+
+
+class RepaymentSchedule(db.Model):
+    __tablename__ = "repayment_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    principal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    annual_rate_bp: Mapped[int] = mapped_column(Integer, nullable=False)
+    term_months: Mapped[int] = mapped_column(Integer, nullable=False)
+    repayment_type: Mapped[str] = mapped_column(String(10), nullable=False)
+    start_on: Mapped[date] = mapped_column(Date, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    instalments: Mapped[list[ScheduledRepayment]] = relationship(
+        back_populates="schedule", order_by="ScheduledRepayment.number", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("project_id"),
+        db.CheckConstraint("principal_minor > 0", name="principal_positive"),
+    )
+
+    @property
+    def principal(self) -> Money:
+        return Money(int(self.principal_minor), self.currency)
+
+
+class ScheduledRepayment(db.Model):
+    __tablename__ = "scheduled_repayments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("repayment_schedules.id"), nullable=False)
+    number: Mapped[int] = mapped_column(Integer, nullable=False)
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    principal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    interest_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+    schedule: Mapped[RepaymentSchedule] = relationship(back_populates="instalments")
+
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "number"),
+        db.CheckConstraint("amount_minor = principal_minor + interest_minor", name="amount_sum"),
+        db.CheckConstraint("paid_minor >= 0 AND paid_minor <= amount_minor", name="paid_range"),
+    )
+
+
+class Repayment(db.Model):
+    """Money the project paid back, recorded by a treasurer and distributed to the investors."""
+
+    __tablename__ = "repayments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    reference: Mapped[str] = mapped_column(String(120), nullable=False)
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    ledger_entry_id: Mapped[int | None] = mapped_column(BigId)
+    distribution_entry_id: Mapped[int | None] = mapped_column(BigId)
+
+    shares: Mapped[list[RepaymentShare]] = relationship(
+        back_populates="repayment", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "reference"),
+        db.CheckConstraint("amount_minor > 0", name="amount_positive"),
+    )
+
+    @property
+    def amount(self) -> Money:
+        return Money(int(self.amount_minor), self.currency)
+
+
+class RepaymentShare(db.Model):
+    __tablename__ = "repayment_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repayment_id: Mapped[int] = mapped_column(ForeignKey("repayments.id"), nullable=False)
+    investment_id: Mapped[int] = mapped_column(ForeignKey("investments.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+    repayment: Mapped[Repayment] = relationship(back_populates="shares")
+    investment: Mapped[Investment] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("repayment_id", "investment_id"),
+        db.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        Index("ix_repayment_shares_investment_id", "investment_id"),
+    )

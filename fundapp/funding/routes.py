@@ -1,0 +1,496 @@
+"""Backing pages: donate, pledge, invest (with a confirmation step), the payer's return from
+Checkout, "my backing", and the staff pages for repayments and refunds. Thin: parse, call a
+service, commit once, redirect."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.money import Money, MoneyError
+from fundapp.core.security import public, roles_required, step_up_required
+from fundapp.extensions import db
+from fundapp.payments import gateway
+from fundapp.payments import services as payments
+from fundapp.proposals.models import FundingModel, Project, ProjectState
+
+from . import services
+from .models import Donation, Investment, InvestmentState, PayMethod, Pledge, PledgeState, RepaymentSchedule
+
+bp = Blueprint("funding", __name__, url_prefix="/back")
+
+
+def _public_project(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None or not project.is_public:
+        abort(404)
+    return project
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _methods() -> list[str]:
+    methods = [PayMethod.BANK.value, PayMethod.MTO.value]
+    if gateway.enabled():
+        methods.insert(0, PayMethod.CARD.value)
+    return methods
+
+
+def _return_url() -> str:
+    return url_for("funding.checkout_return", _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
+
+
+# -- donations ---------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/donate", methods=["GET", "POST"])
+@public
+def donate(project_id):
+    project = _public_project(project_id)
+    form = request.form if request.method == "POST" else {}
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+            donation = services.start_donation(
+                project,
+                amount=amount,
+                method=form.get("method", ""),
+                email=form.get("email"),
+                backer=_user(),
+                public_name=form.get("public_name") if form.get("named") else None,
+                message=form.get("message"),
+            )
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors[exc.field or "amount"] = str(exc.message)
+        else:
+            if donation.method == PayMethod.CARD:
+                cancel = url_for("funding.donation_status", token=donation.access_token, _external=True)
+                url = services.open_donation_checkout(donation, success_url=_return_url(), cancel_url=cancel)
+                db.session.commit()
+                return redirect(url, code=303)
+            flash(_("Thank you. Please send the transfer with your reference code."), "info")
+            return redirect(url_for("funding.donation_status", token=donation.access_token), code=303)
+    status = 400 if errors else 200
+    return render_template(
+        "funding/donate.html",
+        project=project,
+        form=form,
+        errors=errors,
+        methods=_methods(),
+        minimum=services.minimum_backing(project),
+        maximum=services.maximum_backing(project),
+    ), status
+
+
+@bp.get("/donations/<token>")
+@public
+def donation_status(token):
+    donation = services.get_donation_by_token(token)
+    return render_template(
+        "funding/donation_status.html",
+        donation=donation,
+        project=donation.project,
+        bank=payments.bank_details(donation.currency),
+    )
+
+
+@bp.get("/checkout/return")
+@public
+def checkout_return():
+    """The payer is back from Stripe Checkout: re-read the session and apply it now (the webhook
+    would do the same; whichever comes first posts, the other finds it done)."""
+    session_id = request.args.get("session_id", "")
+    if not session_id.startswith("cs_") or len(session_id) > 255:
+        abort(404)
+    donation = db.session.scalars(select(Donation).where(Donation.checkout_session_id == session_id)).first()
+    pledge = None
+    inv = None
+    if donation is None:
+        pledge = db.session.scalars(
+            select(Pledge).where(
+                (Pledge.setup_session_id == session_id) | (Pledge.pay_session_id == session_id)
+            )
+        ).first()
+    if donation is None and pledge is None:
+        inv = db.session.scalars(
+            select(Investment).where(Investment.checkout_session_id == session_id)
+        ).first()
+    if donation is None and pledge is None and inv is None:
+        abort(404)
+    try:
+        services.apply_checkout_session(gateway.retrieve_checkout(session_id))
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        flash(
+            _("We could not confirm the payment yet; it will appear once the card network confirms it."),
+            "warning",
+        )
+    if donation is not None:
+        return redirect(url_for("funding.donation_status", token=donation.access_token), code=303)
+    if pledge is not None:
+        flash(_("Your card is saved. It will be charged only if the campaign reaches its goal."), "info")
+        return redirect(url_for("funding.pledge", project_id=pledge.project_id), code=303)
+    return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
+
+
+# -- pledges -------------------------------------------------------------------------------------
+
+
+@bp.route("/projects/<int:project_id>/pledge", methods=["GET", "POST"])
+def pledge(project_id):
+    project = _public_project(project_id)
+    mine = db.session.scalars(
+        select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == current_user.id)
+    ).one_or_none()
+    errors: dict = {}
+    form = request.form if request.method == "POST" else {}
+    if request.method == "POST":
+        try:
+            amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+            mine = services.make_pledge(
+                project,
+                backer=_user(),
+                amount=amount,
+                public_name=form.get("public_name") if form.get("named") else None,
+            )
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            errors[exc.field or "amount"] = str(exc.message)
+        else:
+            if mine.state == PledgeState.AWAITING_CARD and gateway.enabled():
+                url = services.open_pledge_card_setup(
+                    mine,
+                    success_url=_return_url(),
+                    cancel_url=url_for("funding.pledge", project_id=project.id, _external=True),
+                )
+                db.session.commit()
+                return redirect(url, code=303)
+            flash(_("Your pledge was saved."), "info")
+            return redirect(url_for("funding.pledge", project_id=project.id), code=303)
+    return render_template(
+        "funding/pledge.html",
+        project=project,
+        pledge=mine,
+        form=form,
+        errors=errors,
+        card_enabled=gateway.enabled(),
+        minimum=services.minimum_backing(project),
+        maximum=services.maximum_backing(project),
+    ), (400 if errors else 200)
+
+
+def _own_pledge(pledge_id: int) -> Pledge:
+    p = db.session.get(Pledge, pledge_id)
+    if p is None or p.backer_id != current_user.id:
+        abort(404)
+    return p
+
+
+@bp.post("/pledges/<int:pledge_id>/card")
+def pledge_card(pledge_id):
+    p = _own_pledge(pledge_id)
+    if not gateway.enabled():
+        abort(404)
+    url = services.open_pledge_card_setup(
+        p,
+        success_url=_return_url(),
+        cancel_url=url_for("funding.pledge", project_id=p.project_id, _external=True),
+    )
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+@bp.post("/pledges/<int:pledge_id>/cancel")
+def cancel_pledge(pledge_id):
+    p = _own_pledge(pledge_id)
+    services.cancel_pledge(p, actor=_user())
+    db.session.commit()
+    flash(_("Your pledge was cancelled."), "info")
+    return redirect(url_for("funding.pledge", project_id=p.project_id), code=303)
+
+
+@bp.route("/pledges/<int:pledge_id>/pay", methods=["GET", "POST"])
+def pay_pledge(pledge_id):
+    p = _own_pledge(pledge_id)
+    if request.method == "POST":
+        url = services.open_pledge_payment(
+            p,
+            actor=_user(),
+            success_url=_return_url(),
+            cancel_url=url_for("funding.pay_pledge", pledge_id=p.id, _external=True),
+        )
+        db.session.commit()
+        return redirect(url, code=303)
+    return render_template(
+        "funding/pay_pledge.html", pledge=p, project=p.project, card_enabled=gateway.enabled()
+    )
+
+
+# -- investments -------------------------------------------------------------------------------------
+
+
+def _invest_context(project, **extra):
+    return {
+        "project": project,
+        "totals": services.project_totals(project),
+        "minimum": services.minimum_backing(project),
+        "maximum": services.maximum_backing(project),
+        "cancel_until": services.investment_cancel_deadline(project),
+        **extra,
+    }
+
+
+@bp.route("/projects/<int:project_id>/invest", methods=["GET", "POST"])
+def invest(project_id):
+    """Step 1: the amount. Step 2 (same URL, ``step=confirm``): the terms and the risk notice."""
+    project = _public_project(project_id)
+    if project.funding_model != FundingModel.LOAN:
+        abort(404)
+    form = request.form if request.method == "POST" else {}
+    errors: dict = {}
+    if request.method == "POST":
+        try:
+            amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+            services._require_open(project, FundingModel.LOAN)
+        except ValidationFailed as exc:
+            errors[exc.field or "amount"] = str(exc.message)
+        else:
+            plan = None
+            if project.annual_rate_bp is not None and project.term_months:
+                from .schedule import build_schedule
+
+                plan = build_schedule(
+                    amount,
+                    annual_rate_bp=int(project.annual_rate_bp),
+                    term_months=int(project.term_months),
+                    repayment_type=project.repayment_type or "annuity",
+                    start=date.today(),
+                )
+            return render_template(
+                "funding/invest_confirm.html",
+                **_invest_context(
+                    project,
+                    amount=amount,
+                    plan=plan,
+                    token=secrets.token_urlsafe(24),
+                    public_name=form.get("public_name") if form.get("named") else "",
+                ),
+            )
+    return render_template("funding/invest.html", **_invest_context(project, form=form, errors=errors)), (
+        400 if errors else 200
+    )
+
+
+@bp.post("/projects/<int:project_id>/invest/confirm")
+def invest_confirm(project_id):
+    project = _public_project(project_id)
+    form = request.form
+    try:
+        amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+        inv = services.commit_investment(
+            project,
+            investor=_user(),
+            amount=amount,
+            submission_token=form.get("token", ""),
+            risk_acknowledged=form.get("risk") == "yes",
+            public_name=form.get("public_name") or None,
+        )
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("funding.invest", project_id=project.id), code=303)
+    flash(_("Thank you. Your investment is committed; please pay it before the campaign ends."), "info")
+    return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
+
+
+def _own_investment(investment_id: int) -> Investment:
+    inv = db.session.get(Investment, investment_id)
+    if inv is None or inv.investor_id != current_user.id:
+        abort(404)
+    return inv
+
+
+@bp.get("/investments/<int:investment_id>")
+def investment_detail(investment_id):
+    inv = _own_investment(investment_id)
+    plan = services.schedule_for(inv.project)
+    return render_template(
+        "funding/investment.html",
+        inv=inv,
+        project=inv.project,
+        plan=plan,
+        bank=payments.bank_details(inv.currency),
+        card_enabled=gateway.enabled(),
+        cancel_until=services.investment_cancel_deadline(inv.project),
+    )
+
+
+@bp.post("/investments/<int:investment_id>/pay")
+def pay_investment(investment_id):
+    inv = _own_investment(investment_id)
+    if not gateway.enabled():
+        abort(404)
+    url = services.open_investment_checkout(
+        inv,
+        actor=_user(),
+        success_url=_return_url(),
+        cancel_url=url_for("funding.investment_detail", investment_id=inv.id, _external=True),
+    )
+    db.session.commit()
+    return redirect(url, code=303)
+
+
+@bp.post("/investments/<int:investment_id>/cancel")
+def cancel_investment(investment_id):
+    inv = _own_investment(investment_id)
+    services.cancel_investment(inv, actor=_user())
+    db.session.commit()
+    flash(_("Your investment was cancelled."), "info")
+    return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
+
+
+# -- the backer's page -----------------------------------------------------------------------------------
+
+
+@bp.get("/mine")
+def my_backing():
+    return render_template("funding/mine.html", backings=services.backings_of(current_user))
+
+
+# -- staff -------------------------------------------------------------------------------------------------
+
+
+@bp.get("/staff")
+@roles_required("administrator", "treasurer", "auditor")
+def staff_backings():
+    donations = db.session.scalars(select(Donation).order_by(Donation.id.desc()).limit(200)).all()
+    loans = db.session.scalars(
+        select(Project)
+        .where(
+            Project.funding_model == FundingModel.LOAN,
+            Project.state.in_(
+                [
+                    ProjectState.FUNDRAISING,
+                    ProjectState.FUNDED,
+                    ProjectState.IMPLEMENTING,
+                    ProjectState.COMPLETED,
+                ]
+            ),
+        )
+        .order_by(Project.id)
+    ).all()
+    return render_template("funding/staff.html", donations=donations, loans=loans)
+
+
+@bp.post("/staff/donations/<int:donation_id>/refund")
+@roles_required("administrator")
+@step_up_required
+def refund_donation(donation_id):
+    donation = db.session.get(Donation, donation_id)
+    if donation is None:
+        abort(404)
+    services.refund_donation(donation, actor=_user(), reason=request.form.get("reason", ""))
+    db.session.commit()
+    flash(_("The donation was refunded."), "info")
+    return redirect(url_for("funding.staff_backings"), code=303)
+
+
+@bp.get("/staff/projects/<int:project_id>/loan")
+@roles_required("administrator", "treasurer", "auditor")
+def staff_loan(project_id):
+    project = db.session.get(Project, project_id)
+    if project is None or project.funding_model != FundingModel.LOAN:
+        abort(404)
+    plan = db.session.scalars(
+        select(RepaymentSchedule).where(RepaymentSchedule.project_id == project.id)
+    ).first()
+    investments = db.session.scalars(
+        select(Investment).where(Investment.project_id == project.id).order_by(Investment.id)
+    ).all()
+    from .models import Repayment
+
+    repayments = db.session.scalars(
+        select(Repayment).where(Repayment.project_id == project.id).order_by(Repayment.id)
+    ).all()
+    return render_template(
+        "funding/staff_loan.html",
+        project=project,
+        plan=plan,
+        investments=investments,
+        repayments=repayments,
+        errors=request.args.get("error"),
+        paid_state=InvestmentState.PAID,
+    )
+
+
+@bp.post("/staff/projects/<int:project_id>/repayments")
+@roles_required("treasurer")
+@step_up_required
+def record_repayment(project_id):
+    project = db.session.get(Project, project_id)
+    if project is None:
+        abort(404)
+    form = request.form
+    try:
+        try:
+            amount = Money.parse(form.get("amount", ""), project.currency)
+        except MoneyError:
+            raise ValidationFailed(_("Enter an amount such as 1500 or 1500.50."), field="amount") from None
+        try:
+            received_on = date.fromisoformat(form.get("received_on", ""))
+        except ValueError:
+            raise ValidationFailed(_("Enter the date the money arrived."), field="received_on") from None
+        services.record_repayment(
+            project,
+            amount=amount,
+            method=form.get("method", ""),
+            reference=form.get("reference", ""),
+            received_on=received_on,
+            actor=_user(),
+        )
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("funding.staff_loan", project_id=project.id), code=303)
+    flash(_("The repayment was recorded and distributed to the investors."), "info")
+    return redirect(url_for("funding.staff_loan", project_id=project.id), code=303)
+
+
+def project_panel_context(project: Project) -> dict:
+    """What the public project page's "back this project" panel shows."""
+    totals = services.project_totals(project)
+    now_open = project.state == ProjectState.FUNDRAISING and (
+        project.campaign_ends_at is None or project.campaign_ends_at > services._now()
+    )
+    mine = None
+    if current_user.is_authenticated and project.funding_model == FundingModel.PLEDGE:
+        mine = db.session.scalars(
+            select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == current_user.id)
+        ).one_or_none()
+    room = None
+    if project.funding_model == FundingModel.LOAN:
+        room = Money(max(int(project.goal_minor) - totals["committed"].amount, 0), project.currency)
+    return {
+        "totals": totals,
+        "open": now_open,
+        "card_enabled": gateway.enabled(),
+        "bank": payments.bank_details(project.currency),
+        "my_pledge": mine,
+        "room": room,
+        "minimum": services.minimum_backing(project),
+    }

@@ -1,0 +1,465 @@
+"""Payments: Stripe idempotency keys and webhook events, offline receipts under four eyes.
+
+Webhooks: the event id is stored in ``stripe_events`` in the same transaction as the event's
+effect, so a replay finds the row and changes nothing; the objects are re-read from Stripe before
+acting (out-of-order deliveries then see the latest state), and every effect is itself idempotent
+(ledger keys derived from our ids), so the webhook and the payer's return page never double-post.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from fundapp.audit.services import record
+from fundapp.core.db import utcnow
+from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.money import Money, MoneyError, exponent
+from fundapp.extensions import db
+
+from . import gateway
+from .models import OfflineReceipt, ReceiptMethod, ReceiptState, StripeCall, StripeEvent
+
+log = logging.getLogger("fundapp.payments")
+
+
+def _define_accounts() -> None:
+    from fundapp.ledger.services import CHART, AccountType, define_account
+
+    if "fx_conversion" not in CHART:
+        # the currency position of conversions: RUB in on one side, TJS out on the other
+        define_account("fx_conversion", AccountType.ASSET, "Currency conversion (trading account)")
+
+
+# -- Stripe write calls ---------------------------------------------------------------------------
+
+
+def prepare_stripe_call(operation: str, obj, *, key: str | None) -> StripeCall:
+    """Store the idempotency key of a Stripe write before making it. ``key=None`` derives a fresh
+    key from this row's own id (for calls that may legitimately be made more than once, such as a
+    new Checkout page after an abandoned one). The same key again returns the stored row."""
+    object_type = obj.__tablename__.rstrip("s")
+    if key is not None:
+        existing = db.session.scalars(
+            select(StripeCall).where(StripeCall.idempotency_key == key)
+        ).one_or_none()
+        if existing is not None:
+            return existing
+        call = StripeCall(idempotency_key=key, operation=operation, object_type=object_type, object_id=obj.id)
+        db.session.add(call)
+        db.session.flush()
+        return call
+    call = StripeCall(
+        idempotency_key=f"pending-{operation}-{object_type}-{obj.id}-{utcnow().timestamp()}",
+        operation=operation,
+        object_type=object_type,
+        object_id=obj.id,
+    )
+    db.session.add(call)
+    db.session.flush()
+    call.idempotency_key = f"{object_type}-{obj.id}-{operation}-{call.id}"
+    db.session.flush()
+    return call
+
+
+def stored_key(operation: str, obj) -> str:
+    object_type = obj.__tablename__.rstrip("s")
+    call = db.session.scalars(
+        select(StripeCall)
+        .where(
+            StripeCall.operation == operation,
+            StripeCall.object_type == object_type,
+            StripeCall.object_id == obj.id,
+        )
+        .order_by(StripeCall.id.desc())
+    ).first()
+    if call is None:
+        call = prepare_stripe_call(operation, obj, key=f"{object_type}-{obj.id}-{operation}")
+    return call.idempotency_key
+
+
+def complete_stripe_call(key: str, stripe_id: str | None) -> None:
+    call = db.session.scalars(select(StripeCall).where(StripeCall.idempotency_key == key)).one_or_none()
+    if call is not None:
+        call.stripe_id = stripe_id
+        call.completed_at = utcnow()
+
+
+# -- webhooks ------------------------------------------------------------------------------------------
+
+
+def event_seen(event_id: str) -> bool:
+    return (
+        db.session.scalars(select(StripeEvent.id).where(StripeEvent.event_id == event_id)).first() is not None
+    )
+
+
+def handle_event(event) -> str:
+    """Apply one verified Stripe event (flush; the caller commits). Raises ``DuplicateRequest``
+    when the event was already applied."""
+    from fundapp.funding import services as funding
+
+    event_id = gateway.get(event, "id")
+    etype = gateway.get(event, "type") or ""
+    obj = gateway.get(gateway.get(event, "data"), "object")
+    object_id = gateway.get(obj, "id")
+    if not event_id or not isinstance(event_id, str) or len(event_id) > 255:
+        raise ValidationFailed("bad event id")
+    if event_seen(event_id):
+        raise DuplicateRequest()
+    row = StripeEvent(event_id=event_id, type=etype[:100], object_id=(object_id or "")[:255] or None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise DuplicateRequest() from None
+    outcome = "ignored"
+    if etype in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        outcome = funding.apply_checkout_session(gateway.retrieve_checkout(object_id))
+    elif etype in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
+        outcome = funding.apply_payment_intent(gateway.retrieve_payment_intent(object_id))
+    elif etype == "setup_intent.succeeded":
+        outcome = "ignored"  # the Checkout Session carries what the card is for
+    elif etype in ("charge.refunded", "refund.created"):
+        outcome = "noted"  # refunds start here: the reversal is posted when we ask for the refund
+    row.outcome = outcome[:40]
+    db.session.flush()
+    return outcome
+
+
+# -- offline receipts ---------------------------------------------------------------------------------
+
+
+def _key(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    return re.sub(r"[\s\-_/.#]+", "", text)[:120]
+
+
+def _clean(value, limit: int, field: str, *, required: bool = True) -> str | None:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(_l("This field is required."), field=field)
+    if len(text) > limit:
+        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        raise ValidationFailed(_l("This text contains characters that cannot be used."), field=field)
+    return text or None
+
+
+def parse_rate(text) -> Fraction | None:
+    """An exchange rate typed by a person (``0.1215`` = one unit received is 0.1215 of the project's)."""
+    if text is None or not str(text).strip():
+        return None
+    cleaned = str(text).strip().replace(",", ".")
+    if len(cleaned) > 30:
+        raise ValidationFailed(_l("Enter the rate as a number such as 0.1215."), field="fx_rate")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValidationFailed(_l("Enter the rate as a number such as 0.1215."), field="fx_rate") from None
+    if not value.is_finite() or value <= 0 or value > 1_000_000:
+        raise ValidationFailed(_l("The rate must be a positive number."), field="fx_rate")
+    return Fraction(value)
+
+
+def convert(amount: Money, rate: Fraction, currency: str) -> Money:
+    """``amount`` × ``rate`` in ``currency``, rounded half-up to its minor unit."""
+    scaled = amount.amount * rate * Fraction(10) ** (exponent(currency) - exponent(amount.currency))
+    return Money(int((scaled + Fraction(1, 2)) // 1), currency)
+
+
+def bank_details(currency: str) -> dict | None:
+    """Where to send money in ``currency`` (SAMPLE details in demo configuration)."""
+    details = current_app.config.get("FUND_BANK_DETAILS") or DEMO_BANK_DETAILS
+    return details.get(currency) or details.get("*")
+
+
+# Clearly sample details, for the demo: real ones come from FUND_BANK_DETAILS in instance/config.py.
+DEMO_BANK_DETAILS = {
+    "TJS": {
+        "sample": True,
+        "beneficiary": "Public Fund Hamvatan (SAMPLE)",
+        "bank": "Sample Bank of Tajikistan, Dushanbe",
+        "account": "20202972000000000000 (SAMPLE)",
+        "code": "BIK 350101000 (SAMPLE)",
+        "operators": "Korti Milli, Alif, IBT (sample)",
+    },
+    "RUB": {
+        "sample": True,
+        "beneficiary": "Public Fund Hamvatan (SAMPLE)",
+        "bank": "Sample Correspondent Bank, Moscow",
+        "account": "40807810000000000000 (SAMPLE)",
+        "code": "BIC 044525000 (SAMPLE)",
+        "operators": "Zolotaya Korona, Unistream (sample)",
+    },
+    "*": {
+        "sample": True,
+        "beneficiary": "Public Fund Hamvatan (SAMPLE)",
+        "bank": "Sample International Bank",
+        "account": "IBAN XX00 0000 0000 0000 0000 00 (SAMPLE)",
+        "code": "SWIFT SAMPXXXX (SAMPLE)",
+        "operators": "Western Union, Zolotaya Korona (sample)",
+    },
+}
+
+
+def record_offline_receipt(
+    *,
+    actor,
+    method: str,
+    operator: str,
+    transfer_reference: str,
+    sender_name: str,
+    amount_text: str,
+    currency: str,
+    received_on: date,
+    backing_reference: str | None = None,
+    project=None,
+    fx_rate_text: str | None = None,
+    evidence=None,
+    note: str | None = None,
+) -> OfflineReceipt:
+    """A treasurer records money that arrived by transfer. It does not count until a second staff
+    member confirms it. The same (operator, transfer reference) is refused the second time."""
+    from fundapp.funding import services as funding
+    from fundapp.proposals.models import Project
+
+    if actor is None or not actor.has_any_role("treasurer"):
+        raise NotPermitted(_l("Only a treasurer can record a receipt."))
+    if method not in {m.value for m in ReceiptMethod}:
+        raise ValidationFailed(_l("Choose bank transfer or money-transfer operator."), field="method")
+    operator = _clean(operator, 120, "operator")
+    transfer_reference = _clean(transfer_reference, 120, "transfer_reference")
+    sender_name = _clean(sender_name, 200, "sender_name")
+    note = _clean(note, 2000, "note", required=False)
+    currency = (currency or "").strip().upper()
+    if currency not in current_app.config["SUPPORTED_CURRENCIES"]:
+        raise ValidationFailed(_l("This currency is not supported."), field="currency")
+    try:
+        amount = Money.parse(amount_text or "", currency)
+    except MoneyError as exc:
+        msg = (
+            _l("Too many decimal places for %(currency)s.", currency=currency)
+            if "decimal" in str(exc)
+            else (
+                _l("This amount is too large.")
+                if "range" in str(exc)
+                else _l("Enter an amount such as 1500 or 1500.50.")
+            )
+        )
+        raise ValidationFailed(msg, field="amount") from None
+    if amount.amount <= 0:
+        raise ValidationFailed(_l("The amount must be greater than zero."), field="amount")
+    if not isinstance(received_on, date):
+        raise ValidationFailed(_l("Enter the date the money arrived."), field="received_on")
+    if received_on > datetime.now(UTC).date():
+        raise ValidationFailed(_l("The date cannot be in the future."), field="received_on")
+    backing = None
+    backing_reference = (backing_reference or "").strip().upper().replace(" ", "").replace("-", "") or None
+    if backing_reference:
+        backing = funding.find_backing(backing_reference)
+        if backing is None:
+            raise ValidationFailed(_l("No backing has this reference code."), field="backing_reference")
+        project = backing.project
+    if project is None or not isinstance(project, Project):
+        raise ValidationFailed(
+            _l("Give the backing's reference code or choose the project."), field="project"
+        )
+    rate = parse_rate(fx_rate_text)
+    if currency != project.currency:
+        if rate is None:
+            raise ValidationFailed(
+                _l(
+                    "The money came in %(received)s but the project is in %(project)s: "
+                    "enter the exchange rate.",
+                    received=currency,
+                    project=project.currency,
+                ),
+                field="fx_rate",
+            )
+        credited = convert(amount, rate, project.currency)
+        if credited.amount <= 0:
+            raise ValidationFailed(_l("The converted amount is zero; check the rate."), field="fx_rate")
+    else:
+        if rate is not None and rate != 1:
+            raise ValidationFailed(
+                _l("No exchange rate is needed for the project's own currency."), field="fx_rate"
+            )
+        rate = None
+        credited = amount
+    if backing is not None:
+        expected = backing.amount
+        if currency == project.currency and credited != expected:
+            raise ValidationFailed(
+                _l(
+                    "The backing with this reference is %(expected)s. Record the exact amount, or record the "
+                    "transfer without a reference as a donation to the project.",
+                    expected=str(expected),
+                ),
+                field="amount",
+            )
+        if currency != project.currency:
+            diff = abs(credited.amount - expected.amount)
+            if diff * 1000 > expected.amount * funding.FX_TOLERANCE_PER_MILLE:
+                raise ValidationFailed(
+                    _l(
+                        "At this rate the transfer is worth %(credited)s, too far from the backing's "
+                        "%(expected)s. Check the amount and the rate.",
+                        credited=str(credited),
+                        expected=str(expected),
+                    ),
+                    field="fx_rate",
+                )
+    op_key, ref_key = _key(operator), _key(transfer_reference)
+    dup = db.session.scalars(
+        select(OfflineReceipt).where(
+            OfflineReceipt.operator_key == op_key, OfflineReceipt.reference_key == ref_key
+        )
+    ).first()
+    if dup is not None:
+        raise DuplicateRequest(
+            _l(
+                "This transfer (%(operator)s, %(reference)s) was already recorded as receipt %(id)s.",
+                operator=operator,
+                reference=transfer_reference,
+                id=dup.id,
+            )
+        )
+    receipt = OfflineReceipt(
+        state=ReceiptState.RECORDED.value,
+        method=method,
+        operator=operator,
+        transfer_reference=transfer_reference,
+        operator_key=op_key,
+        reference_key=ref_key,
+        sender_name=sender_name,
+        amount_minor=amount.amount,
+        currency=currency,
+        received_on=received_on,
+        backing_reference=backing_reference,
+        project_id=project.id,
+        fx_rate=None if rate is None else str(Decimal(rate.numerator) / Decimal(rate.denominator)),
+        credited_minor=(backing.amount.amount if backing is not None else credited.amount),
+        credited_currency=project.currency,
+        evidence_file_id=getattr(evidence, "id", None),
+        note=note,
+        recorded_by_id=actor.id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(receipt)
+            db.session.flush()
+    except IntegrityError:
+        raise DuplicateRequest(
+            _l(
+                "This transfer (%(operator)s, %(reference)s) was already recorded.",
+                operator=operator,
+                reference=transfer_reference,
+            )
+        ) from None
+    record(
+        "offline_receipt.recorded",
+        receipt,
+        actor=actor,
+        changes={"amount": str(amount), "reference": transfer_reference, "operator": operator},
+    )
+    return receipt
+
+
+def receipt_legs(receipt: OfflineReceipt) -> list:
+    """The legs of a receipt: money in, and — when the currencies differ — the conversion through
+    ``fx_conversion`` with the difference from the backing's amount booked to fx_gain/fx_loss."""
+    from fundapp.ledger import services as ledger
+
+    _define_accounts()
+    incoming_code = "bank" if receipt.method == ReceiptMethod.BANK else "mto_clearing"
+    received = receipt.amount
+    credited = receipt.credited
+    project_acc = ledger.project_account(receipt.project_id, credited.currency)
+    if received.currency == credited.currency:
+        return [
+            ledger.Leg.debit(ledger.get_account(incoming_code, received.currency), received),
+            ledger.Leg.credit(project_acc, credited),
+        ]
+    rate = Fraction(Decimal(receipt.fx_rate))
+    converted = convert(received, rate, credited.currency)
+    legs = [
+        ledger.Leg.debit(ledger.get_account(incoming_code, received.currency), received),
+        ledger.Leg.credit(ledger.get_account("fx_conversion", received.currency), received),
+        ledger.Leg.debit(ledger.get_account("fx_conversion", credited.currency), converted),
+        ledger.Leg.credit(project_acc, credited),
+    ]
+    diff = converted.amount - credited.amount
+    if diff > 0:
+        legs.append(
+            ledger.Leg.credit(
+                ledger.get_account("fx_gain", credited.currency), Money(diff, credited.currency)
+            )
+        )
+    elif diff < 0:
+        legs.append(
+            ledger.Leg.debit(
+                ledger.get_account("fx_loss", credited.currency), Money(-diff, credited.currency)
+            )
+        )
+    return legs
+
+
+def _lock_receipt(receipt: OfflineReceipt) -> OfflineReceipt:
+    return db.session.scalars(
+        select(OfflineReceipt)
+        .where(OfflineReceipt.id == receipt.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt:
+    """A second staff member (treasurer or administrator, not the recorder) confirms: only now is the
+    money posted to the ledger and counted."""
+    from fundapp.funding import services as funding
+
+    if actor is None or not actor.has_any_role("treasurer", "administrator"):
+        raise NotPermitted(_l("Only a treasurer or an administrator can confirm a receipt."))
+    receipt = _lock_receipt(receipt)
+    if receipt.recorded_by_id == actor.id:
+        raise NotPermitted(
+            _l("A receipt must be confirmed by someone other than the person who recorded it.")
+        )
+    if receipt.state != ReceiptState.RECORDED:
+        raise InvalidTransition(_l("This receipt was already decided."))
+    receipt.state = ReceiptState.CONFIRMED.value
+    receipt.decided_by_id = actor.id
+    receipt.decided_at = utcnow()
+    backing = funding.receive_offline(receipt, legs=receipt_legs(receipt), actor=actor)
+    receipt.ledger_entry_id = backing.ledger_entry_id
+    db.session.flush()
+    record("offline_receipt.confirmed", receipt, actor=actor, changes={"entry": receipt.ledger_entry_id})
+    return receipt
+
+
+def reject_offline_receipt(receipt: OfflineReceipt, *, actor, reason: str) -> OfflineReceipt:
+    if actor is None or not actor.has_any_role("treasurer", "administrator"):
+        raise NotPermitted(_l("Only a treasurer or an administrator can reject a receipt."))
+    reason = _clean(reason, 2000, "reason")
+    receipt = _lock_receipt(receipt)
+    if receipt.recorded_by_id == actor.id:
+        raise NotPermitted(_l("A receipt must be decided by someone other than the person who recorded it."))
+    if receipt.state != ReceiptState.RECORDED:
+        raise InvalidTransition(_l("This receipt was already decided."))
+    receipt.state = ReceiptState.REJECTED.value
+    receipt.decided_by_id = actor.id
+    receipt.decided_at = utcnow()
+    receipt.decision_reason = reason
+    record("offline_receipt.rejected", receipt, actor=actor, reason=reason)
+    return receipt

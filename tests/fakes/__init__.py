@@ -1,0 +1,1 @@
+"""Fakes of outside services used by the tests (the Stripe API)."""

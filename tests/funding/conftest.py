@@ -1,0 +1,3 @@
+"""Fixtures of the funding tests: the fake Stripe server and projects raising money."""
+
+from tests.fakes.fixtures import fake_stripe, make_project, stripe_app, stripe_client  # noqa: F401
