@@ -135,7 +135,7 @@ def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
         rev_ids = {r[5] for r in rows if r[5] is not None and r[5] not in seq_of}
         if rev_ids:
             seq_of.update(
-                db.session.execute(select(e.c.id, e.c.sequence).where(e.c.id.in_(rev_ids))).tuples().all()
+                {i: s for i, s in db.session.execute(select(e.c.id, e.c.sequence).where(e.c.id.in_(rev_ids)))}
             )
         rev_of = {r[0]: r[5] for r in rows}
         updates, nodes = [], []
