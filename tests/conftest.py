@@ -190,6 +190,21 @@ def make_user(app):
     return make
 
 
+@pytest.fixture
+def english_clients(monkeypatch):
+    """Test clients whose browser asks for English (the site's default is Tajik), so a test can
+    read the English source messages; a chosen language (cookie, session, profile) still wins."""
+    from flask.testing import FlaskClient
+
+    original = FlaskClient.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+    monkeypatch.setattr(FlaskClient, "__init__", init)
+
+
 def login_as(client, user, *, mfa: bool = True) -> None:
     """Sign ``user`` in on ``client`` directly (the login form has its own tests)."""
     from fundapp.core.security import MFA_SESSION_KEY

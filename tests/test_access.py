@@ -78,10 +78,7 @@ def test_every_get_route_answers_each_role_as_marked(app, make_user):
             expected = _expected(app, rule.endpoint, role)
             r = clients[role].get(rule.rule)
             checked += 1
-            if expected == "login":
-                ok = _is_login_redirect(r)
-            else:
-                ok = r.status_code == expected
+            ok = _is_login_redirect(r) if expected == "login" else r.status_code == expected
             if not ok:
                 problems.append(f"{role:13s} GET {rule.rule} → {r.status_code}, expected {expected}")
     assert checked > 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from fundapp.core.errors import DomainError
 from fundapp.extensions import db
@@ -20,13 +21,14 @@ users_cli = AppGroup("users", help="People and roles.")
 @click.password_option(help="Asked twice when not given.")
 def create_admin(email, name, password):
     """Create a confirmed administrator with a TOTP secret (printed once, as an otpauth URI)."""
-    problem = services.password_problem(password, email)
-    if problem:
-        raise click.ClickException(str(problem))
-    try:
-        user = services.create_user(email, password, full_name=name, roles=[Role.ADMINISTRATOR])
-    except DomainError as exc:
-        raise click.ClickException(str(exc.message)) from exc
+    with force_locale("en"):  # the command line speaks English
+        problem = services.password_problem(password, email)
+        if problem:
+            raise click.ClickException(str(problem))
+        try:
+            user = services.create_user(email, password, full_name=name, roles=[Role.ADMINISTRATOR])
+        except DomainError as exc:
+            raise click.ClickException(str(exc.message)) from exc
     secret = services.new_totp_secret()
     user.totp_secret = secret
     user.totp_enabled_at = services.utcnow()

@@ -75,7 +75,7 @@ def test_wrong_and_expired_confirmation_tokens(client, make_user, monkeypatch):
 def test_duplicate_registration_reveals_nothing(client, make_user, outbox):
     """Does registering an address that already has an account look the same as a new one,
     while the owner of the address is told by email?"""
-    make_user(email="taken@example.org")
+    make_user(email="taken@example.org", preferred_language="en")
     r_dup = _register(client, email="Taken@example.org")
     r_new = _register(client, email="fresh@example.org")
     assert r_dup.status_code == r_new.status_code == 200
