@@ -136,6 +136,61 @@ SCHEMAS: dict[str, dict] = {
             "reserved": {"type": "integer"},
         },
     },
+    "Money": {
+        "type": "object",
+        "required": ["amount_minor", "currency", "amount"],
+        "properties": {
+            "amount_minor": {"type": "integer"},
+            "currency": CURRENCY,
+            "amount": {"type": "string", "description": "The same amount as a decimal string"},
+        },
+    },
+    "ProjectSummary": {
+        "type": "object",
+        "required": [
+            "id",
+            "title",
+            "summary",
+            "state",
+            "category",
+            "category_name",
+            "home_region",
+            "home_district",
+            "funding_model",
+            "goal",
+            "raised",
+            "pledged",
+            "percent",
+            "backers",
+            "campaign_starts_at",
+            "campaign_ends_at",
+            "published_at",
+            "url",
+        ],
+        "properties": {
+            "id": INT,
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "state": {
+                "type": "string",
+                "enum": ["fundraising", "funded", "unsuccessful", "implementing", "completed", "cancelled"],
+            },
+            "category": {"type": "string"},
+            "category_name": {"type": "string"},
+            "home_region": {"type": "string"},
+            "home_district": {"type": "string"},
+            "funding_model": {"type": "string", "enum": ["donation", "pledge", "loan"]},
+            "goal": _ref("Money"),
+            "raised": _ref("Money"),
+            "pledged": _ref("Money"),
+            "percent": {"type": "integer"},
+            "backers": INT,
+            "campaign_starts_at": {"type": ["string", "null"]},
+            "campaign_ends_at": {"type": ["string", "null"]},
+            "published_at": {"type": ["string", "null"]},
+            "url": {"type": "string"},
+        },
+    },
     "CurrencyTotals": {
         "type": "object",
         "description": "Amounts in minor units of `currency`.",
@@ -265,6 +320,120 @@ OPERATIONS: dict[str, dict] = {
                     },
                 },
                 "The project's figures",
+            ),
+            "404": _error("No published project with this id"),
+        },
+    },
+    # -- proposals (fundapp/proposals/api.py) -----------------------------------------------------
+    "proposals_api.projects": {
+        "summary": "Published projects, newest first (filters as on /projects)",
+        "tags": ["projects"],
+        "parameters": [
+            _q("page", "Page number (1–10000)", minimum=1, maximum=10_000),
+            _q("per_page", "Projects per page (1–100, default 20)", minimum=1, maximum=100),
+            *(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "description": desc,
+                    "schema": {"type": "string"},
+                }
+                for name, desc in (
+                    ("region", "Home region key, e.g. sughd"),
+                    ("district", "Home district key, e.g. khujand"),
+                    ("category", "Category key, e.g. education"),
+                    ("funding_model", "donation, pledge or loan"),
+                    ("status", "A public state, e.g. fundraising"),
+                    ("q", "Words in the title or summary"),
+                    ("sort", "newest, ending or funded"),
+                )
+            ),
+        ],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["items", "page", "per_page", "total", "pages"],
+                    "properties": {
+                        "items": {"type": "array", "items": _ref("ProjectSummary")},
+                        "page": {"type": "integer", "minimum": 1},
+                        "per_page": {"type": "integer", "minimum": 1},
+                        "total": INT,
+                        "pages": {"type": "integer", "minimum": 1},
+                    },
+                },
+                "A page of projects",
+            ),
+            "400": _error("page or per_page is not a whole number"),
+        },
+    },
+    "proposals_api.project": {
+        "summary": "One published project with its budget, milestones, team, public timeline and updates",
+        "tags": ["projects"],
+        "responses": {
+            "200": _json(
+                {
+                    "allOf": [_ref("ProjectSummary")],
+                    "type": "object",
+                    "required": ["description_html", "budget", "milestones", "team", "timeline", "updates"],
+                    "properties": {
+                        "description_html": {"type": "string"},
+                        "diaspora_organisation": {"type": ["string", "null"]},
+                        "campaign_days": {"type": "integer"},
+                        "loan": {
+                            "oneOf": [
+                                {"type": "null"},
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "annual_rate_bp": NULLABLE_INT,
+                                        "term_months": NULLABLE_INT,
+                                        "repayment_type": {"type": ["string", "null"]},
+                                    },
+                                },
+                            ]
+                        },
+                        "budget": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["label", "amount"],
+                                "properties": {"label": {"type": "string"}, "amount": _ref("Money")},
+                            },
+                        },
+                        "milestones": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "title", "due_date", "amount", "status"],
+                                "properties": {
+                                    "id": INT,
+                                    "title": {"type": "string"},
+                                    "due_date": {"type": ["string", "null"]},
+                                    "amount": _ref("Money"),
+                                    "status": {"type": "string"},
+                                },
+                            },
+                        },
+                        "team": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"name": {"type": "string"}, "role": {"type": "string"}},
+                            },
+                        },
+                        "council_decision": {
+                            "oneOf": [
+                                {"type": "null"},
+                                {"type": "object", "properties": {"id": INT, "number": {"type": "string"}}},
+                            ]
+                        },
+                        "timeline": {"type": "array", "items": {"type": "object"}},
+                        "updates": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "The project",
             ),
             "404": _error("No published project with this id"),
         },
@@ -436,6 +605,7 @@ def build_document(app: Flask, *, extra_operations: dict | None = None) -> dict:
                 if path_params:
                     op["responses"].setdefault("404", _error("Not found"))
             op["operationId"] = rule.endpoint if len(methods) == 1 else f"{rule.endpoint}.{method.lower()}"
+            op["x-endpoint"] = rule.endpoint
             if not op.get("parameters"):
                 op.pop("parameters", None)
             paths.setdefault(path, {})[method.lower()] = op

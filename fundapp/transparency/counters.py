@@ -9,9 +9,11 @@ rebuilds every counter from the journal (``flask transparency check|rebuild``).
 Definitions (all from the fund's cash side, i.e. legs on asset accounts):
 - received: money in from backers (donations, collected pledges, investments), gross, by channel;
 - repayments: loan repayments received from projects; interest: the part credited to income;
-- disbursed: payouts to projects; refunded: money returned to backers; repaid: money paid out to
-  investors (distributions); fees: debits to expense accounts whose code starts with ``fees``.
-A reversal counts as the negative of the entry it reverses.
+- disbursed: paid out of a project's account; refunded: returned (or owed back) to backers,
+  including reversals of money received; repaid: repayments distributed to investors; fees:
+  debits to expense accounts whose code starts with ``fees``.
+``received`` is gross: received − refunded is what the projects kept. Any other reversal counts as
+the negative of the entry it reverses.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ METRICS = ("received", "disbursed", "refunded", "repaid", "repayments", "interes
 # Asset account code → the channel through which money came in, as shown to the public.
 CHANNELS = {"stripe_clearing": "card", "bank": "bank", "mto_clearing": "mto"}
 # Assets that are not money the fund holds (a loan to a project is owed, not cash).
-NON_CASH_ASSETS = frozenset({"loans_receivable"})
+NON_CASH_ASSETS = frozenset({"loans_receivable", "fx_conversion"})
 
 # source_type → fn(source_id) -> (backer_key, country or None) | None. Funding/payments objects
 # know who paid; the ledger entry deliberately does not.
@@ -67,38 +69,89 @@ def _signed_asset(legs, *, incoming: bool) -> dict[tuple[str, str], int]:
     return out
 
 
+def _legs_sum(legs, pick, direction: str) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        if leg.direction == direction and pick(_account(leg)):
+            out[leg.currency] += int(leg.amount_minor)
+    return out
+
+
+def _is_project(acc) -> bool:
+    return acc.project_id is not None
+
+
+def _code(code: str):
+    return lambda acc: acc.code == code
+
+
+def _out_amounts(kind: str, legs) -> dict[str, int]:
+    """How much an outgoing entry moved, per currency.
+
+    Counted where the money is committed: a disbursement or refund when it leaves the project's
+    account, a distribution when it is owed to the investors. Paying out what was already counted
+    (refunds_payable or investor_payable debited) adds nothing; without such legs, the cash."""
+    if kind == "distribution":
+        owed = _legs_sum(legs, _code("investor_payable"), "credit")
+        if owed:
+            return owed
+        if _legs_sum(legs, _code("investor_payable"), "debit"):
+            return {}
+    else:
+        from_project = _legs_sum(legs, _is_project, "debit")
+        if from_project:
+            back = _legs_sum(legs, _is_project, "credit")
+            return {c: a - back.get(c, 0) for c, a in from_project.items()}
+        if kind == "refund" and _legs_sum(legs, _code("refunds_payable"), "debit"):
+            return {}
+    return {c: a for (c, _code_), a in _signed_asset(legs, incoming=False).items() if a}
+
+
 def classify(entry) -> list[tuple[str, str, str, int]]:
-    """What ``entry`` adds: a list of (metric, currency, channel or "", amount_minor)."""
+    """What ``entry`` adds: a list of (metric, currency, channel or "", amount_minor).
+
+    A reversal of money received counts as refunded (it went back to the backer); a reversal of
+    anything else takes back what the original added."""
     kind = entry.kind
     legs = list(entry.legs)
-    sign = 1
     if kind == "reversal":
         original = getattr(entry, "reverses", None)
         if original is None:
             return []
-        kind, legs, sign = original.kind, list(original.legs), -1
+        if original.kind in IN_KINDS:
+            return [
+                ("refunded", cur, "", amount)
+                for cur, amount in _in_amounts(original.kind, list(original.legs)).items()
+                if amount
+            ]
+        return [(m, c, ch, -a) for m, c, ch, a in classify(original)]
     found: list[tuple[str, str, str, int]] = []
     if kind in IN_KINDS or kind == REPAYMENT_KIND:
         metric = IN_KINDS.get(kind, "repayments")
         for (currency, code), amount in _signed_asset(legs, incoming=True).items():
             if amount:
-                found.append((metric, currency, CHANNELS.get(code, "other"), sign * amount))
+                found.append((metric, currency, CHANNELS.get(code, "other"), amount))
         if kind == REPAYMENT_KIND:
-            for leg in legs:
-                acc = _account(leg)
-                if acc.type == "income" and leg.direction == "credit":
-                    found.append(("interest", leg.currency, "", sign * int(leg.amount_minor)))
+            for currency, amount in _legs_sum(legs, lambda a: a.type == "income", "credit").items():
+                found.append(("interest", currency, "", amount))
     elif kind in OUT_KINDS:
         metric = OUT_KINDS[kind]
-        for (currency, _code), amount in _signed_asset(legs, incoming=False).items():
+        for currency, amount in _out_amounts(kind, legs).items():
             if amount:
-                found.append((metric, currency, "", sign * amount))
+                found.append((metric, currency, "", amount))
     for leg in legs:
         acc = _account(leg)
         if acc.type == "expense" and acc.code.startswith("fees"):
             amount = int(leg.amount_minor) if leg.direction == "debit" else -int(leg.amount_minor)
-            found.append(("fees", leg.currency, "", sign * amount))
+            found.append(("fees", leg.currency, "", amount))
     return found
+
+
+def _in_amounts(kind: str, legs) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for (currency, _), amount in _signed_asset(legs, incoming=True).items():
+        out[currency] += amount
+    return out
 
 
 def _project_of(entry) -> int | None:

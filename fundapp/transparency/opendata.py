@@ -395,3 +395,35 @@ def iati_xml() -> Iterator[str]:
     for project in iter_public_projects():
         yield ET.tostring(activity_element(project), encoding="unicode") + "\n"
     yield "</iati-activities>\n"
+
+
+# -- the verifier's format ------------------------------------------------------------------------
+def ledger_export() -> Iterator[str]:
+    """The public ledger in the format ``tools/verify_ledger.py`` checks offline (the same as
+    ``flask ledger export``), streamed: the latest signed checkpoint, the balances and every entry
+    it covers. Read-only: it signs nothing new."""
+    from fundapp.ledger import public as records
+    from fundapp.ledger import sealing
+    from fundapp.ledger.encoding import format_time
+
+    cp = svc.latest_checkpoint()
+    record = records.checkpoint_record(cp) if cp is not None else None
+    size = cp.tree_size if cp is not None else 0
+    yield '{"format":"hamvatan-fund-ledger-export/v1",'
+    yield f'"exported_at":{json.dumps(format_time(datetime.now(UTC)))},'
+    yield f'"public_key":{json.dumps(record["public_key"] if record else None)},'
+    yield f'"checkpoint":{json.dumps(record)},'
+    yield f'"checkpoints":{json.dumps([record] if record else [])},'
+    yield f'"balances_tree_size":{sealing.tree_size()},'
+    yield f'"balances":{json.dumps(records.balances())},'
+    yield '"entries":['
+    after, first = 0, True
+    while after < size:
+        chunk = [e for e in records.entries_after(after, min(1000, size - after)) if e["seq"] <= size]
+        if not chunk:
+            break
+        for e in chunk:
+            yield ("" if first else ",") + json.dumps(e, sort_keys=True)
+            first = False
+        after = chunk[-1]["seq"]
+    yield "]}\n"

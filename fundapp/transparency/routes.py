@@ -110,6 +110,7 @@ DOWNLOADS = {
     "legs.json": (opendata.legs_json, "application/json"),
     "grants-360giving.json": (opendata.grants_json, "application/json"),
     "activities-iati.xml": (opendata.iati_xml, "application/xml"),
+    "ledger-export.json": (opendata.ledger_export, "application/json"),
 }
 
 

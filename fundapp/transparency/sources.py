@@ -1,17 +1,22 @@
 """What transparency reads from the other domains, in one place, each behind a guard so the public
 pages keep working while a domain is absent (and the adapters are easy to find when one changes).
 
-Nothing here returns personal data: backers are identified only by an internal key and the country
-they chose to state; payees of disbursements by the name the disbursement records publicly.
+Nothing here returns personal data: a backer is an internal key (``user:<id>``, or a hash of a
+guest's email) and the country they stated; a disbursement is its amount, milestone, evidence and
+council decision — never the payee's name or bank details.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
-from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from flask import url_for
+from sqlalchemy import func, select
 
+from fundapp.core.money import Money
 from fundapp.extensions import db
 
 
@@ -32,28 +37,131 @@ def project_place(project_id: int):
     return tuple(row) if row else None
 
 
+# -- backers ----------------------------------------------------------------------------------------
+def _user_backer(user_id: int | None, email: str | None = None) -> tuple[str, str | None] | None:
+    from fundapp.accounts.models import User
+
+    if user_id is not None:
+        country = db.session.scalar(select(User.country_of_residence).where(User.id == user_id))
+        return f"user:{user_id}", (country or None)
+    if email:
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:40]
+        return f"guest:{digest}", None
+    return None
+
+
+def _donation_backer(source_id: str):
+    from fundapp.funding.models import Donation
+
+    row = db.session.execute(
+        select(Donation.backer_id, Donation.email).where(Donation.id == int(source_id))
+    ).first()
+    return _user_backer(row[0], row[1]) if row else None
+
+
+def _pledge_backer(source_id: str):
+    from fundapp.funding.models import Pledge
+
+    user_id = db.session.scalar(select(Pledge.backer_id).where(Pledge.id == int(source_id)))
+    return _user_backer(user_id)
+
+
+def _investment_backer(source_id: str):
+    from fundapp.funding.models import Investment
+
+    user_id = db.session.scalar(select(Investment.investor_id).where(Investment.id == int(source_id)))
+    return _user_backer(user_id)
+
+
+# -- pledges ----------------------------------------------------------------------------------------
 def pledged(project_id: int | None = None) -> dict[str, int]:
-    """Open pledges per currency (fund-wide or for one project), from the funding domain."""
+    """Open pledges per currency (fund-wide or for one project), from the funding domain's
+    per-project counters (one row per project: the cost grows with projects, not with money)."""
     if not _has("fundapp.funding.models"):
         return {}
-    models = importlib.import_module("fundapp.funding.models")
-    pledge = getattr(models, "Pledge", None)
-    if pledge is None:
-        return {}
-    return _open_pledges(models, pledge, project_id)
+    from fundapp.funding.models import ProjectTotals
+
+    q = select(ProjectTotals.currency, func.coalesce(func.sum(ProjectTotals.pledged_minor), 0)).group_by(
+        ProjectTotals.currency
+    )
+    if project_id is not None:
+        q = q.where(ProjectTotals.project_id == project_id)
+    return {cur: int(total) for cur, total in db.session.execute(q) if total}
 
 
-def _open_pledges(models, pledge, project_id):  # pragma: no cover - replaced when funding lands
-    return {}
+# -- a project's payouts and repayments ---------------------------------------------------------------
+@dataclass
+class PublicEvidence:
+    title: str
+    url: str
 
 
-def disbursements(project) -> list:
-    """The project's disbursements with their evidence and council decision (public view)."""
-    return []
+@dataclass
+class PublicDisbursement:
+    amount: Money
+    milestone: str | None
+    state_label: str
+    executed_at: datetime | None
+    sequence: int | None
+    decision_url: str | None = None
+    decision_label: str | None = None
+    evidence: list[PublicEvidence] = field(default_factory=list)
 
 
-def repayments(project) -> list:
-    return []
+def disbursements(project) -> list[PublicDisbursement]:
+    """The project's executed disbursements with their evidence and council decision."""
+    if not _has("fundapp.disbursements.services"):
+        return []
+    from fundapp.disbursements import services as dsvc
+    from fundapp.ledger.models import JournalEntry
+
+    out = []
+    for req in dsvc.public_disbursements(project):
+        seq = (
+            db.session.scalar(select(JournalEntry.sequence).where(JournalEntry.id == req.journal_entry_id))
+            if req.journal_entry_id
+            else None
+        )
+        item = PublicDisbursement(
+            amount=req.amount,
+            milestone=req.milestone.title if req.milestone else None,
+            state_label=str(req.state_label),
+            executed_at=req.executed_at,
+            sequence=seq,
+        )
+        decision = req.council_decision
+        if decision is not None:
+            item.decision_label = decision.number
+            item.decision_url = url_for("council.decision_detail", decision_id=decision.id)
+        for ev in req.evidence:
+            label = str(ev.kind_label) + (f": {ev.caption}" if ev.caption else "")
+            item.evidence.append(PublicEvidence(label, url_for("files.download", file_id=ev.file_id)))
+        out.append(item)
+    return out
+
+
+@dataclass
+class PublicRepayment:
+    when: object
+    amount: Money
+    interest: Money | None
+    sequence: int | None
+
+
+def repayments(project) -> list[PublicRepayment]:
+    """Loan repayments the project made (amounts and dates; never who recorded them)."""
+    if not _has("fundapp.funding.models"):
+        return []
+    from fundapp.funding.models import Repayment
+    from fundapp.ledger.models import JournalEntry
+
+    rows = db.session.execute(
+        select(Repayment.received_on, Repayment.amount_minor, Repayment.currency, JournalEntry.sequence)
+        .outerjoin(JournalEntry, JournalEntry.id == Repayment.ledger_entry_id)
+        .where(Repayment.project_id == project.id)
+        .order_by(Repayment.received_on, Repayment.id)
+    )
+    return [PublicRepayment(when, Money(int(a), cur), None, seq) for when, a, cur, seq in rows]
 
 
 def install_resolvers() -> None:
@@ -61,4 +169,7 @@ def install_resolvers() -> None:
     from . import counters
 
     counters.set_project_resolver(project_place)
-    _ = defaultdict  # resolvers for funding objects are added below as the domain provides them
+    if _has("fundapp.funding.models"):
+        counters.register_backer_resolver("donation", _donation_backer)
+        counters.register_backer_resolver("pledge", _pledge_backer)
+        counters.register_backer_resolver("investment", _investment_backer)

@@ -35,15 +35,28 @@ def test_each_posting_updates_the_fund_totals(app, books, project_in):
     assert svc.entries_count() == 7
 
 
-def test_reversal_takes_back_what_the_entry_added(app, books, project_in):
-    """Does reversing a donation take it out of the received total, the month and the region?"""
+def test_reversed_donation_counts_as_refunded(app, books, project_in):
+    """Does reversing a donation (a refund) show as refunded, leaving the gross received, and the
+    money held for the project go down by it?"""
     p = project_in("fundraising", home_district="khujand")
-    keep = books.donate(p, 10_000)
+    books.donate(p, 10_000)
     wrong = books.donate(p, 4_000)
     books.reverse(wrong)
-    assert _fund().received == 10_000
-    assert svc.breakdown("region", "received", "TJS") == [("sughd", 10_000)]
-    assert keep.id != wrong.id
+    t = _fund()
+    assert (t.received, t.refunded, t.held) == (14_000, 4_000, 10_000)
+    assert svc.breakdown("region", "refunded", "TJS") == [("sughd", 4_000)]
+    assert check_counters() == []
+
+
+def test_reversed_disbursement_is_taken_back(app, books, project_in):
+    """Does reversing a disbursement made in error take it out of the disbursed total?"""
+    p = project_in("fundraising")
+    books.donate(p, 10_000)
+    books.disburse(p, 3_000)
+    bad = books.disburse(p, 2_000)
+    books.reverse(bad)
+    t = _fund()
+    assert (t.disbursed, t.held) == (3_000, 7_000)
     assert check_counters() == []
 
 

@@ -1,0 +1,194 @@
+"""The public pages: dashboard, journal (keyset pages and filters), a project's money, verify,
+open data — public, correct, and never a 500 on odd input."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fundapp.transparency import services as svc
+
+
+def _text(r) -> str:
+    assert r.status_code == 200, r.status_code
+    return r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url", ["/transparency", "/transparency/ledger", "/transparency/verify", "/transparency/data"]
+)
+def test_pages_are_public_and_render_without_money(client, url):
+    """Are the transparency pages reachable without an account, even before any money moved?"""
+    assert client.get(url).status_code == 200
+
+
+def test_dashboard_shows_totals_and_accessible_charts(client, books, project_in):
+    """Does the dashboard show each total and draw its charts as accessible SVG with tables?"""
+    p = project_in("fundraising", home_district="khujand")
+    books.donate(p, 123_456)
+    books.disburse(p, 23_456)
+    books.seal()
+    html = _text(client.get("/transparency?lang=en"))
+    assert re.search(r'data-total="received-TJS">1,234.56\s*TJS', html)
+    assert re.search(r'data-total="disbursed-TJS">234.56\s*TJS', html)
+    assert re.search(r'data-total="held-TJS">1,000.00\s*TJS', html)
+    assert html.count('role="img"') >= 6
+    assert "aria-labelledby=" in html and "<desc id=" in html
+    assert "<table>" in html and "Sughd" in html
+    assert "<script" not in html and "style=" not in html
+
+
+def test_dashboard_switches_currency_of_charts(client, books, project_in):
+    """With money in two currencies, can the charts be shown in each, and an unknown currency
+    falls back to a known one?"""
+    p = project_in("fundraising")
+    books.donate(p, 1_000, currency="TJS")
+    books.donate(p, 700, currency="USD")
+    assert "Charts in USD" in _text(client.get("/transparency?currency=USD&lang=en"))
+    assert "Charts in TJS" in _text(client.get("/transparency?currency=XXX&lang=en"))
+
+
+def test_ledger_newest_first_with_legs_hash_and_proof(client, books, project_in):
+    """Does the journal list entries newest first with their legs, hash and proof link, and show
+    a backer only under the name they chose, otherwise as an anonymous backer?"""
+    p = project_in("fundraising")
+    books.donate(p, 5_000, label="Rustam from Moscow")
+    books.donate(p, 6_000)
+    books.seal()
+    html = _text(client.get("/transparency/ledger?lang=en"))
+    first, second = html.index('id="entry-2"'), html.index('id="entry-1"')
+    assert first < second
+    assert "Rustam from Moscow" in html and "anonymous backer" in html
+    assert "/api/v1/ledger/entries/1/proof" in html
+    assert re.search(r'class="hash">[0-9a-f]{64}<', html)
+    assert "Held for project" in html
+
+
+def test_ledger_keyset_pages_walk_the_whole_journal(client, books, project_in):
+    """Following "older" links from the first page, is every entry shown exactly once, and do
+    "newer" links lead back?"""
+    p = project_in("fundraising")
+    for i in range(7):
+        books.donate(p, 100 + i)
+    books.seal()
+    seen, url = [], None
+    page = svc.ledger_page(svc.parse_filters({}), size=3)
+    seen += [e.sequence for e in page.entries]
+    while page.older:
+        url = page.older
+        page = svc.ledger_page(svc.parse_filters({"before": str(url)}), size=3)
+        seen += [e.sequence for e in page.entries]
+    assert seen == [7, 6, 5, 4, 3, 2, 1]
+    back = svc.ledger_page(svc.parse_filters({"after": str(page.newer)}), size=3)
+    assert [e.sequence for e in back.entries] == [4, 3, 2]
+    assert back.newer == 4 and back.older == 2
+
+
+def test_ledger_filters(client, books, project_in):
+    """Do the project, kind, currency and account filters keep only matching entries?"""
+    a, b = project_in("fundraising"), project_in("fundraising")
+    books.donate(a, 1_000)
+    books.donate(b, 2_000)
+    books.donate(b, 300, currency="USD", channel="mto_clearing")
+    books.disburse(b, 500)
+    books.seal()
+
+    def seqs(**args):
+        return [e.sequence for e in svc.ledger_page(svc.parse_filters(args)).entries]
+
+    assert seqs(project=str(b.id)) == [4, 3, 2]
+    assert seqs(kind="disbursement") == [4]
+    assert seqs(currency="usd") == [3]
+    assert seqs(account="mto_clearing") == [3]
+    assert seqs(account=f"project:{a.id}") == [1]
+    today = __import__("datetime").date.today().isoformat()
+    assert seqs(**{"from": today, "to": today}) == [4, 3, 2, 1]
+    assert seqs(**{"from": "2001-01-01", "to": "2001-12-31"}) == []
+    html = _text(client.get(f"/transparency/ledger?project={b.id}&kind=donation&lang=en"))
+    assert 'id="entry-2"' in html and 'id="entry-4"' not in html and 'id="entry-1"' not in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "project=abc",
+        "project=-1",
+        "kind=bogus",
+        "currency=ZZZ",
+        "account=%3Cscript%3E",
+        "from=2026-13-45",
+        "from=2026-05-01&to=2026-01-01",
+        "before=99999999999999999999999",
+        "project=" + "9" * 40,
+    ],
+)
+def test_bad_ledger_filters_are_a_clear_400(client, query):
+    """Do unreadable filter values get the page back with a message (400), never a 500?"""
+    r = client.get(f"/transparency/ledger?{query}&lang=en")
+    assert r.status_code == 400
+    assert 'role="alert"' in r.get_data(as_text=True)
+
+
+def test_project_money_page_agrees_with_the_counters(client, books, project_in):
+    """Does a project's money page show what the project received (by channel), holds and had
+    paid out, and link to its entries in the journal?"""
+    p = project_in("fundraising")
+    books.donate(p, 10_000, channel="bank")
+    books.donate(p, 2_500, channel="stripe_clearing")
+    books.disburse(p, 4_000)
+    books.seal()
+    html = _text(client.get(f"/projects/{p.id}/money?lang=en"))
+    assert re.search(r'data-total="received-TJS">125.00\s*TJS', html)
+    assert re.search(r'data-total="channel-card-TJS">25.00\s*TJS', html)
+    assert re.search(r'data-total="held-TJS">85.00\s*TJS', html)
+    assert re.search(r'data-total="disbursed-TJS">40.00\s*TJS', html)
+    assert f"/transparency/ledger?project={p.id}" in html
+
+
+def test_project_money_page_is_only_for_published_projects(client, project_in):
+    """Is the money page of a draft (or unknown) project a 404?"""
+    draft = project_in("draft")
+    assert client.get(f"/projects/{draft.id}/money").status_code == 404
+    assert client.get("/projects/999999/money").status_code == 404
+
+
+def test_project_page_includes_the_money_section(client, books, project_in):
+    """Does the public project page include this package's money section?"""
+    p = project_in("fundraising")
+    books.donate(p, 4_200)
+    books.seal()
+    html = _text(client.get(f"/projects/{p.id}?lang=en"))
+    assert 'id="project-money-h"' in html
+    assert re.search(r'data-total="received-TJS">42.00\s*TJS', html)
+
+
+def test_verify_page_shows_the_latest_checkpoint(client, books, project_in):
+    """Does the verify page explain the checkpoints and show the latest one and the public key,
+    in each language?"""
+    from fundapp.ledger.sealing import latest_checkpoint
+
+    p = project_in("fundraising")
+    books.donate(p, 100)
+    books.seal()
+    cp = latest_checkpoint()
+    for lang in ("en", "ru", "tg"):
+        html = _text(client.get(f"/transparency/verify?lang={lang}"))
+        assert cp.public_key.hex() in html and cp.root_hash.hex() in html
+        assert "tools/verify_ledger.py" in html
+        assert f'lang="{lang}"' in html
+
+
+def test_verify_page_without_checkpoint(client):
+    """Before any checkpoint, does the verify page say so rather than fail?"""
+    assert "No checkpoint" in _text(client.get("/transparency/verify?lang=en"))
+
+
+def test_data_page_lists_every_download(client):
+    """Does the open-data page link to every download, and do unknown names give a 404?"""
+    from fundapp.transparency.routes import DOWNLOADS
+
+    html = _text(client.get("/transparency/data"))
+    for name in DOWNLOADS:
+        assert f"/transparency/data/{name}" in html
+    assert client.get("/transparency/data/secrets.csv").status_code == 404
