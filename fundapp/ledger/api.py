@@ -75,9 +75,14 @@ def entry(seq: int):
 @public
 def checkpoint():
     """The latest signed checkpoint (or the one of ``?tree_size=``) with the fund's public key."""
-    cp = _checkpoint_of_size(_int_arg("tree_size", None))
+    size = _int_arg("tree_size", None)
+    cp = _checkpoint_of_size(size)
+    if cp is None and size is None:
+        # a brand-new ledger: sign its (empty) tree once rather than answer with nothing
+        cp = sealing.make_checkpoint()
+        db.session.commit()
     if cp is None:
-        return _not_found("no signed checkpoint yet")
+        return _not_found("no checkpoint of that size")
     return jsonify(records.checkpoint_record(cp))
 
 
@@ -113,10 +118,8 @@ def inclusion_proof(seq: int):
 @public
 def consistency():
     """An RFC 6962 consistency proof that the tree of size ``to`` extends the one of size ``from``
-    (``to`` defaults to the latest checkpoint)."""
-    old = _int_arg("from", None)
-    if old is None:
-        raise BadParameter("from is required")
+    (``from`` defaults to 0, ``to`` to the latest checkpoint)."""
+    old = _int_arg("from", 0)
     new = _int_arg("to", None)
     if new is None:
         cp = _checkpoint_of_size(None)

@@ -92,7 +92,6 @@ def test_a_client_holding_an_old_checkpoint_can_check_the_new_one_extends_it(sma
     )
     assert not merkle.verify_consistency(6, 7, bytes(32), bytes.fromhex(new["root_hash"]), proof)
     assert client.get("/api/v1/ledger/consistency?from=8&to=7").status_code == 400
-    assert client.get("/api/v1/ledger/consistency").status_code == 400
     assert client.get("/api/v1/ledger/checkpoint?tree_size=6").get_json()["root_hash"] == old["root_hash"]
 
 
@@ -103,11 +102,13 @@ def test_balances_are_published(small_ledger, client):
     assert p1["balance"] == 5000 + 1200 - 4000 and p1["project_id"] == 1
 
 
-def test_no_checkpoint_yet_is_a_404_not_a_500(app, client):
-    """On an empty ledger, do the checkpoint and proof endpoints answer 404 cleanly?"""
-    assert client.get("/api/v1/ledger/checkpoint").status_code == 404
+def test_an_empty_ledger_has_a_signed_empty_tree(app, client):
+    """On a brand-new ledger, is the checkpoint the signed empty tree, and a proof a clean 404?"""
     assert client.get("/api/v1/ledger/entries/1/proof").status_code == 404
+    cp = client.get("/api/v1/ledger/checkpoint").get_json()
+    assert cp["tree_size"] == 0 and cp["root_hash"] == merkle.EMPTY_ROOT.hex()
     assert client.get("/api/v1/ledger/entries").get_json()["entries"] == []
+    assert client.get("/api/v1/ledger/consistency").get_json()["proof"] == []
 
 
 def test_a_request_that_posts_is_sealed_and_signed_after_its_commit(app_factory):
