@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from fundapp.core.errors import DomainError, ValidationFailed
-from fundapp.core.security import roles_required, step_up_required
+from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState
 
@@ -241,7 +241,9 @@ def _render_detail(req: DisbursementRequest, status: int = 200, **forms):
 
 
 @bp.get("/disbursements/<int:request_id>")
+@public
 def detail(request_id: int):
+    """A payout: public once paid (without bank details); before that, the owner and staff only."""
     return _render_detail(_load(request_id))
 
 
