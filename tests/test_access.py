@@ -3,6 +3,11 @@
 Expectations come from the views' own markers (``@public``, ``@roles_required``), so this test
 keeps guarding the routes other domains add; the accounts routes whose answer depends on the
 person's state are listed explicitly below.
+
+A route that may be reached but needs a query parameter or a record that an empty database does
+not have (``/api/v1/ledger/checkpoint`` before the first checkpoint) may answer 400 or 404 to
+those allowed in; what it may never do is let in someone who is not allowed, shut out someone
+who is (403 or the sign-in page), or fail (5xx). The foundation's own routes must answer exactly.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import url_for
-from werkzeug.routing.converters import IntegerConverter
+from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from fundapp.core.security import ROLES_ATTR, is_public_endpoint
 from tests.conftest import login_as
@@ -19,6 +24,9 @@ from tests.conftest import login_as
 ROLES = ("anonymous", "member", "reviewer", "administrator", "treasurer", "auditor")
 STAFF = ("reviewer", "administrator", "treasurer", "auditor")
 OK, REDIRECT = 200, 302
+# answers to an allowed person that mean "nothing here yet" or "say which", not "keep out"
+EMPTY_DATABASE_ANSWERS = (400, 404)
+EXACT_BLUEPRINTS = ("core", "accounts")
 
 # GET answers that depend on who is asking, not only on the markers. "login" means a redirect
 # to the sign-in page.
@@ -78,7 +86,12 @@ def test_every_get_route_answers_each_role_as_marked(app, make_user):
             expected = _expected(app, rule.endpoint, role)
             r = clients[role].get(rule.rule)
             checked += 1
-            ok = _is_login_redirect(r) if expected == "login" else r.status_code == expected
+            if expected == "login":
+                ok = _is_login_redirect(r)
+            elif expected == OK and rule.endpoint.split(".")[0] not in EXACT_BLUEPRINTS:
+                ok = r.status_code == OK or r.status_code in EMPTY_DATABASE_ANSWERS
+            else:
+                ok = r.status_code == expected
             if not ok:
                 problems.append(f"{role:13s} GET {rule.rule} → {r.status_code}, expected {expected}")
     assert checked > 20
@@ -89,7 +102,10 @@ def _sample_url(app, rule) -> str:
     values = {}
     for name in rule.arguments:
         converter = rule._converters.get(name)
-        values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
+        if isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = 1 if isinstance(converter, IntegerConverter) else "x"
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 
