@@ -300,7 +300,7 @@ def fetch_balance_transactions(start: date, end: date, *, limit: int = 10000) ->
     lt = int(_day_start(end + timedelta(days=1)).timestamp())
     out: list[dict] = []
     try:
-        page = client.balance_transactions.list(params={"created": {"gte": gte, "lt": lt}, "limit": 100})
+        page = client.v1.balance_transactions.list(params={"created": {"gte": gte, "lt": lt}, "limit": 100})
         for txn in page.auto_paging_iter():
             data = txn.to_dict() if hasattr(txn, "to_dict") else dict(txn)
             if gte <= int(data.get("created", 0)) < lt:
