@@ -143,7 +143,7 @@ def login():
                 _("Please confirm your email address first: we have sent you a new link."),
                 "warning",
             )
-        elif user.is_staff and user.totp_enabled_at is not None:
+        elif user.totp_enabled_at is not None:  # staff always, members who chose to
             db.session.commit()  # a rehashed password is kept
             session[PENDING_KEY] = {"id": user.get_id(), "at": int(datetime.now(UTC).timestamp())}
             return redirect(url_for("accounts.mfa_verify", next=request.values.get("next")))

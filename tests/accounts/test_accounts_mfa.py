@@ -154,3 +154,36 @@ def test_step_up_is_still_guarded_by_role(money_app, make_user):
     assert c.get("/test/pay").status_code == 403
     view = money_app.view_functions["money_test.pay"]
     assert view._fundapp_roles == ("treasurer",) and view._fundapp_step_up
+
+
+def test_member_who_chose_totp_is_asked_for_a_code(client, client_for, make_user):
+    """Does a member who turned TOTP on also get asked for a code at sign-in?"""
+    c, member = client_for("member")
+    c.get("/account/two-factor")
+    with c.session_transaction() as sess:
+        secret = sess["totp_enrol_secret"]
+    assert c.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    r = client.post("/login", data={"email": member.email, "password": PASSWORD})
+    assert r.status_code == 302 and "/login/code" in r.headers["Location"]
+    assert client.get("/me").status_code == 302
+
+
+def test_proxy_hops_give_the_real_client_address(app_factory):
+    """Behind one trusted proxy, is the client's own address used (e.g. for rate limits)?"""
+    from flask import request
+
+    app = app_factory(TRUSTED_PROXY_HOPS=1)
+    seen = {}
+
+    @app.get("/test/ip")
+    def ip():
+        seen["ip"], seen["scheme"] = request.remote_addr, request.scheme
+        return "ok"
+
+    from fundapp.core.security import public
+
+    public(ip)
+    app.test_client().get(
+        "/test/ip", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
+    assert seen == {"ip": "203.0.113.7", "scheme": "https"}
