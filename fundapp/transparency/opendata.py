@@ -195,6 +195,12 @@ def _date(value) -> str | None:
     return value.astimezone(UTC).date().isoformat() if value else None
 
 
+def _datetime(value) -> str | None:
+    """360Giving dates as full date-times: its schema's oneOf(date-time, YYYY-MM-DD) is then
+    unambiguous whether or not a validator checks formats."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat() if value else None
+
+
 class _Num:
     """A number written verbatim into JSON (exact decimal text)."""
 
@@ -228,7 +234,7 @@ def grant_record(project) -> dict:
                 disbursements.append(
                     {
                         "id": f"{GRANT_PREFIX}{project.id}-{entry.sequence}",
-                        "transactionDate": _date(entry.posted_at),
+                        "transactionDate": _datetime(entry.posted_at),
                         "currency": currency,
                         "value": _Num(decimal_text(amount, currency)),
                         "description": entry.memo[:500],
@@ -243,7 +249,7 @@ def grant_record(project) -> dict:
         "amountAppliedFor": _Num(decimal_text(project.goal_minor, project.currency)),
         "amountAwarded": _Num(decimal_text(project.goal_minor, project.currency)),
         "amountDisbursed": _Num(decimal_text(own.disbursed if own else 0, project.currency)),
-        "awardDate": _date(award),
+        "awardDate": _datetime(award),
         "url": url_for("proposals.project_detail", project_id=project.id, _external=True)
         if _has_endpoint("proposals.project_detail")
         else None,
@@ -273,8 +279,8 @@ def grant_record(project) -> dict:
     if project.campaign_starts_at:
         record["plannedDates"] = [
             {
-                "startDate": _date(project.campaign_starts_at),
-                **({"endDate": _date(project.campaign_ends_at)} if project.campaign_ends_at else {}),
+                "startDate": _datetime(project.campaign_starts_at),
+                **({"endDate": _datetime(project.campaign_ends_at)} if project.campaign_ends_at else {}),
             }
         ]
     if not disbursements:
@@ -295,8 +301,8 @@ def grants_json() -> Iterator[str]:
         "version": "1.4",
         "title": "Hamvatan Fund projects",
         "description": "Projects published by the Hamvatan Fund, as 360Giving grants.",
-        "issued": now.date().isoformat(),
-        "modified": now.isoformat(),
+        "issued": now.replace(microsecond=0).isoformat(),
+        "modified": now.replace(microsecond=0).isoformat(),
         "identifier": "hamvatan-grants",
         "publisher": {"identifier": FUND_ID, "name": FUND_NAME},
         "license": LICENSE,

@@ -135,7 +135,8 @@ def test_a_failed_posting_leaves_the_counters_alone(app, books, project_in):
 
 
 def test_dashboard_does_not_read_the_journal(app, client, books, project_in):
-    """Does rendering /transparency (and the totals API) run no query on the journal tables?"""
+    """Does rendering /transparency, the totals API and a project's money page run no query that
+    scans the journal tables?"""
     p = project_in("fundraising")
     for _ in range(3):
         books.donate(p, 1_000)
@@ -153,5 +154,9 @@ def test_dashboard_does_not_read_the_journal(app, client, books, project_in):
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
     assert seen, "the pages ran no query at all?"
-    journal = [s for s in seen if "ledger_entries" in s or "ledger_legs" in s]
+    # A point look-up of one entry by its id (a repayment's or a payout's sequence number) is fine;
+    # anything else on the journal tables would grow with the journal.
+    journal = [
+        s for s in seen if "ledger_legs" in s or ("ledger_entries" in s and "ledger_entries.id =" not in s)
+    ]
     assert journal == [], journal
