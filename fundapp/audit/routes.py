@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -28,6 +29,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 READERS = ("auditor", "administrator")
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 class AuditFilterForm(Form):
@@ -136,6 +138,8 @@ def safe_cell(value) -> str:
     if value is None:
         return ""
     text = str(value)
+    if _PLAIN_NUMBER.fullmatch(text):  # "-1165.00" is an amount, not a formula
+        return text
     if text and text[0] in "=+-@\t\r":
         return "'" + text
     return text

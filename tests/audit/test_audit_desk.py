@@ -100,6 +100,8 @@ def test_csv_cells_cannot_start_a_formula():
     assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert safe_cell("@SUM") == "'@SUM"
     assert safe_cell("plain") == "plain"
+    assert safe_cell("-1165.00") == "-1165.00"  # an amount stays a number
+    assert safe_cell("-1+1") == "'-1+1"
     assert safe_cell(None) == ""
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
+from tests.disbursements.conftest import cast, funded_project, requested  # noqa: F401
 from tests.fakes.fixtures import fake_stripe, stripe_app  # noqa: F401
 
 
