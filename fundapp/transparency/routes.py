@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from fundapp.core.security import public
 from fundapp.ledger.models import EntryKind
@@ -65,7 +64,7 @@ def ledger():
                 "transparency/ledger.html",
                 page=None,
                 filters=svc.LedgerFilters(),
-                error=(exc.field, _(exc.message)),
+                error=(exc.field, str(exc.message)),
                 kinds=list(EntryKind),
                 kind_label=views_data.kind_label,
             ),

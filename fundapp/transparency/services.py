@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 
 from fundapp.core.money import CURRENCY_EXPONENTS, Money
@@ -318,10 +319,10 @@ def _int_arg(args, name: str, *, minimum: int = 1) -> int | None:
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
-        raise BadFilter(name, "Please give a whole number.")
+        raise BadFilter(name, _l("Please give a whole number."))
     value = int(raw)
     if value < minimum:
-        raise BadFilter(name, "Please give a whole number.")
+        raise BadFilter(name, _l("Please give a whole number."))
     return value
 
 
@@ -333,7 +334,7 @@ def _date_arg(args, name: str) -> date | None:
         return date.fromisoformat(raw[:10]) if len(raw) <= 10 else None
     except ValueError:
         pass
-    raise BadFilter(name, "Please give a date as YYYY-MM-DD.")
+    raise BadFilter(name, _l("Please give a date as YYYY-MM-DD."))
 
 
 def parse_filters(args) -> LedgerFilters:
@@ -344,22 +345,22 @@ def parse_filters(args) -> LedgerFilters:
     kind = (args.get("kind") or "").strip()
     if kind:
         if kind not in {k.value for k in EntryKind}:
-            raise BadFilter("kind", "Unknown kind of entry.")
+            raise BadFilter("kind", _l("Unknown kind of entry."))
         f.kind = kind
     currency = (args.get("currency") or "").strip().upper()
     if currency:
         if currency not in CURRENCY_EXPONENTS:
-            raise BadFilter("currency", "Unknown currency.")
+            raise BadFilter("currency", _l("Unknown currency."))
         f.currency = currency
     account = (args.get("account") or "").strip()
     if account:
         if len(account) > 80 or not all(c.isalnum() or c in "_-:." for c in account):
-            raise BadFilter("account", "Unknown account.")
+            raise BadFilter("account", _l("Unknown account."))
         f.account = account
     f.date_from = _date_arg(args, "from")
     f.date_to = _date_arg(args, "to")
     if f.date_from and f.date_to and f.date_from > f.date_to:
-        raise BadFilter("to", "The end date is before the start date.")
+        raise BadFilter("to", _l("The end date is before the start date."))
     return f
 
 

@@ -1,0 +1,34 @@
+"""The dashboard on a phone, in Tajik, in a real browser (Chromium through Playwright)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.browser
+def test_dashboard_on_a_phone_in_tajik(live_server, phone_page, books, project_in):
+    """On a 375 px wide phone in Tajik: is the dashboard in Tajik, are the totals and the charts
+    there without sideways scrolling, and can the numbers behind a chart be opened?"""
+    p = project_in("fundraising", home_district="khujand", title="Мактаби рақами 5 дар Хуҷанд")
+    books.donate(p, 250_000)
+    books.donate(p, 40_000, channel="stripe_clearing")
+    books.disburse(p, 90_000)
+    books.seal()
+
+    page = phone_page
+    page.goto(f"{live_server}/transparency?lang=tg")
+    assert page.locator("html").get_attribute("lang") == "tg"
+    assert page.locator("h1").inner_text() == "Пул ба куҷо меравад"
+    assert page.locator('[data-total="received-TJS"]').inner_text().replace("\u00a0", " ").endswith("TJS")
+    charts = page.locator('svg[role="img"]')
+    assert charts.count() >= 6
+    first = charts.first
+    assert first.is_visible()
+    box = first.bounding_box()
+    assert box["width"] <= 375
+    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    assert not wide, "the dashboard scrolls sideways on a phone"
+    details = page.locator("details.chart-numbers").first
+    details.locator("summary").click()
+    assert details.locator("table").is_visible()
+    assert "Мактаби рақами 5" in page.content()
