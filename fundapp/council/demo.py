@@ -1,0 +1,65 @@
+"""Demo Council decisions (idempotent by number), with minutes as a small public PDF."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from fundapp.extensions import db
+
+from .models import CouncilDecision
+
+MINUTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+DECISIONS = [
+    {
+        "number": "3/2026",
+        "days_ago": 40,
+        "agenda_item": "Лоиҳаҳои ҳамватанон аз 50 000 сомонӣ боло: боми мактаб дар Кӯлоб, хатти об дар Айнӣ",
+        "summary": "Шӯрои ҳамоҳангсозӣ лоиҳаҳои рӯзномаро дастгирӣ мекунад ва аз Хазина хоҳиш мекунад, "
+        "ки маъракаҳои онҳоро бо пардохт аз рӯи марҳилаҳо нашр намояд.",
+        "votes": (9, 1, 1),
+    },
+    {
+        "number": "4/2026",
+        "days_ago": 20,
+        "agenda_item": "Лоиҳаҳои тандурустӣ ва энергетика дар ВМКБ ва НТМ",
+        "summary": "Тасдиқ шуд: таъмири дармонгоҳ дар Хоруғ, нерӯгоҳи хурди барқи обӣ дар Ванҷ, "
+        "бозори деҳқонӣ дар Фархор.",
+        "votes": (8, 0, 3),
+    },
+]
+
+
+def load(ctx: dict) -> None:
+    from fundapp.files.services import store_bytes
+
+    admin = (ctx.get("users") or {}).get("administrator")
+    decisions = []
+    for spec in DECISIONS:
+        decision = db.session.scalar(select(CouncilDecision).where(CouncilDecision.number == spec["number"]))
+        if decision is None:
+            votes = spec["votes"]
+            decision = CouncilDecision(
+                number=spec["number"],
+                decided_on=date.today() - timedelta(days=spec["days_ago"]),
+                agenda_item=spec["agenda_item"],
+                summary=spec["summary"],
+                votes_for=votes[0],
+                votes_against=votes[1],
+                votes_abstained=votes[2],
+                recorded_by_id=getattr(admin, "id", None),
+            )
+            decision.minutes_file = store_bytes(
+                MINUTES, f"council-{spec['number'].replace('/', '-')}.pdf", uploaded_by=admin, is_public=True
+            )
+            db.session.add(decision)
+            db.session.flush()
+        decisions.append(decision)
+    ctx["council_decisions"] = decisions
