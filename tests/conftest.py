@@ -190,10 +190,11 @@ def make_user(app):
     return make
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def english_clients(monkeypatch):
-    """Test clients whose browser asks for English (the site's default is Tajik), so a test can
-    read the English source messages; a chosen language (cookie, session, profile) still wins."""
+    """Test clients whose browser asks for English (the site's default is Tajik), so tests can
+    read the English source messages once the catalogs are compiled; a chosen language (``?lang=``,
+    session, profile, cookie) still wins, and ``headers={"Accept-Language": ""}`` gets the default."""
     from flask.testing import FlaskClient
 
     original = FlaskClient.__init__

@@ -31,8 +31,3 @@ def link_in(body: str, path_part: str) -> str:
         if path_part in url:
             return re.sub(r"^https?://[^/]+", "", url)
     raise AssertionError(f"no {path_part} link in:\n{body}")
-
-
-@pytest.fixture(autouse=True)
-def _english(english_clients):
-    """These tests read English messages unless they choose a language themselves."""
