@@ -300,10 +300,14 @@ def request_disbursement(
     return req
 
 
-def needs_council(req: DisbursementRequest) -> bool:
+def needs_council_amount(amount: Money) -> bool:
     from fundapp.proposals.services import council_threshold
 
-    return req.amount > council_threshold(req.amount_currency)
+    return amount > council_threshold(amount.currency)
+
+
+def needs_council(req: DisbursementRequest) -> bool:
+    return needs_council_amount(req.amount)
 
 
 def _require_decider(req: DisbursementRequest, actor) -> None:
