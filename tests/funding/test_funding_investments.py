@@ -73,7 +73,7 @@ def test_cap_is_never_exceeded(app, make_user, make_project):
     _commit(project, make_user(), 60_000)
     with pytest.raises(ValidationFailed) as exc:
         _commit(project, make_user(), 50_000)
-    assert "400.00" in str(exc.value.message)
+    assert "400.00" in str(exc.value.message)  # the amount, in any language
     db.session.rollback()
     _commit(project, make_user(), 40_000)
     with pytest.raises(InvalidTransition):

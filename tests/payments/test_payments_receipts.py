@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from fundapp.core.errors import DuplicateRequest, NotPermitted, ValidationFailed
@@ -72,7 +73,8 @@ def test_same_operator_and_reference_twice_is_refused(app, make_user, make_proje
     db.session.commit()
     with pytest.raises(DuplicateRequest) as exc:
         _record(t1, project=project, operator="sample bank ", transfer_reference="tr 001")
-    assert "already recorded" in str(exc.value.message)
+    with force_locale("en"):
+        assert "already recorded" in str(exc.value.message)
     db.session.rollback()
     assert db.session.scalar(select(db.func.count(OfflineReceipt.id))) == 1
 
@@ -140,6 +142,7 @@ def test_bad_receipt_input_is_a_clear_error(app, make_user, make_project, field,
         kw["currency"] = "RUB"
     with pytest.raises(ValidationFailed) as exc:
         _record(t1, project=project, **kw)
-    assert message in str(exc.value.message)
+    with force_locale("en"):
+        assert message in str(exc.value.message)
     db.session.rollback()
     assert db.session.scalar(select(db.func.count(OfflineReceipt.id))) == 0
