@@ -24,7 +24,7 @@ from .forms import (
     RequestForm,
     evidence_choices,
 )
-from .models import DisbursementRequest, DisbursementState
+from .models import STATE_LABELS, DisbursementRequest, DisbursementState
 
 bp = Blueprint("disbursements", __name__)
 
@@ -203,7 +203,7 @@ def queue():
     if state in {s.value for s in DisbursementState}:
         stmt = stmt.where(DisbursementRequest.state == state)
     reqs = db.session.scalars(stmt.limit(500)).all()
-    return render_template("disbursements/queue.html", requests=reqs, state=state, states=DisbursementState)
+    return render_template("disbursements/queue.html", requests=reqs, state=state, state_labels=STATE_LABELS)
 
 
 def _load(request_id: int) -> DisbursementRequest:

@@ -182,7 +182,11 @@ def run_detail(run_id: int):
 @bp.get("/runs/<int:run_id>/export.csv")
 @roles_required(*REVIEWERS)
 def run_export(run_id: int):
+    from fundapp.audit.services import record
+
     run = _run(run_id)
+    record("reconciliation.exported", run)
+    db.session.commit()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(

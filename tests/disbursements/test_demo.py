@@ -32,7 +32,13 @@ def test_demo_loads_once_and_its_pages_render(app, runner):
     auditor = db.session.scalar(select(User).where(User.email.like("auditor@%")))
     c = app.test_client()
     login_as(c, auditor)
-    for url in ("/auditor/", "/auditor/trial-balance", "/auditor/pending", "/auditor/disbursements",
-                "/reconciliation/", "/reconciliation/runs/1", "/audit/", "/disbursements/"):  # fmt: skip
-        assert c.get(url).status_code == 200, url
+    urls = ("/auditor/", "/auditor/trial-balance", "/auditor/pending", "/auditor/disbursements",
+            "/reconciliation/", "/reconciliation/runs/1", "/audit/", "/disbursements/",
+            f"/disbursements/{paid.id}", f"/projects/{paid.project_id}")  # fmt: skip
+    for lang in ("en", "tg", "ru"):
+        for url in urls:
+            assert c.get(f"{url}?lang={lang}").status_code == 200, (url, lang)
+    owner = c.application.test_client()
+    login_as(owner, paid.project.owner)
+    assert owner.get(f"/projects/{paid.project_id}/delivery?lang=tg").status_code == 200
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
