@@ -40,14 +40,14 @@ def checkpoint_command():
 
 @ledger_cli.command("verify")
 @click.option("--no-seal", is_flag=True, help="Check only; do not seal or sign first.")
-@click.option("--skip-nodes", is_flag=True, help="Do not compare the stored Merkle nodes.")
-def verify_command(no_seal, skip_nodes):
+@click.option("--full-nodes", is_flag=True, help="Compare every stored Merkle node, not a sample.")
+def verify_command(no_seal, full_nodes):
     """Check every invariant of the books. Exit 0 only when all hold."""
     started = time.perf_counter()
     if not no_seal:
         sealing.make_checkpoint()
         db.session.commit()
-    report = verify_ledger(check_nodes=not skip_nodes)
+    report = verify_ledger(full_nodes=full_nodes)
     db.session.rollback()
     for fact in report.facts:
         click.echo(f"  {fact}")

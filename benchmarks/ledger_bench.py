@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""Ledger benchmark: posting throughput under concurrent writers, against a baseline run in the
+same script, and the time of a full ``ledger verify`` over 1,000,000 entries.
+
+    .venv/bin/python benchmarks/ledger_bench.py --db postgresql --entries 20000 --writers 8
+    .venv/bin/python benchmarks/ledger_bench.py --db sqlite --entries 5000 --writers 4
+
+Each writer is a separate process running ``post_entry`` + COMMIT in a loop (donations into and
+payouts out of 200 projects, through 3 channel accounts in 2 currencies), while a sealer process
+seals and signs after commits as the request hook does in production. Tables are preloaded with
+``--preload`` sealed entries and ANALYZEd first. On PostgreSQL the baseline is ``pgbench`` (TPC-B
+like) with the same number of clients on the same server, in a scratch database. Then a scratch
+ledger of ``--verify-entries`` entries is bulk-loaded (COPY, not the service) and verified.
+
+Prints one JSON line. Scratch databases: bench_ledger, bench_ledger_verify, bench_pgbench (PostgreSQL,
+dropped and re-created), or files under /tmp (SQLite). Never the test databases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1/postgres")
+PROJECTS = 200
+CHANNELS = ("stripe_clearing", "bank", "mto_clearing")
+CURRENCIES = ("TJS", "USD")
+
+
+# -- scratch databases ---------------------------------------------------------------------------
+
+
+def pg_url(name: str) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+def recreate_pg(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_url(name)
+
+
+def sa_url(url: str) -> str:
+    return (
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    )
+
+
+def make_app(url: str, instance: str, **extra):
+    from fundapp import create_app
+    from fundapp.config import TestConfig
+
+    cfg = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    cfg.update(SQLALCHEMY_DATABASE_URI=sa_url(url), TESTING=False, **extra)
+    return create_app(cfg, instance_path=instance)
+
+
+def migrate(url: str, instance: str) -> None:
+    from flask_migrate import upgrade
+
+    from fundapp.extensions import db
+
+    app = make_app(url, instance)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def scratch(kind: str, name: str, workdir: str) -> str:
+    if kind == "postgresql":
+        url = recreate_pg(name)
+    else:
+        path = Path(workdir) / f"{name}.sqlite"
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    migrate(url, workdir)
+    return url
+
+
+# -- the chart used by the benchmark -------------------------------------------------------------
+
+
+def ensure_accounts(url: str, instance: str) -> dict:
+    from fundapp.extensions import db
+    from fundapp.ledger import services as L
+
+    app = make_app(url, instance)
+    with app.app_context():
+        out = {"channels": {}, "projects": {}, "meta": {}}
+        for cur in CURRENCIES:
+            for ch in CHANNELS:
+                a = L.get_account(ch, cur)
+                out["channels"][(ch, cur)] = a.id
+                out["meta"][a.id] = (a.code, cur, True, False)
+            for p in range(1, PROJECTS + 1):
+                a = L.project_account(p, cur)
+                out["projects"][(p, cur)] = a.id
+                out["meta"][a.id] = (a.code, cur, False, True)
+        db.session.commit()
+        db.engine.dispose()
+    return out
+
+
+# -- bulk load (COPY / executemany), sealed, with the Merkle nodes -------------------------------
+
+
+def bulk_load(kind: str, url: str, instance: str, n: int, seed: int = 7) -> float:
+    """Load ``n`` sealed, balanced entries fast (not through the service), then sign a checkpoint."""
+    from fundapp.ledger import merkle
+    from fundapp.ledger.encoding import encode_entry, format_time
+
+    started = time.perf_counter()
+    accs = ensure_accounts(url, instance)
+    rng = random.Random(seed)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    held: dict[int, int] = {}
+    totals: dict[int, list[int]] = {}  # account id -> [debits, credits]
+    entries, legs, leaves = [], [], []
+    leg_id = 0
+    sha = merkle._sha
+    for i in range(1, n + 1):
+        cur = CURRENCIES[i % 2]
+        project = rng.randint(1, PROJECTS)
+        pid = accs["projects"][(project, cur)]
+        channel = accs["channels"][(CHANNELS[i % 3], cur)]
+        amount = rng.randint(100, 500000)
+        if i % 4 == 0 and held.get(pid, 0) >= amount // 2:
+            kind_, amount = "disbursement", amount // 2
+            lg = [(pid, "debit", amount), (channel, "credit", amount)]
+            held[pid] -= amount
+        else:
+            kind_ = "donation"
+            lg = [(channel, "debit", amount), (pid, "credit", amount)]
+            held[pid] = held.get(pid, 0) + amount
+        posted = base + timedelta(milliseconds=i)
+        memo = f"Bulk {kind_} {i}"
+        leaf = sha(
+            b"\x00"
+            + encode_entry(
+                i,
+                kind_,
+                format_time(posted),
+                memo,
+                None,
+                None,
+                [("D" if d == "debit" else "C", accs["meta"][a][0], cur, m) for a, d, m in lg],
+            )
+        ).digest()
+        leaves.append(leaf)
+        entries.append((i, f"bulk:{i}", kind_, memo, project, 2, posted, i, leaf))
+        for a, d, m in lg:
+            leg_id += 1
+            legs.append((leg_id, i, a, d, m, cur))
+            t = totals.setdefault(a, [0, 0])
+            t[0 if d == "debit" else 1] += m
+    levels = merkle.levels_from_leaves(leaves)
+    nodes = [(lvl, idx, h) for lvl in range(1, len(levels)) for idx, h in enumerate(levels[lvl])]
+    now = datetime.now(UTC)
+    if kind == "postgresql":
+        import psycopg
+
+        with psycopg.connect(url) as conn, conn.cursor() as cur_:
+            cur_.execute("SET session_replication_role = replica")  # a bulk load of checked rows
+            with cur_.copy(
+                "COPY ledger_entries (id, idempotency_key, kind, memo, project_id, leg_count, occurred_at, "
+                "posted_at, sequence, leaf_hash, sealed_at) FROM STDIN"
+            ) as cp:
+                for e in entries:
+                    cp.write_row((*e[:6], e[6], e[6], e[7], e[8], now))
+            with cur_.copy(
+                "COPY ledger_legs (id, entry_id, account_id, direction, amount_minor, currency) FROM STDIN"
+            ) as cp:
+                for row in legs:
+                    cp.write_row(row)
+            with cur_.copy("COPY ledger_merkle_nodes (level, idx, hash) FROM STDIN") as cp:
+                for row in nodes:
+                    cp.write_row(row)
+            for a, (d, c) in totals.items():
+                dn = accs["meta"][a][2]
+                cur_.execute(
+                    "UPDATE ledger_balances SET debits_minor = %s, credits_minor = %s, balance_minor = %s, "
+                    "entry_count = 0 WHERE account_id = %s",
+                    (d, c, d - c if dn else c - d, a),
+                )
+            cur_.execute("SELECT setval('ledger_entries_id_seq', %s)", (n,))
+            cur_.execute("SELECT setval('ledger_legs_id_seq', %s)", (leg_id,))
+            conn.commit()
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    else:
+        import sqlite3
+
+        path = url.removeprefix("sqlite:///")
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name LIKE 'ledger_%'"
+        ).fetchall()
+        conn.execute("BEGIN")
+        for name, _ in triggers:  # a bulk load of checked rows; the triggers come back below
+            conn.execute(f'DROP TRIGGER "{name}"')
+        fmt = "%Y-%m-%d %H:%M:%S.%f"
+        conn.executemany(
+            "INSERT INTO ledger_entries (id, idempotency_key, kind, memo, project_id, leg_count, "
+            "occurred_at, posted_at, sequence, leaf_hash, sealed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                (*e[:6], e[6].strftime(fmt), e[6].strftime(fmt), e[7], e[8], now.strftime(fmt))
+                for e in entries
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO ledger_legs (id, entry_id, account_id, direction, amount_minor, currency) "
+            "VALUES (?,?,?,?,?,?)",
+            legs,
+        )
+        conn.executemany("INSERT INTO ledger_merkle_nodes (level, idx, hash) VALUES (?,?,?)", nodes)
+        for a, (d, c) in totals.items():
+            dn = accs["meta"][a][2]
+            conn.execute(
+                "UPDATE ledger_balances SET debits_minor = ?, credits_minor = ?, balance_minor = ? "
+                "WHERE account_id = ?",
+                (d, c, d - c if dn else c - d, a),
+            )
+        for _, sql in triggers:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        conn.close()
+    # sign a checkpoint through the service
+    from fundapp.extensions import db
+    from fundapp.ledger import sealing
+
+    app = make_app(url, instance)
+    with app.app_context():
+        sealing.make_checkpoint()
+        db.session.commit()
+        db.engine.dispose()
+    return time.perf_counter() - started
+
+
+# -- writers -------------------------------------------------------------------------------------
+
+
+def writer(url, instance, accs, wid, count, start_evt, out_q):
+    from fundapp.core.money import Money
+    from fundapp.extensions import db
+    from fundapp.ledger import services as L
+    from fundapp.ledger.models import Account
+
+    app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2})
+    rng = random.Random(1000 + wid)
+    refused = 0
+    with app.app_context():
+        # accounts are loaded once (a worker would cache them); detached, they keep their values
+        objs = {a.id: a for a in db.session.scalars(db.select(Account))}
+        db.session.expunge_all()
+        db.session.rollback()
+        start_evt.wait()
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        for j in range(count):
+            cur = CURRENCIES[j % 2]
+            project = objs[accs["projects"][(rng.randint(1, PROJECTS), cur)]]
+            channel = objs[accs["channels"][(CHANNELS[rng.randrange(3)], cur)]]
+            amount = Money(rng.randint(100, 50000), cur)
+            if j % 4 == 3:
+                legs, kind = [L.Leg.debit(project, amount), L.Leg.credit(channel, amount)], "disbursement"
+            else:
+                legs, kind = [L.Leg.debit(channel, amount), L.Leg.credit(project, amount)], "donation"
+            try:
+                L.post_entry(kind, legs, memo="Benchmark posting", idempotency_key=f"bench:{wid}:{j}")
+                db.session.commit()
+            except L.InsufficientFunds:
+                db.session.rollback()
+                refused += 1
+        elapsed = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        db.engine.dispose()
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    out_q.put({"wid": wid, "posted": count - refused, "refused": refused, "elapsed": elapsed, "cpu": cpu})
+
+
+def sealer(url, instance, stop_evt, out_q):
+    from fundapp.extensions import db
+    from fundapp.ledger import sealing
+
+    app = make_app(url, instance)
+    sealed = 0
+    with app.app_context():
+        while not stop_evt.is_set():
+            n = sealing.seal_and_checkpoint()
+            db.session.commit()
+            sealed += n
+            if not n:
+                time.sleep(0.02)
+        sealed += sealing.seal_and_checkpoint()
+        db.session.commit()
+        db.engine.dispose()
+    out_q.put({"sealed": sealed})
+
+
+def run_writers(url, instance, accs, entries, writers) -> dict:
+    ctx = mp.get_context("fork")
+    start_evt, stop_evt, q, sq = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
+    per = [entries // writers + (1 if i < entries % writers else 0) for i in range(writers)]
+    procs = [
+        ctx.Process(target=writer, args=(url, instance, accs, i, per[i], start_evt, q))
+        for i in range(writers)
+    ]
+    seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq))
+    for p in procs:
+        p.start()
+    seal_proc.start()
+    time.sleep(1.0)  # let every writer connect and load its accounts
+    t0 = time.perf_counter()
+    start_evt.set()
+    results = [q.get() for _ in procs]
+    wall = time.perf_counter() - t0
+    stop_evt.set()
+    sealed = sq.get()["sealed"]
+    for p in [*procs, seal_proc]:
+        p.join()
+    posted = sum(r["posted"] for r in results)
+    cpu = sum(r["cpu"] for r in results)
+    return {
+        "postings": posted,
+        "refused": sum(r["refused"] for r in results),
+        "wall_s": round(wall, 3),
+        "postings_per_s": round(posted / wall, 1),
+        "client_cpu_s_per_posting": round(cpu / max(posted, 1), 6),
+        "sealed_during_run": sealed,
+    }
+
+
+# -- baseline: pgbench ---------------------------------------------------------------------------
+
+
+def find_pgbench() -> str | None:
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    for p in sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"), reverse=True):
+        return str(p)
+    return None
+
+
+def run_pgbench(clients: int, seconds: int) -> dict:
+    exe = find_pgbench()
+    if exe is None:
+        return {"error": "pgbench not found (apt-get install postgresql-contrib)"}
+    url = recreate_pg("bench_pgbench")
+    scale = max(clients, 1)
+    subprocess.run([exe, "-i", "-q", "-s", str(scale), url], check=True, capture_output=True)
+    jobs = min(clients, os.cpu_count() or 1)
+    out = subprocess.run(
+        [exe, "-c", str(clients), "-j", str(jobs), "-T", str(seconds), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    m = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out) or re.search(
+        r"tps = ([\d.]+)", out
+    )
+    return {"tps": float(m.group(1)) if m else None, "clients": clients, "scale": scale, "seconds": seconds}
+
+
+# -- verify --------------------------------------------------------------------------------------
+
+
+def time_verify(url: str, instance: str) -> dict:
+    """Time `flask ledger verify` (read-only, in a fresh process, as an operator would run it)."""
+    env = dict(os.environ, DATABASE_URL=sa_url(url), FLASK_APP="wsgi")
+    flask = str(Path(sys.executable).with_name("flask"))
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [flask, "--app", "wsgi", "ledger", "verify", "--no-seal"],
+        cwd=str(ROOT),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - t0
+    # and in-process, without the interpreter's start-up
+    from fundapp.extensions import db
+    from fundapp.ledger.verify import verify_ledger
+
+    app = make_app(url, instance)
+    with app.app_context():
+        t1 = time.perf_counter()
+        report = verify_ledger()
+        inproc = time.perf_counter() - t1
+        db.session.rollback()
+        db.engine.dispose()
+    return {
+        "cli_exit": proc.returncode,
+        "cli_wall_s": round(wall, 2),
+        "in_process_s": round(inproc, 2),
+        "ok": report.ok,
+        "problems": report.problems[:3],
+        "cli_tail": (proc.stdout + proc.stderr).strip().splitlines()[-1:] if proc.returncode else None,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--entries", type=int, default=10000, help="postings to make with the writers")
+    ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--preload", type=int, default=100000, help="sealed entries loaded before the run")
+    ap.add_argument("--verify-entries", type=int, default=1000000)
+    ap.add_argument("--skip-verify", action="store_true")
+    ap.add_argument("--pgbench-seconds", type=int, default=0, help="default: as long as the ledger run")
+    args = ap.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="ledger_bench_")
+    os.environ.setdefault("FUNDAPP_ENV", "benchmark")
+    result: dict = {"db": args.db, "writers": args.writers, "cpus": os.cpu_count()}
+
+    url = scratch(args.db, "bench_ledger", workdir)
+    result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
+    result["preloaded_entries"] = args.preload
+    accs = ensure_accounts(url, workdir)
+    result["ledger"] = run_writers(url, workdir, accs, args.entries, args.writers)
+    if args.db == "postgresql":
+        seconds = args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
+        result["pgbench"] = run_pgbench(args.writers, seconds)
+        tps = result["pgbench"].get("tps")
+        if tps:
+            result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
+    check = time_verify(url, workdir)
+    result["ledger"]["verify_after_run_ok"] = check["ok"] and check["cli_exit"] == 0
+    if not args.skip_verify:
+        vurl = scratch(args.db, "bench_ledger_verify", workdir)
+        result["verify_load_s"] = round(bulk_load(args.db, vurl, workdir, args.verify_entries), 1)
+        result["verify"] = {"entries": args.verify_entries, **time_verify(vurl, workdir)}
+    shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
