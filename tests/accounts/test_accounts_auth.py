@@ -224,3 +224,23 @@ def test_change_password_needs_the_current_one(client_for):
         },
     )
     assert r.status_code == 400 and "current password is wrong" in r.get_data(as_text=True)
+
+
+def test_bad_links_and_codes_are_explained_in_the_users_language(app, make_user):
+    """Do a broken link and a replayed code get their messages in Russian for a Russian reader?"""
+    import pyotp
+
+    c = app.test_client()
+    c.set_cookie("lang", "ru")
+    r = c.get("/confirm/garbage", follow_redirects=True)
+    assert "Эта ссылка недействительна" in r.get_data(as_text=True)
+    r = c.get("/password/reset/garbage", follow_redirects=True)
+    assert "Эта ссылка недействительна" in r.get_data(as_text=True)
+    admin = make_user("administrator")
+    code = pyotp.TOTP(admin.totp_secret).now()
+    c.post("/login", data={"email": admin.email, "password": "correct horse battery staple"})
+    assert c.post("/login/code", data={"code": code}).status_code == 302
+    c.post("/logout")
+    c.post("/login", data={"email": admin.email, "password": "correct horse battery staple"})
+    r = c.post("/login/code", data={"code": code})
+    assert r.status_code == 400 and "уже использован" in r.get_data(as_text=True)
