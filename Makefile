@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Two workers: each gets its own SQLite copies, or its own PostgreSQL database (<name>_gw0, …).
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test install lint format translations migrate demo test-sqlite test-postgresql bench clean
 

@@ -78,13 +78,30 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (``<name>_gw0`` …)."""
+    from sqlalchemy.engine import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     """The migrated database every test starts from."""
     instance = tmp_path_factory.mktemp("instance")
     if ENGINE == "postgresql":
         need(bool(PG_URL), "TEST_DATABASE_URL is not set for the PostgreSQL run")
-        url = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        url = worker_database(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
         reset_postgres(url)
         _migrate(url, instance)
         return {"engine": "postgresql", "url": url, "instance": instance}
