@@ -240,6 +240,7 @@ def mfa_enrol():
         form=form,
         secret=secret,
         uri=services.totp_uri(user, secret),
+        qr=services.totp_qr_data_uri(services.totp_uri(user, secret)),
         already=user.totp_enabled_at is not None,
     ), status
 

@@ -73,6 +73,7 @@ def test_staff_without_totp_must_enrol_first(client, make_user):
     with client.session_transaction() as sess:
         secret = sess["totp_enrol_secret"]
     assert secret in page and "otpauth://totp/" in page
+    assert 'src="data:image/svg+xml' in page  # a QR code to scan, allowed by the CSP (img-src data:)
     r = client.post("/account/two-factor", data={"code": "999999"})
     assert r.status_code == 400
     r = client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()})
