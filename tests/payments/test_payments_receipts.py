@@ -146,3 +146,50 @@ def test_bad_receipt_input_is_a_clear_error(app, make_user, make_project, field,
         assert message in str(exc.value.message)
     db.session.rollback()
     assert db.session.scalar(select(db.func.count(OfflineReceipt.id))) == 0
+
+
+def test_receipt_with_evidence_file_only_for_staff(app, client_for, make_project):
+    """The evidence of a receipt is stored through files.store_upload and served to staff only."""
+    import io
+
+    project = make_project()
+    tc, _ = client_for("treasurer")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+    r = tc.post(
+        "/payments/receipts/new",
+        data={
+            "method": "bank",
+            "operator": "Bank",
+            "transfer_reference": "EV-1",
+            "sender_name": "S",
+            "amount": "12",
+            "currency": "TJS",
+            "received_on": date.today().isoformat(),
+            "project_id": str(project.id),
+            "evidence": (io.BytesIO(png), "slip.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 303
+    receipt = db.session.scalars(select(OfflineReceipt)).one()
+    assert receipt.evidence_file_id
+    assert tc.get(f"/files/{receipt.evidence_file_id}").status_code == 200
+    mc, _ = client_for("member")
+    assert mc.get(f"/files/{receipt.evidence_file_id}").status_code in (403, 404)
+    bad = tc.post(
+        "/payments/receipts/new",
+        data={
+            "method": "bank",
+            "operator": "Bank",
+            "transfer_reference": "EV-2",
+            "sender_name": "S",
+            "amount": "12",
+            "currency": "TJS",
+            "received_on": date.today().isoformat(),
+            "project_id": str(project.id),
+            "evidence": (io.BytesIO(b"MZ not a picture"), "x.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert bad.status_code == 400
+    assert db.session.scalar(select(db.func.count(OfflineReceipt.id))) == 1
