@@ -33,12 +33,15 @@ def openapi_document():
 def transparency_totals():
     from fundapp.transparency import services as svc
 
-    return jsonify(
-        currencies=[t.as_dict() for t in svc.fund_totals()],
-        backers=svc.backers_count(),
-        entries=svc.entries_count(),
-        projects_per_state=dict(svc.projects_per_state()),
-    )
+    def compute():
+        return {
+            "currencies": [t.as_dict() for t in svc.fund_totals()],
+            "backers": svc.backers_count(),
+            "entries": svc.entries_count(),
+            "projects_per_state": dict(svc.projects_per_state()),
+        }
+
+    return jsonify(svc.cached(("api-totals",), compute))
 
 
 @bp.get(
@@ -71,8 +74,14 @@ def transparency_breakdown(dimension: str):
 def transparency_project_money(project_id: int):
     from fundapp.transparency import services as svc
 
-    project = svc.public_projects_by_id([project_id]).get(project_id) if project_id <= 2**31 else None
-    if project is None:
+    def compute():
+        project = svc.public_projects_by_id([project_id]).get(project_id) if project_id <= 2**31 else None
+        if project is None:
+            return None
+        figures = svc.project_figures(project)
+        return {"project_id": project.id, "currencies": [t.as_dict() for t in figures["currencies"]]}
+
+    data = svc.cached(("api-project-money", project_id), compute)
+    if data is None:
         return api_error(404, "no published project with this id")
-    figures = svc.project_figures(project)
-    return jsonify(project_id=project.id, currencies=[t.as_dict() for t in figures["currencies"]])
+    return jsonify(data)

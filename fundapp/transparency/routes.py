@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, session, stream_with_context
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from fundapp.core.security import public
 from fundapp.ledger.models import EntryKind
@@ -27,78 +31,156 @@ def _project_money_context(project) -> dict:
     """What ``transparency/_project_money.html`` shows for ``project`` (used by the project page)."""
     from . import sources
 
-    return {
-        "figures": svc.project_figures(project),
-        "disbursements": sources.disbursements(project),
-        "repayments": sources.repayments(project),
-        "labels": views_data.TOTAL_LABELS,
-    }
+    def compute():
+        return {
+            "figures": svc.project_figures(project),
+            "disbursements": sources.disbursements(project),
+            "repayments": sources.repayments(project),
+            "labels": views_data.TOTAL_LABELS,
+        }
+
+    return svc.cached(("project-money", str(get_locale()), project.id), compute)
+
+
+CSRF_MARK = "\x00csrf\x00"
+
+
+def _page(key: tuple, title: str, description: str, template: str, *, context, status: int = 200):
+    """Render ``template`` (the page's main content, public and the same for everyone who reads
+    it in this language) at most once per cache period, inside the layout.
+
+    For a visitor who is not signed in and has no message waiting, the layout is the same for
+    everyone but for the CSRF token of the language form: the whole page is cached with a mark in
+    its place, and each response gets the visitor's own token."""
+    locale = str(get_locale())
+    body = svc.cached(
+        ("page", locale, *key),
+        lambda: Markup(render_template(template, **context())),  # noqa: S704
+    )
+
+    def layout() -> str:
+        return render_template(
+            "transparency/shell.html", page_title=title, page_description=description, body=body
+        )
+
+    if current_user.is_authenticated or session.get("_flashes"):
+        return layout(), status
+
+    def anonymous_page() -> str:
+        token = generate_csrf()
+        return layout().replace(token, CSRF_MARK)
+
+    html = svc.cached(("anonymous", locale, request.full_path, *key), anonymous_page)
+    return html.replace(CSRF_MARK, generate_csrf()), status
 
 
 @bp.get("/transparency")
 @public
 def dashboard():
-    currencies = svc.currencies_in_use() or ["TJS"]
-    currency = request.args.get("currency", "").upper()
-    if currency not in currencies:
-        currency = currencies[0]
-    data = svc.cached(("dashboard", str(get_locale()), currency), lambda: views_data.dashboard(currency))
-    return render_template(
+    requested = request.args.get("currency", "").upper()[:3]
+
+    def context():
+        snap = svc.Snapshot()
+        currencies = svc.currencies_in_use(snap) or ["TJS"]
+        currency = requested if requested in currencies else currencies[0]
+        return {
+            "currencies": currencies,
+            "labels": views_data.TOTAL_LABELS,
+            "order": views_data.TOTAL_ORDER,
+            "channel_label": views_data.channel_label,
+            **views_data.dashboard(currency, snap),
+        }
+
+    return _page(
+        ("dashboard", requested),
+        _("Where the money goes"),
+        _("Every somoni the fund received, holds and paid out, in charts and tables."),
         "transparency/dashboard.html",
-        currencies=currencies,
-        labels=views_data.TOTAL_LABELS,
-        order=views_data.TOTAL_ORDER,
-        channel_label=views_data.channel_label,
-        **data,
+        context=context,
     )
 
 
 @bp.get("/transparency/ledger")
 @public
 def ledger():
+    title = _("Public ledger")
+    description = _("Every journal entry of the fund, newest first, with its legs, sequence number and hash.")
+    common = {"kinds": list(EntryKind), "kind_label": views_data.kind_label}
     try:
         filters = svc.parse_filters(request.args)
     except svc.BadFilter as exc:
-        return (
-            render_template(
-                "transparency/ledger.html",
-                page=None,
-                filters=svc.LedgerFilters(),
-                error=(exc.field, str(exc.message)),
-                kinds=list(EntryKind),
-                kind_label=views_data.kind_label,
-            ),
-            400,
+        body = render_template(
+            "transparency/ledger.html",
+            page=None,
+            filters=svc.LedgerFilters(),
+            error=(exc.field, str(exc.message)),
+            **common,
         )
-    page = svc.ledger_page(filters)
-    projects = svc.public_projects_by_id({e.project_id for e in page.entries if e.project_id})
-    return render_template(
-        "transparency/ledger.html",
-        page=page,
-        filters=filters,
-        error=None,
-        kinds=list(EntryKind),
-        kind_label=views_data.kind_label,
-        projects=projects,
-        backer_kinds=views_data.BACKER_KINDS,
-    )
+        html = render_template(
+            "transparency/shell.html",
+            page_title=title,
+            page_description=description,
+            body=Markup(body),  # noqa: S704
+        )
+        return html, 400
+
+    def context():
+        page = svc.ledger_page(filters)
+        projects = svc.public_projects_by_id({e.project_id for e in page.entries if e.project_id})
+        return {
+            "page": page,
+            "filters": filters,
+            "error": None,
+            "projects": projects,
+            "backer_kinds": views_data.BACKER_KINDS,
+            **common,
+        }
+
+    key = tuple(sorted((k, v) for k, v in request.args.items() if k != "lang"))
+    return _page(("ledger", key), title, description, "transparency/ledger.html", context=context)
 
 
 @bp.get("/projects/<int:project_id>/money")
 @public
 def project_money(project_id: int):
-    project = svc.public_projects_by_id([project_id]).get(project_id)
-    if project is None:
+    def title():
+        project = svc.public_projects_by_id([project_id]).get(project_id)
+        return None if project is None else project.title
+
+    project_title = svc.cached(("project-title", project_id), title)
+    if project_title is None:
         abort(404)
-    return render_template("transparency/project_money.html", project=project)
+    return _page(
+        ("project", project_id),
+        _("Money of %(title)s", title=project_title),
+        _("What this project received, holds and paid out."),
+        "transparency/project_money.html",
+        context=lambda: {"project": svc.public_projects_by_id([project_id])[project_id]},
+    )
 
 
 @bp.get("/transparency/verify")
 @public
 def verify():
-    checkpoint = svc.latest_checkpoint()
-    return render_template(
-        "transparency/verify.html", checkpoint=checkpoint, site=request.host_url.rstrip("/")
+    site = request.host_url.rstrip("/")
+    return _page(
+        ("verify", site),
+        _("Verify the ledger yourself"),
+        _("What the signed checkpoints prove, and how to check the ledger yourself."),
+        "transparency/verify.html",
+        context=lambda: {"checkpoint": svc.latest_checkpoint(), "site": site},
+    )
+
+
+@bp.get("/transparency/data")
+@public
+def data():
+    return _page(
+        ("data",),
+        _("Open data"),
+        _("The ledger and the projects as CSV, JSON, 360Giving and IATI, free to re-use."),
+        "transparency/data.html",
+        context=lambda: {"downloads": DOWNLOADS},
     )
 
 
@@ -111,12 +193,6 @@ DOWNLOADS = {
     "activities-iati.xml": (opendata.iati_xml, "application/xml"),
     "ledger-export.json": (opendata.ledger_export, "application/json"),
 }
-
-
-@bp.get("/transparency/data")
-@public
-def data():
-    return render_template("transparency/data.html", downloads=DOWNLOADS)
 
 
 @bp.get("/transparency/data/<name>")

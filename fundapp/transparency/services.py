@@ -26,17 +26,16 @@ MONEY_METRICS = ("received", "disbursed", "refunded", "repaid", "repayments", "i
 LEDGER_PAGE_SIZE = 50
 
 
-# -- a tiny per-process cache for the heavy public pages ------------------------------------------
-_cache: dict[tuple, tuple[float, object]] = {}
-
-
+# -- a tiny per-process cache for the public pages -------------------------------------------------
 def cached(key: tuple, compute):
-    """``compute()`` at most once per ``TRANSPARENCY_CACHE_SECONDS`` per process (0 = never cache).
+    """``compute()`` at most once per ``TRANSPARENCY_CACHE_SECONDS`` per process and app (0 = never).
 
-    Public totals may lag by a few seconds; that buys the dashboard the throughput of a static page."""
+    Everything cached is public and the same for every reader (in one language): the figures may
+    lag the books by a few seconds, and the pages cost little more than the layout around them."""
     ttl = current_app.config.get("TRANSPARENCY_CACHE_SECONDS", 0 if current_app.testing else 5)
     if not ttl:
         return compute()
+    _cache = current_app.extensions.setdefault("transparency_cache", {})
     now = time.monotonic()
     hit = _cache.get(key)
     if hit is not None and hit[0] > now:
@@ -109,28 +108,79 @@ def pledged_by_currency(project_id: int | None = None) -> dict[str, int]:
     return sources.pledged(project_id)
 
 
+# Dimensions whose rows stay few whatever the size of the journal (bounded by places, categories,
+# countries, channels and months): the dashboard reads them all in one query.
+SMALL_DIMENSIONS = ("fund", "month", "region", "district", "category", "country", "channel", "kind")
+
+
+class Snapshot:
+    """All small counters, read in one query, and the figures computed from them."""
+
+    def __init__(self):
+        self.rows: dict[tuple[str, str], dict[tuple[str, str], tuple[int, int]]] = defaultdict(dict)
+        for dim, key, metric, currency, amount, entries in db.session.execute(
+            select(
+                Counter.dimension,
+                Counter.key,
+                Counter.metric,
+                Counter.currency,
+                Counter.amount_minor,
+                Counter.entries,
+            ).where(Counter.dimension.in_(SMALL_DIMENSIONS))
+        ):
+            self.rows[(dim, metric)][(key, currency)] = (int(amount), int(entries))
+
+    def count(self, dimension: str, key: str, metric: str) -> int:
+        return self.rows[(dimension, metric)].get((key, ""), (0, 0))[1]
+
+    def amount(self, dimension: str, key: str, metric: str, currency: str) -> int:
+        return self.rows[(dimension, metric)].get((key, currency), (0, 0))[0]
+
+    def breakdown(self, dimension: str, metric: str, currency: str, limit: int = 12) -> list[tuple[str, int]]:
+        items = [
+            (k, a) for (k, cur), (a, _n) in self.rows[(dimension, metric)].items() if cur == currency and a
+        ]
+        items.sort(key=lambda kv: (-kv[1], kv[0]))
+        return items[:limit]
+
+    def currencies(self) -> set[str]:
+        return {cur for (dim, _m), rows in self.rows.items() if dim == "fund" for (_k, cur) in rows if cur}
+
+    def fund_totals(self) -> list[CurrencyTotals]:
+        by_cur: dict[str, CurrencyTotals] = {}
+        for metric in MONEY_METRICS:
+            for (key, currency), (amount, _n) in self.rows[("fund", metric)].items():
+                if key == "" and currency:
+                    setattr(by_cur.setdefault(currency, CurrencyTotals(currency)), metric, amount)
+        for currency, amount in held_by_currency().items():
+            by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
+        for currency, amount in pledged_by_currency().items():
+            by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
+        for (channel, currency), (amount, _n) in self.rows[("channel", "received")].items():
+            by_cur.setdefault(currency, CurrencyTotals(currency)).channels[channel] = amount
+        return [by_cur[c] for c in sorted(by_cur, key=_currency_order)]
+
+    def months(self, currency: str, last: int = 24) -> tuple[list[str], dict[str, list[int]]]:
+        """Money in and out per month (the last ``last`` months that have any), oldest first."""
+        data: dict[str, dict[str, int]] = defaultdict(dict)
+        for (dim, metric), rows in self.rows.items():
+            if dim == "month":
+                for (month, cur), (amount, _n) in rows.items():
+                    if cur == currency:
+                        data[month][metric] = amount
+        periods = _fill_months(sorted(data)[-last:])
+
+        def total(p, *metrics):
+            return sum(data.get(p, {}).get(m, 0) for m in metrics)
+
+        return periods, {
+            "in": [total(p, "received", "repayments") for p in periods],
+            "out": [total(p, "disbursed", "refunded", "repaid") for p in periods],
+        }
+
+
 def fund_totals() -> list[CurrencyTotals]:
-    rows = db.session.execute(
-        select(Counter.metric, Counter.currency, Counter.amount_minor).where(
-            Counter.dimension == "fund", Counter.key == "", Counter.currency != ""
-        )
-    )
-    by_cur: dict[str, CurrencyTotals] = {}
-    for metric, currency, amount in rows:
-        t = by_cur.setdefault(currency, CurrencyTotals(currency))
-        if metric in MONEY_METRICS:
-            setattr(t, metric, int(amount))
-    for currency, amount in held_by_currency().items():
-        by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
-    for currency, amount in pledged_by_currency().items():
-        by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
-    for channel, currency, amount in db.session.execute(
-        select(Counter.key, Counter.currency, Counter.amount_minor).where(
-            Counter.dimension == "channel", Counter.metric == "received"
-        )
-    ):
-        by_cur.setdefault(currency, CurrencyTotals(currency)).channels[channel] = int(amount)
-    return [by_cur[c] for c in sorted(by_cur, key=_currency_order)]
+    return Snapshot().fund_totals()
 
 
 def count(dimension: str, key: str, metric: str) -> int:
@@ -165,25 +215,7 @@ def breakdown(dimension: str, metric: str, currency: str, limit: int = 12) -> li
 
 
 def months(currency: str, last: int = 24) -> tuple[list[str], dict[str, list[int]]]:
-    """Money in and out per month (the last ``last`` months that have any), oldest first."""
-    rows = db.session.execute(
-        select(Counter.key, Counter.metric, Counter.amount_minor).where(
-            Counter.dimension == "month", Counter.currency == currency
-        )
-    )
-    data: dict[str, dict[str, int]] = defaultdict(dict)
-    for month, metric, amount in rows:
-        data[month][metric] = int(amount)
-    periods = sorted(data)[-last:]
-    periods = _fill_months(periods)
-    series = {
-        "in": [data[p].get("received", 0) + data[p].get("repayments", 0) for p in periods],
-        "out": [
-            data[p].get("disbursed", 0) + data[p].get("refunded", 0) + data[p].get("repaid", 0)
-            for p in periods
-        ],
-    }
-    return periods, series
+    return Snapshot().months(currency, last)
 
 
 def _fill_months(periods: list[str]) -> list[str]:
@@ -203,11 +235,8 @@ def _fill_months(periods: list[str]) -> list[str]:
             y, m = y + 1, 1
 
 
-def currencies_in_use() -> list[str]:
-    rows = db.session.scalars(
-        select(Counter.currency).where(Counter.dimension == "fund", Counter.currency != "").distinct()
-    )
-    found = set(rows) | set(held_by_currency())
+def currencies_in_use(snapshot: Snapshot | None = None) -> list[str]:
+    found = (snapshot or Snapshot()).currencies() | set(held_by_currency())
     return sorted(found, key=_currency_order)
 
 

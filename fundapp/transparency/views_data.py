@@ -97,14 +97,15 @@ def state_label(state: str) -> str:
         return state
 
 
-def dashboard(currency: str) -> dict:
+def dashboard(currency: str, snap: svc.Snapshot | None = None) -> dict:
     """Everything the dashboard shows, for one currency's charts (all currencies' totals)."""
+    snap = snap or svc.Snapshot()
 
     def money(v: int) -> str:
         return format_money(v, currency)
 
-    totals = svc.fund_totals()
-    periods, series = svc.months(currency)
+    totals = snap.fund_totals()
+    periods, series = snap.months(currency)
     amount_h = _("Amount (%(currency)s)", currency=currency)
     out_chart = charts.time_chart(
         f"money-over-time-{currency}",
@@ -135,14 +136,14 @@ def dashboard(currency: str) -> dict:
         "by-region",
         _("Received by home region of the project, %(currency)s", currency=currency),
         _("Bar chart: money received for projects in each region of Tajikistan."),
-        [(region_label(k), v) for k, v in svc.breakdown("region", "received", currency)],
+        [(region_label(k), v) for k, v in snap.breakdown("region", "received", currency)],
         _("Region"),
     )
     district = hbar(
         "by-district",
         _("Received by district (top 10), %(currency)s", currency=currency),
         _("Bar chart: the ten districts whose projects received the most money."),
-        [(district_label(k), v) for k, v in svc.breakdown("district", "received", currency, limit=10)],
+        [(district_label(k), v) for k, v in snap.breakdown("district", "received", currency, limit=10)],
         _("District"),
         charts.PALETTE[2],
     )
@@ -150,7 +151,7 @@ def dashboard(currency: str) -> dict:
         "by-category",
         _("Received by category, %(currency)s", currency=currency),
         _("Bar chart: money received for each category of project."),
-        [(category_label(k), v) for k, v in svc.breakdown("category", "received", currency)],
+        [(category_label(k), v) for k, v in snap.breakdown("category", "received", currency)],
         _("Category"),
         charts.PALETTE[3],
     )
@@ -158,7 +159,7 @@ def dashboard(currency: str) -> dict:
         "by-country",
         _("Received by backers' country of residence, %(currency)s", currency=currency),
         _("Bar chart: money received from backers living in each country (as they stated it)."),
-        [(country_label(k), v) for k, v in svc.breakdown("country", "received", currency)],
+        [(country_label(k), v) for k, v in snap.breakdown("country", "received", currency)],
         _("Country"),
         charts.PALETTE[4],
     )
@@ -186,7 +187,7 @@ def dashboard(currency: str) -> dict:
         "currency": currency,
         "charts": [out_chart, region, district, category, country, top_chart, states_chart],
         "top_projects": top,
-        "backers": svc.backers_count(),
-        "entries": svc.entries_count(),
+        "backers": snap.count("fund", "", "backers"),
+        "entries": snap.count("fund", "", "entries"),
         "projects_per_state": states,
     }

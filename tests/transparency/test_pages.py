@@ -192,3 +192,33 @@ def test_data_page_lists_every_download(client):
     for name in DOWNLOADS:
         assert f"/transparency/data/{name}" in html
     assert client.get("/transparency/data/secrets.csv").status_code == 404
+
+
+def test_cached_pages_keep_the_layout_personal(app_factory):
+    """With the page cache on, is the dashboard's content computed once per period (no query on a
+    second visit) while the layout around it stays each visitor's own (their CSRF token)?"""
+    from sqlalchemy import event
+
+    from fundapp.extensions import db
+
+    app = app_factory(TRANSPARENCY_CACHE_SECONDS=60)
+    with app.app_context():
+        engine = db.engine
+    # no outer app context: each request has its own, as in production
+    first, second = app.test_client(), app.test_client()
+    assert first.get("/transparency?lang=en").status_code == 200
+    seen = []
+
+    def capture(*args):
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        r1 = first.get("/transparency?lang=en").get_data(as_text=True)
+        r2 = second.get("/transparency?lang=en").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert not [s for s in seen if "transparency_counters" in s]
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    assert token.search(r1).group(1) != token.search(r2).group(1)
+    assert "Where the money goes" in r1 and "Where the money goes" in r2

@@ -1,0 +1,568 @@
+#!/usr/bin/env python3
+"""Transparency pages under load, against a trivial Flask page served the same way.
+
+    .venv/bin/python benchmarks/transparency_bench.py                       # 1,000 then 1,000,000 entries
+    .venv/bin/python benchmarks/transparency_bench.py --entries 200000 --seconds 5
+
+What it does, in one run on a scratch PostgreSQL database (``bench_transparency``, dropped and
+re-created; never ``test``):
+
+1. migrates an empty database, creates 300 published projects across the regions, districts and
+   categories;
+2. fills the journal in two steps (to 1,000 entries, then to ``--entries``) with bulk ``COPY`` of
+   unsealed entries and their legs — the ledger's own triggers check every entry (legs count and
+   balance per currency, at each batch's COMMIT) — then seals them with the ledger's own sealer
+   (sequence numbers, Merkle leaves and nodes) and signs a checkpoint; the balance rows and the
+   transparency counters are brought up to date from the same generated legs (the counters with
+   the same ``contributions()`` the posting listener uses), then ``ANALYZE``;
+3. after each step serves the app with gunicorn (2 sync workers) and a minimal Flask app the script
+   writes (same server, same settings), and loads each URL with a threaded ``http.client`` client
+   for ``--seconds``: requests/s, median and p95 latency, the ratio to the trivial page, and the
+   client's own CPU per request (the client shares the 2 cores);
+4. also times the dashboard uncached (``TRANSPARENCY_CACHE_SECONDS=0``: every request reads the
+   counters) sequentially, so its cost at 1,000 and at 1,000,000 entries can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DB = "postgresql://postgres@127.0.0.1/bench_transparency"
+N_PROJECTS = 300
+BATCH = 20_000
+CHANNELS = ("bank", "stripe_clearing", "mto_clearing")
+
+
+# -- the database -----------------------------------------------------------------------------------
+def sqlalchemy_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def reset_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    if name in ("test", "test_main", "postgres"):
+        raise SystemExit(f"refusing to use the database {name!r}")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def make_app(url: str, instance: Path):
+    from fundapp import create_app
+
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url), "MAIL_SEND_AFTER_REQUEST": False},
+        instance_path=str(instance),
+    )
+
+
+def create_projects(app) -> list[tuple[int, str, str, str]]:
+    """Published projects spread over the regions, districts and categories."""
+    from fundapp.accounts.models import User
+    from fundapp.extensions import db
+    from fundapp.proposals.geo import CATEGORIES, DISTRICTS
+    from fundapp.proposals.models import Project
+
+    places = [(r, d) for r, ds in DISTRICTS.items() for d in ds]
+    categories = list(CATEGORIES)
+    now = datetime.now(UTC)
+    with app.app_context():
+        owner = User(email="bench-owner@example.org", password_hash="x", full_name="Bench Owner")
+        db.session.add(owner)
+        db.session.flush()
+        out = []
+        for i in range(N_PROJECTS):
+            region, district = places[i % len(places)]
+            category = categories[i % len(categories)]
+            p = Project(
+                title=f"Project {i + 1}: water, school and road for {district}",
+                summary="A project of the benchmark.",
+                description="Benchmark project.",
+                description_html="<p>Benchmark project.</p>",
+                search_text=f"project {i + 1} {district}",
+                state="fundraising",
+                owner_id=owner.id,
+                category=category,
+                home_region=region,
+                home_district=district,
+                funding_model="donation",
+                goal_minor=50_000_000,
+                currency="TJS",
+                campaign_days=90,
+                campaign_starts_at=now - timedelta(days=30),
+                campaign_ends_at=now + timedelta(days=60),
+                published_at=now - timedelta(days=30),
+                decided_at=now - timedelta(days=31),
+            )
+            db.session.add(p)
+            db.session.flush()
+            out.append((p.id, region, district, category))
+        db.session.commit()
+    return out
+
+
+class Accounts:
+    """The accounts the generated entries use, created through the ledger's own services."""
+
+    def __init__(self, app, projects):
+        from fundapp.extensions import db
+        from fundapp.ledger import services as ledger
+
+        with app.app_context():
+            self.by_key = {}
+            for code in (*CHANNELS, "fees_expense"):
+                for cur in ("TJS", "USD"):
+                    a = ledger.get_account(code, cur)
+                    self.by_key[(code, cur)] = SimpleNamespace(
+                        id=a.id, code=a.code, type=a.type, project_id=None
+                    )
+            for pid, *_ in projects:
+                for cur in ("TJS", "USD"):
+                    a = ledger.project_account(pid, cur)
+                    self.by_key[(f"project:{pid}", cur)] = SimpleNamespace(
+                        id=a.id, code=a.code, type=a.type, project_id=pid
+                    )
+            db.session.commit()
+
+
+def generate(start_id: int, count: int, projects, accounts: Accounts, t0: datetime, t1: datetime, rng):
+    """``count`` entries (as lightweight objects with legs) in posting order."""
+    span = (t1 - t0).total_seconds()
+    held: dict[tuple[int, str], int] = generate.held  # what each project account holds so far
+    for i in range(count):
+        eid = start_id + i
+        when = t0 + timedelta(seconds=span * i / max(count, 1))
+        pid, *_ = projects[rng.randrange(len(projects))]
+        cur = "TJS" if rng.random() < 0.9 else "USD"
+        r = rng.random()
+        pacc = accounts.by_key[(f"project:{pid}", cur)]
+        if r < 0.80 or held[(pid, cur)] < 100_000:
+            channel = CHANNELS[rng.randrange(3)]
+            amount = rng.randrange(1_000, 500_000)
+            legs = [("debit", accounts.by_key[(channel, cur)], amount), ("credit", pacc, amount)]
+            kind, project_id, label = "donation", pid, ("A named backer" if rng.random() < 0.1 else None)
+            held[(pid, cur)] += amount
+        elif r < 0.92:
+            amount = rng.randrange(1_000, held[(pid, cur)] // 2)
+            legs = [("debit", pacc, amount), ("credit", accounts.by_key[("bank", cur)], amount)]
+            kind, project_id, label = "disbursement", pid, None
+            held[(pid, cur)] -= amount
+        else:
+            amount = rng.randrange(10, 5_000)
+            legs = [
+                ("debit", accounts.by_key[("fees_expense", cur)], amount),
+                ("credit", accounts.by_key[("stripe_clearing", cur)], amount),
+            ]
+            kind, project_id, label = "fee", None, None
+        yield SimpleNamespace(
+            id=eid,
+            kind=kind,
+            project_id=project_id,
+            backer_label=label,
+            posted_at=when,
+            reverses=None,
+            source_type=None,
+            source_id=None,
+            memo=f"{kind} {eid} (benchmark)",
+            legs=[
+                SimpleNamespace(direction=d, account=a, amount_minor=amt, currency=cur) for d, a, amt in legs
+            ],
+        )
+
+
+generate.held = defaultdict(int)
+
+
+def _copy_rows(cur, table: str, columns: tuple[str, ...], rows) -> None:
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def fill(url: str, app, projects, accounts: Accounts, start_id: int, count: int, t0, t1, rng) -> None:
+    """Insert ``count`` unsealed entries with their legs (COPY, ledger triggers on), then bring the
+    balances and the transparency counters up to date and seal with the ledger's sealer."""
+    import psycopg
+
+    from fundapp.extensions import db
+    from fundapp.ledger import sealing
+    from fundapp.transparency import counters
+
+    balances: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # debits, credits, entries
+    totals: dict = defaultdict(lambda: [0, 0])
+    places = {pid: (r, d, c) for pid, r, d, c in projects}
+    made = 0
+    leg_id = start_id * 2
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        while made < count:
+            n = min(BATCH, count - made)
+            batch = list(generate(start_id + made, n, projects, accounts, t0, t1, rng))
+            with conn.cursor() as cur:
+                _copy_rows(
+                    cur,
+                    "ledger_entries",
+                    (
+                        "id",
+                        "idempotency_key",
+                        "kind",
+                        "memo",
+                        "project_id",
+                        "backer_label",
+                        "leg_count",
+                        "occurred_at",
+                        "posted_at",
+                    ),
+                    (
+                        (
+                            e.id,
+                            f"bench:{e.id}",
+                            e.kind,
+                            e.memo,
+                            e.project_id,
+                            e.backer_label,
+                            2,
+                            e.posted_at,
+                            e.posted_at,
+                        )
+                        for e in batch
+                    ),
+                )
+                leg_rows = []
+                for e in batch:
+                    for leg in e.legs:
+                        leg_id += 1
+                        leg_rows.append(
+                            (leg_id, e.id, leg.account.id, leg.direction, leg.amount_minor, leg.currency)
+                        )
+                        b = balances[leg.account.id]
+                        b[0 if leg.direction == "debit" else 1] += leg.amount_minor
+                        b[2] += 1
+                _copy_rows(
+                    cur,
+                    "ledger_legs",
+                    ("id", "entry_id", "account_id", "direction", "amount_minor", "currency"),
+                    leg_rows,
+                )
+            conn.commit()  # the deferred balance trigger checks every entry here
+            for e in batch:
+                for k, (a, c) in counters.contributions(e, place=places.get(e.project_id)).items():
+                    totals[k][0] += a
+                    totals[k][1] += c
+            made += n
+            rate = made / (time.perf_counter() - started)
+            print(f"  inserted {made:,}/{count:,} entries ({rate:,.0f}/s)", flush=True)
+        with conn.cursor() as cur:
+            for table in ("ledger_entries", "ledger_legs"):
+                cur.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
+            # balances: the same effect as posting each entry (CHECK balance_consistent holds)
+            cur.executemany(
+                "UPDATE ledger_balances SET debits_minor = debits_minor + %s, "
+                "credits_minor = credits_minor + %s, "
+                "balance_minor = balance_minor + CASE WHEN debit_normal THEN %s - %s ELSE %s - %s END, "
+                "entry_count = entry_count + %s WHERE account_id = %s",
+                [(d, c, d, c, c, d, n, aid) for aid, (d, c, n) in sorted(balances.items())],
+            )
+        conn.commit()
+    with app.app_context():
+        counters.bump(totals)
+        db.session.commit()
+        started = time.perf_counter()
+        sealed = 0
+        while True:
+            got = sealing.seal_pending(batch=5000, limit=50_000)
+            db.session.commit()
+            sealed += got
+            if got:
+                print(f"  sealed {sealed:,} ({sealed / (time.perf_counter() - started):,.0f}/s)", flush=True)
+            if got < 50_000:
+                break
+        sealing.make_checkpoint()
+        db.session.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+# -- serving and loading -----------------------------------------------------------------------------
+TRIVIAL_APP = """
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    return "<!doctype html><title>ok</title><p>ok</p>"
+"""
+
+FUND_APP = """
+import os
+
+from fundapp import create_app
+
+app = create_app(
+    {
+        "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
+        "TRANSPARENCY_CACHE_SECONDS": int(os.environ.get("TRANSPARENCY_CACHE_SECONDS", "5")),
+        "MAIL_SEND_AFTER_REQUEST": False,
+        "RATELIMIT_ENABLED": False,
+    },
+    instance_path=os.environ["BENCH_INSTANCE"],
+)
+"""
+
+
+class Server:
+    def __init__(self, module_dir: Path, module: str, port: int, env: dict | None = None):
+        self.port = port
+        cmd = [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--chdir",
+            str(module_dir),
+            "--log-level",
+            "warning",
+            f"{module}:app",
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, "PYTHONPATH": f"{ROOT}:{module_dir}", **(env or {})},
+            start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                c.request("GET", "/")
+                c.getresponse().read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit(f"gunicorn on port {port} did not start")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def load(port: int, path: str, seconds: float, threads: int) -> dict:
+    """Requests/s and latencies of GET ``path`` from ``threads`` threads for ``seconds``."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        while time.perf_counter() < stop_at:
+            t = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Accept-Language": "tg"})
+                r = conn.getresponse()
+                r.read()
+                if r.status != 200:
+                    errors[0] += 1
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                errors[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+
+    # a short warm-up, so that both workers have their connections and caches
+    for _ in range(10):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        c.request("GET", path)
+        c.getresponse().read()
+        c.close()
+    cpu0 = time.process_time()
+    wall0 = time.perf_counter()
+    ts = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wall = time.perf_counter() - wall0
+    cpu = time.process_time() - cpu0
+    n = len(latencies)
+    latencies.sort()
+    return {
+        "rps": n / wall,
+        "p50": statistics.median(latencies) * 1000 if n else float("nan"),
+        "p95": latencies[int(n * 0.95)] * 1000 if n else float("nan"),
+        "n": n,
+        "errors": errors[0],
+        "client_cpu_ms": cpu / n * 1000 if n else float("nan"),
+    }
+
+
+def sequential_latency(port: int, path: str, count: int) -> float:
+    """Median latency (ms) of ``count`` requests one after another (no concurrency)."""
+    out = []
+    for _ in range(count):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        t = time.perf_counter()
+        c.request("GET", path, headers={"Accept-Language": "tg"})
+        c.getresponse().read()
+        out.append(time.perf_counter() - t)
+        c.close()
+    return statistics.median(out) * 1000
+
+
+def measure(label: str, url: str, instance: Path, workdir: Path, paths: dict[str, str], args) -> dict:
+    env = {"BENCH_DATABASE_URL": sqlalchemy_url(url), "BENCH_INSTANCE": str(instance)}
+    results = {}
+    trivial = Server(workdir, "trivial_app", args.port + 1)
+    try:
+        results["trivial"] = load(args.port + 1, "/", args.seconds, args.threads)
+    finally:
+        trivial.stop()
+    fund = Server(workdir, "fund_app", args.port, env)
+    try:
+        for name, path in paths.items():
+            results[name] = load(args.port, path, args.seconds, args.threads)
+    finally:
+        fund.stop()
+    uncached = Server(workdir, "fund_app", args.port, {**env, "TRANSPARENCY_CACHE_SECONDS": "0"})
+    try:
+        results["dashboard_uncached_ms"] = sequential_latency(args.port, "/transparency", 60)
+        results["dashboard uncached"] = load(args.port, "/transparency", args.seconds, args.threads)
+    finally:
+        uncached.stop()
+    base = results["trivial"]["rps"]
+    print(f"\n== {label} ==")
+    print(
+        f"{'page':28} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8} {'errors':>6} "
+        f"{'client CPU ms/req':>18}"
+    )
+    for name, r in results.items():
+        if not isinstance(r, dict):
+            continue
+        print(
+            f"{name:28} {r['rps']:8.0f} {r['rps'] / base:6.2f} {r['p50']:8.1f} {r['p95']:8.1f} "
+            f"{r['errors']:6d} {r['client_cpu_ms']:18.2f}"
+        )
+    print(f"dashboard uncached, sequential median: {results['dashboard_uncached_ms']:.1f} ms")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", default=DEFAULT_DB, help="PostgreSQL URL of a scratch database (dropped!)")
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--port", type=int, default=5105)
+    args = parser.parse_args()
+    if not args.db.startswith("postgresql://"):
+        raise SystemExit("--db must be a postgresql:// URL")
+
+    workdir = Path(tempfile.mkdtemp(prefix="transparency-bench-"))
+    instance = workdir / "instance"
+    instance.mkdir()
+    (workdir / "trivial_app.py").write_text(TRIVIAL_APP)
+    (workdir / "fund_app.py").write_text(FUND_APP)
+    try:
+        print(f"database {args.db} (re-created)")
+        reset_database(args.db)
+        app = make_app(args.db, instance)
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade(directory=str(ROOT / "migrations"))
+        projects = create_projects(app)
+        accounts = Accounts(app, projects)
+        rng = random.Random(7)
+        now = datetime.now(UTC)
+        t_start = now - timedelta(days=730)
+        first = min(1_000, args.entries)
+        split = t_start + (now - t_start) * first / args.entries
+        print(f"filling {first:,} entries")
+        fill(args.db, app, projects, accounts, 1, first, t_start, split, rng)
+        with app.app_context():
+            from fundapp.transparency.cli import check_counters
+
+            problems = check_counters()  # the bulk fill must leave what the posting listener would
+            if problems:
+                raise SystemExit("counters differ from the journal:\n" + "\n".join(problems[:10]))
+            print("  counters agree with the journal")
+
+        pid = projects[0][0]
+
+        def paths(total: int) -> dict[str, str]:
+            deep = max(1, total // 1000)  # a page near the very beginning of the journal
+            return {
+                "/transparency": "/transparency",
+                "/projects/<id>": f"/projects/{pid}",
+                "/projects/<id>/money": f"/projects/{pid}/money",
+                "ledger first page": "/transparency/ledger",
+                "ledger deep page": f"/transparency/ledger?before={deep + 50}",
+                "api totals": "/api/v1/transparency/totals",
+            }
+
+        small = measure(f"{first:,} entries", args.db, instance, workdir, paths(first), args)
+        big = small
+        if args.entries > first:
+            print(f"\nfilling up to {args.entries:,} entries")
+            fill(args.db, app, projects, accounts, first + 1, args.entries - first, split, now, rng)
+            big = measure(f"{args.entries:,} entries", args.db, instance, workdir, paths(args.entries), args)
+        print("\n== growth ==")
+        for name in (
+            "/transparency",
+            "dashboard uncached",
+            "ledger first page",
+            "ledger deep page",
+            "/projects/<id>/money",
+        ):
+            a, b = small[name], big[name]
+            print(
+                f"{name:28} p50 {a['p50']:6.1f} ms → {b['p50']:6.1f} ms   "
+                f"req/s {a['rps']:6.0f} → {b['rps']:6.0f}"
+            )
+        print(
+            f"dashboard uncached, sequential median: {small['dashboard_uncached_ms']:.1f} ms "
+            f"at {first:,} entries, "
+            f"{big['dashboard_uncached_ms']:.1f} ms at {args.entries:,}"
+        )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
