@@ -26,3 +26,9 @@ def png_bytes() -> bytes:
 @pytest.fixture
 def samples():
     return {"pdf": PDF, "html": HTML, "png": png_bytes()}
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(app):
+    """Messages are asserted in English (the source language)."""
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"

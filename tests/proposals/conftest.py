@@ -34,3 +34,9 @@ def project_in(app, cast):
         return project
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def english_by_default(app):
+    """Messages are asserted in English (the source language); the browser test checks Russian."""
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
