@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from fundapp.audit.services import record
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import (
     MFA_SESSION_KEY,
@@ -65,6 +66,8 @@ def _start_session(user: User, *, mfa: bool) -> None:
     if mfa:
         mark_mfa_verified()
     services.note_login(user)
+    if user.is_staff:  # staff sign-ins are part of the audit trail
+        record("user.signed_in", user, actor=user, changes={"totp": mfa})
 
 
 def _form_error(form, exc: DomainError) -> None:

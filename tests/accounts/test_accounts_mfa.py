@@ -33,6 +33,12 @@ def test_staff_login_needs_a_code(client, make_user):
     assert client.get("/admin/users").status_code == 200
     with client.session_transaction() as sess:
         assert sess[MFA_SESSION_KEY] > 0
+    from sqlalchemy import select
+
+    from fundapp.audit.models import AuditEvent
+
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.signed_in")).one()
+    assert event.actor_id == admin.id and event.changes == {"totp": True}
 
 
 def test_a_used_code_cannot_be_replayed(app, make_user):
