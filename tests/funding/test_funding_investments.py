@@ -158,8 +158,15 @@ def test_funded_loan_schedule_repayment_and_pro_rata_distribution(app, make_user
 @pytest.mark.postgres
 def test_fifty_concurrent_commitments_never_exceed_the_cap(app, make_user, make_project):
     """50 investors commit at the same moment against a cap that fits 20: exactly 20 succeed."""
+    from fundapp.accounts.models import User
+
     project = make_project(model="loan", goal_minor=200_000)
-    users = [make_user() for _ in range(50)]
+    users = [
+        User(email=f"investor{n}@example.org", password_hash="x", full_name=f"Investor {n}")
+        for n in range(50)
+    ]
+    db.session.add_all(users)
+    db.session.commit()
     pid = project.id
     barrier = threading.Barrier(50)
     outcomes = []
@@ -167,8 +174,6 @@ def test_fifty_concurrent_commitments_never_exceed_the_cap(app, make_user, make_
     def invest(uid):
         with app.app_context():
             try:
-                from fundapp.accounts.models import User
-
                 barrier.wait(30)  # all start together (they then share the connection pool)
                 user = db.session.get(User, uid)
                 proj = db.session.get(Project, pid)
