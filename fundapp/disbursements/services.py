@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
-from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.errors import InsufficientFunds, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money, MoneyError
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
@@ -310,6 +310,14 @@ def needs_council(req: DisbursementRequest) -> bool:
     return needs_council_amount(req.amount)
 
 
+def _require_active_project(project: Project) -> None:
+    if project.state not in REQUESTABLE_PROJECT_STATES:
+        raise InvalidTransition(
+            _l("The project is “%(state)s”: no payout can be made; cancel the approved ones instead.",
+               state=project.state_label)
+        )  # fmt: skip
+
+
 def _require_decider(req: DisbursementRequest, actor) -> None:
     if actor is None or not actor.has_role("administrator"):
         raise NotPermitted(_l("Only an administrator can decide on a disbursement request."))
@@ -339,6 +347,13 @@ def approve_disbursement(req: DisbursementRequest, *, actor, council_decision=No
         )
     project = req.project
     amount = req.amount
+    _require_active_project(project)
+    available = project_available(project)
+    if amount > available:
+        raise InsufficientFunds(
+            _l("The project holds only %(available)s that is not yet promised to other payouts.",
+               available=str(available))
+        )  # fmt: skip
     pending = ledger.create_pending(
         ledger.EntryKind.DISBURSEMENT,
         [
@@ -413,6 +428,7 @@ def execute_disbursement(req: DisbursementRequest, *, actor, bank_reference: str
     if actor.id in (req.requested_by_id, req.decided_by_id) or req.project.is_insider(actor):
         raise NotPermitted(_l("The payment must be made by someone who neither requested nor approved it."))
     bank_reference = clean_text(bank_reference, 100, "bank_reference", required=True)
+    _require_active_project(req.project)
     pending = db.session.get(PendingTransfer, req.pending_transfer_id)
     entry = ledger.post_pending(pending, actor=actor, idempotency_key=f"disbursement:{req.id}:execute")
     req.journal_entry_id = entry.id

@@ -305,3 +305,19 @@ def test_send_back_needs_a_reason_and_ends_the_request(cast, requested):
     assert req.state == "returned" and req.return_reason == "The invoice is unsigned."
     with pytest.raises(InvalidTransition):
         services.approve_disbursement(req, actor=cast.admin2)
+
+
+def test_no_payout_to_a_cancelled_project(cast, requested):
+    """When a project is cancelled after a payout was approved, is execution refused and the void allowed?"""
+    from fundapp.proposals.services import cancel_project
+
+    req = requested()
+    services.approve_disbursement(req, actor=cast.admin)
+    cancel_project(req.project, actor=cast.admin2, comment="The land allocation was withdrawn.")
+    db.session.commit()
+    with pytest.raises(InvalidTransition):
+        services.execute_disbursement(req, actor=cast.treasurer, bank_reference="X")
+    db.session.rollback()
+    services.void_disbursement(req, actor=cast.treasurer, reason="Project cancelled")
+    db.session.commit()
+    assert held(req.project) == (tjs("30000"), tjs("30000"))
