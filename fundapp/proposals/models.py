@@ -87,6 +87,18 @@ REPAYMENT_LABELS = {
 }
 
 
+# Timeline entries that are not state changes (those are labelled by the state they reach).
+# Other domains add kinds of their own; an unknown kind is shown as a generic "event".
+TIMELINE_LABELS = {
+    "created": _l("Draft created"),
+    "update": _l("Update posted"),
+    "reviewer_assigned": _l("Reviewer assigned"),
+    "review_completed": _l("Review completed"),
+    "disbursement": _l("Money paid out for a milestone"),
+    "milestone_done": _l("Milestone completed"),
+}
+
+
 class MilestoneStatus(enum.StrEnum):
     PLANNED = "planned"
     IN_PROGRESS = "in_progress"
@@ -355,6 +367,12 @@ class TimelineEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
     __table_args__ = (Index("ix_project_timeline_events_project_id", "project_id", "id"),)
+
+    @property
+    def label(self):
+        if self.to_state:
+            return STATE_LABELS.get(ProjectState(self.to_state), self.to_state)
+        return TIMELINE_LABELS.get(self.kind, _l("Event"))
 
 
 class ProjectFollower(db.Model):

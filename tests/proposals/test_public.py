@@ -200,3 +200,36 @@ def test_staff_pages(app, published, client_for, cast):
     assert c.get("/pipeline?state=completed").status_code == 200
     m, _ = client_for("member")
     assert m.get("/pipeline").status_code == 403
+
+
+def test_my_page_shows_my_proposals_and_my_review_queue(app, cast, project_in):
+    """Does "My page" show the author's proposals in every state, and a reviewer's queue?"""
+    from flask import url_for
+
+    from fundapp.reviews.services import assign_reviewer
+
+    draft = project_in("draft", title="Черновик автора")
+    submitted = project_in("submitted", title="Поданная заявка")
+    assign_reviewer(submitted, cast.reviewer1, actor=cast.admin)
+    db.session.commit()
+    with app.test_request_context():
+        url = url_for("accounts.dashboard")
+    author = app.test_client()
+    login_as(author, cast.author)
+    page = author.get(url).get_data(as_text=True)
+    assert draft.title in page and submitted.title in page
+    reviewer = app.test_client()
+    login_as(reviewer, cast.reviewer1)
+    page = reviewer.get(url).get_data(as_text=True)
+    assert submitted.title in page and "Declare conflicts of interest" in page
+
+
+def test_timeline_labels_other_domains_events(app, published):
+    """Are events added by other domains (a payout, a finished milestone) labelled on the page?"""
+    p = published["school"]
+    services.add_timeline_event(p, "disbursement", public=True, text="5 000,00 TJS — Materials")
+    services.add_timeline_event(p, "something_new", public=True)
+    db.session.commit()
+    page = app.test_client().get(f"/projects/{p.id}").get_data(as_text=True)
+    assert "Money paid out for a milestone" in page and "5 000,00 TJS — Materials" in page
+    assert "something_new" not in page
