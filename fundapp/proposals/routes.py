@@ -162,13 +162,25 @@ def list_projects():
     )
 
 
+def _insider_view(project: Project) -> bool:
+    """Who sees the internal timeline (review steps, actors): the author and team, administrators,
+    auditors, and reviewers working on this very proposal — not every reviewer of the fund."""
+    if not current_user.is_authenticated:
+        return False
+    if project.is_insider(current_user) or current_user.has_any_role("administrator", "auditor"):
+        return True
+    if current_user.has_role("reviewer"):
+        from fundapp.reviews.services import may_read_proposal
+
+        return may_read_proposal(current_user, project)
+    return False
+
+
 @bp.get("/projects/<int:project_id>")
 @public
 def project_detail(project_id: int):
     project = _project_or_404(project_id)
-    insider_view = current_user.is_authenticated and (
-        project.is_insider(current_user) or current_user.has_any_role("administrator", "auditor", "reviewer")
-    )
+    insider_view = _insider_view(project)
     events = [e for e in project.timeline if e.public or insider_view]
     council_choices = []
     allowed = services.allowed_transitions(project, current_user) if current_user.is_authenticated else []

@@ -213,3 +213,18 @@ def test_a_withdrawn_assignment_can_be_given_again(app, cast):
     assert a.status == "withdrawn"
     again = services.assign_reviewer(project, cast.reviewer1, actor=cast.admin)
     assert again.id == a.id and again.status == "assigned"
+
+
+def test_other_reviewers_do_not_see_the_internal_timeline_of_a_public_project(
+    app, cast, project_in, make_user
+):
+    """On a published project, does a reviewer who did not review it see only the public timeline?"""
+    project = project_in("fundraising")
+    outsider = make_user("reviewer")
+    c = app.test_client()
+    login_as(c, outsider)
+    page = c.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "Reviewer assigned" not in page and "not public" not in page
+    inside = app.test_client()
+    login_as(inside, cast.reviewer1)
+    assert "Reviewer assigned" in inside.get(f"/projects/{project.id}").get_data(as_text=True)
