@@ -896,7 +896,6 @@ def cancel_investment(inv: Investment, *, actor) -> Investment:
         return inv
     if inv.state == InvestmentState.PAID:
         _return_investment(inv, actor=actor)
-        _bump(project.id, committed_minor=-inv.amount_minor, backers=-1)
         return inv
     if inv.state != InvestmentState.COMMITTED:
         raise InvalidTransition(_l("This investment can no longer be cancelled."))
@@ -929,6 +928,8 @@ def _return_investment(inv: Investment, *, actor=None) -> None:
         inv.project_id,
         raised_minor=-inv.amount_minor,
         refunded_minor=inv.amount_minor,
+        committed_minor=-inv.amount_minor,
+        backers=-1,
         **{_channel_column(inv.method or "bank"): -inv.amount_minor},
     )
     record("investment.return_due", inv, actor=actor, changes={"entry": entry.id})

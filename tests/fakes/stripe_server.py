@@ -381,7 +381,10 @@ class FakeStripe:
             "object": "list",
             "url": f"/v1/{object_type}s",
             "has_more": len(items) > limit,
-            "data": [self._expand(o, params.get("expand")) for o in page],
+            # a list's expand paths name its items as "data.<field>"
+            "data": [
+                self._expand(o, [p.removeprefix("data.") for p in params.get("expand") or []]) for o in page
+            ],
         }
 
     def route(self, method: str, path: str, params: dict):
