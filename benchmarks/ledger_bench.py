@@ -318,7 +318,7 @@ def sealer(url, instance, stop_evt, out_q):
     out_q.put({"sealed": sealed})
 
 
-def run_writers(url, instance, accs, entries, writers) -> dict:
+def run_writers(url, instance, accs, entries, writers, with_sealer=True) -> dict:
     ctx = mp.get_context("fork")
     start_evt, stop_evt, q, sq = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
     per = [entries // writers + (1 if i < entries % writers else 0) for i in range(writers)]
@@ -329,15 +329,16 @@ def run_writers(url, instance, accs, entries, writers) -> dict:
     seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq))
     for p in procs:
         p.start()
-    seal_proc.start()
+    if with_sealer:
+        seal_proc.start()
     time.sleep(1.0)  # let every writer connect and load its accounts
     t0 = time.perf_counter()
     start_evt.set()
     results = [q.get() for _ in procs]
     wall = time.perf_counter() - t0
     stop_evt.set()
-    sealed = sq.get()["sealed"]
-    for p in [*procs, seal_proc]:
+    sealed = sq.get()["sealed"] if with_sealer else 0
+    for p in [*procs, *([seal_proc] if with_sealer else [])]:
         p.join()
     posted = sum(r["posted"] for r in results)
     cpu = sum(r["cpu"] for r in results)
@@ -428,6 +429,7 @@ def main() -> None:
     ap.add_argument("--preload", type=int, default=100000, help="sealed entries loaded before the run")
     ap.add_argument("--verify-entries", type=int, default=1000000)
     ap.add_argument("--skip-verify", action="store_true")
+    ap.add_argument("--no-sealer", action="store_true", help="post only; seal once afterwards")
     ap.add_argument("--pgbench-seconds", type=int, default=0, help="default: as long as the ledger run")
     args = ap.parse_args()
 
@@ -439,13 +441,24 @@ def main() -> None:
     result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
     result["preloaded_entries"] = args.preload
     accs = ensure_accounts(url, workdir)
-    result["ledger"] = run_writers(url, workdir, accs, args.entries, args.writers)
+    result["ledger"] = run_writers(url, workdir, accs, args.entries, args.writers, not args.no_sealer)
     if args.db == "postgresql":
         seconds = args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
         result["pgbench"] = run_pgbench(args.writers, seconds)
         tps = result["pgbench"].get("tps")
         if tps:
             result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
+    if args.no_sealer:
+        from fundapp.extensions import db
+        from fundapp.ledger import sealing
+
+        app = make_app(url, workdir)
+        with app.app_context():
+            t0 = time.perf_counter()
+            sealing.make_checkpoint()
+            db.session.commit()
+            result["ledger"]["seal_after_s"] = round(time.perf_counter() - t0, 2)
+            db.engine.dispose()
     check = time_verify(url, workdir)
     result["ledger"]["verify_after_run_ok"] = check["ok"] and check["cli_exit"] == 0
     if not args.skip_verify:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_app_context
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fundapp.core.db import utcnow
@@ -309,6 +310,21 @@ def _post(
     release: dict[int, int] | None = None,
 ) -> JournalEntry:
     release = release or {}
+    if _dialect() == "postgresql" and USE_DB_FUNCTION:
+        return _post_pg(
+            kind,
+            legs,
+            memo=memo,
+            idempotency_key=idempotency_key,
+            source_type=source_type,
+            source_id=source_id,
+            project_id=project_id,
+            actor=actor,
+            backer_label=backer_label,
+            occurred_at=occurred_at,
+            reverses=reverses,
+            release=release,
+        )
     deltas = _deltas(legs)
     locked = _lock_balances(deltas)
 
@@ -391,6 +407,106 @@ def _post(
         obj = Leg(
             id=leg_id,
             entry_id=entry.id,
+            account_id=leg.account.id,
+            direction=str(leg.direction),
+            amount_minor=leg.money.amount,
+            currency=leg.money.currency,
+        )
+        set_committed_value(obj, "account", leg.account)
+        made.append(obj)
+    set_committed_value(entry, "legs", made)
+    _mark_unsealed()
+    for fn in _listeners:
+        fn(entry)
+    return entry
+
+
+# PostgreSQL posts through ledger_post() (migration 0002): the same steps in one round trip.
+USE_DB_FUNCTION = True
+_PG_POST = text(
+    "SELECT status, entry_id, leg_ids FROM ledger_post(:key, :kind, :memo, :source_type, :source_id, "
+    ":project_id, :actor_id, :backer, :reverses_id, :occurred, :posted, "
+    "CAST(:accounts AS integer[]), CAST(:directions AS text[]), CAST(:amounts AS bigint[]), "
+    "CAST(:currencies AS text[]), CAST(:release_accounts AS integer[]), CAST(:release_amounts AS bigint[]))"
+)
+
+
+def _post_pg(
+    kind,
+    legs,
+    *,
+    memo,
+    idempotency_key,
+    source_type,
+    source_id,
+    project_id,
+    actor,
+    backer_label,
+    occurred_at,
+    reverses,
+    release,
+) -> JournalEntry:
+    now = utcnow()
+    actor_id = getattr(actor, "id", None)
+    values = {
+        "key": idempotency_key,
+        "kind": str(kind),
+        "memo": memo,
+        "source_type": source_type,
+        "source_id": None if source_id is None else str(source_id),
+        "project_id": project_id,
+        "actor_id": actor_id,
+        "backer": backer_label,
+        "reverses_id": None if reverses is None else reverses.id,
+        "occurred": occurred_at or now,
+        "posted": now,
+    }
+    status, entry_id, leg_ids = db.session.execute(
+        _PG_POST,
+        {
+            **values,
+            "accounts": [leg.account.id for leg in legs],
+            "directions": [str(leg.direction) for leg in legs],
+            "amounts": [leg.money.amount for leg in legs],
+            "currencies": [leg.money.currency for leg in legs],
+            "release_accounts": list(release),
+            "release_amounts": list(release.values()),
+        },
+    ).one()
+    if status == "exists":
+        return db.session.get(JournalEntry, entry_id) or _by_key(JournalEntry, idempotency_key)
+    if status == "reversed":
+        raise InvalidTransition("this entry has already been reversed")
+    if status == "insufficient":
+        account = db.session.get(Account, entry_id)
+        raise InsufficientFunds(f"{account.code} ({account.currency}) would go below zero")
+    # the row exists exactly as written: make it persistent without reading it back
+    entry = JournalEntry(
+        id=entry_id,
+        idempotency_key=idempotency_key,
+        kind=values["kind"],
+        memo=memo,
+        source_type=source_type,
+        source_id=values["source_id"],
+        project_id=project_id,
+        actor_id=actor_id,
+        backer_label=backer_label,
+        reverses_id=values["reverses_id"],
+        leg_count=len(legs),
+        occurred_at=values["occurred"],
+        posted_at=now,
+        sequence=None,
+        leaf_hash=None,
+        reverses_sequence=None,
+        sealed_at=None,
+    )
+    make_transient_to_detached(entry)
+    db.session.add(entry)
+    made = []
+    for leg, leg_id in zip(legs, leg_ids, strict=True):
+        obj = Leg(
+            id=leg_id,
+            entry_id=entry_id,
             account_id=leg.account.id,
             direction=str(leg.direction),
             amount_minor=leg.money.amount,

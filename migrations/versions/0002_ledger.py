@@ -40,18 +40,18 @@ PG_TRIGGERS = """
 CREATE FUNCTION ledger_check_entry() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
-    bad text;
+    unbalanced boolean;
 BEGIN
-    SELECT count(*) INTO n FROM ledger_legs WHERE entry_id = NEW.id;
+    SELECT COALESCE(SUM(t.k), 0), COALESCE(bool_or(t.s <> 0), false) INTO n, unbalanced
+    FROM (SELECT count(*) AS k,
+                 SUM(CASE WHEN direction = 'debit' THEN amount_minor ELSE -amount_minor END) AS s
+          FROM ledger_legs WHERE entry_id = NEW.id GROUP BY currency) t;
     IF n <> NEW.leg_count THEN
         RAISE EXCEPTION 'ledger entry % has % legs but declares %', NEW.id, n, NEW.leg_count
             USING ERRCODE = '23514';
     END IF;
-    SELECT currency INTO bad FROM ledger_legs WHERE entry_id = NEW.id GROUP BY currency
-        HAVING sum(CASE WHEN direction = 'debit' THEN amount_minor ELSE -amount_minor END) <> 0
-        LIMIT 1;
-    IF bad IS NOT NULL THEN
-        RAISE EXCEPTION 'ledger entry % does not balance in %', NEW.id, bad USING ERRCODE = '23514';
+    IF unbalanced THEN
+        RAISE EXCEPTION 'ledger entry % does not balance', NEW.id USING ERRCODE = '23514';
     END IF;
     RETURN NULL;
 END $$;
@@ -65,16 +65,18 @@ DECLARE
     have integer;
     account_currency text;
 BEGIN
-    SELECT leg_count, sequence INTO declared, sealed FROM ledger_entries WHERE id = NEW.entry_id;
+    SELECT e.leg_count, e.sequence, a.currency,
+           (SELECT count(*) FROM ledger_legs l WHERE l.entry_id = NEW.entry_id)
+      INTO declared, sealed, account_currency, have
+      FROM ledger_entries e, ledger_accounts a
+     WHERE e.id = NEW.entry_id AND a.id = NEW.account_id;
     IF sealed IS NOT NULL THEN
         RAISE EXCEPTION 'ledger entry % is sealed', NEW.entry_id USING ERRCODE = '23000';
     END IF;
-    SELECT count(*) INTO have FROM ledger_legs WHERE entry_id = NEW.entry_id;
     IF have >= declared THEN
         RAISE EXCEPTION 'ledger entry % already has its % legs', NEW.entry_id, declared
             USING ERRCODE = '23000';
     END IF;
-    SELECT currency INTO account_currency FROM ledger_accounts WHERE id = NEW.account_id;
     IF account_currency IS DISTINCT FROM NEW.currency THEN
         RAISE EXCEPTION 'a % leg cannot be posted to a % account', NEW.currency, account_currency
             USING ERRCODE = '23514';
@@ -83,9 +85,96 @@ BEGIN
 END $$;
 CREATE TRIGGER ledger_legs_guard BEFORE INSERT ON ledger_legs
     FOR EACH ROW EXECUTE FUNCTION ledger_guard_leg();
+
+-- One round trip per posting on PostgreSQL: the same steps as the Python path of
+-- fundapp.ledger.services._post (lock the balance rows in account order, refuse before writing,
+-- claim the idempotency key with the entry row, write legs and balances).
+CREATE FUNCTION ledger_post(
+    p_key text, p_kind text, p_memo text, p_source_type text, p_source_id text, p_project_id integer,
+    p_actor_id integer, p_backer text, p_reverses_id bigint, p_occurred timestamptz,
+    p_posted timestamptz, p_accounts integer[], p_directions text[], p_amounts bigint[],
+    p_currencies text[], p_release_accounts integer[], p_release_amounts bigint[],
+    OUT status text, OUT entry_id bigint, OUT leg_ids bigint[]
+) LANGUAGE plpgsql AS $$
+DECLARE
+    short integer;
+BEGIN
+    PERFORM 1 FROM ledger_balances WHERE account_id = ANY(p_accounts)
+        ORDER BY account_id FOR UPDATE;
+    WITH legs AS (
+        SELECT a, d, m FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m)
+    ), per AS (
+        SELECT a, SUM(CASE WHEN d = 'debit' THEN m ELSE 0 END) AS dr,
+               SUM(CASE WHEN d = 'credit' THEN m ELSE 0 END) AS cr
+        FROM legs GROUP BY a
+    ), rel AS (
+        SELECT a, SUM(m) AS m FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m) GROUP BY a
+    )
+    SELECT b.account_id INTO short
+    FROM ledger_balances b JOIN per ON per.a = b.account_id LEFT JOIN rel ON rel.a = b.account_id
+    WHERE b.no_negative AND (
+        b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END < 0
+        OR b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END
+           - (b.reserved_minor - COALESCE(rel.m, 0)) < 0)
+    ORDER BY b.account_id LIMIT 1;
+    IF short IS NOT NULL OR p_reverses_id IS NOT NULL THEN
+        SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
+        IF entry_id IS NOT NULL THEN
+            status := 'exists';
+            RETURN;
+        END IF;
+        IF p_reverses_id IS NOT NULL
+           AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.reverses_id = p_reverses_id) THEN
+            status := 'reversed';
+            RETURN;
+        END IF;
+        IF short IS NOT NULL THEN
+            status := 'insufficient';
+            entry_id := short;
+            RETURN;
+        END IF;
+    END IF;
+    INSERT INTO ledger_entries (idempotency_key, kind, memo, source_type, source_id, project_id,
+        actor_id, backer_label, reverses_id, leg_count, occurred_at, posted_at)
+    VALUES (p_key, p_kind, p_memo, p_source_type, p_source_id, p_project_id, p_actor_id, p_backer,
+        p_reverses_id, cardinality(p_accounts), p_occurred, p_posted)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id INTO entry_id;
+    IF entry_id IS NULL THEN
+        SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
+        status := 'exists';
+        RETURN;
+    END IF;
+    WITH ins AS (
+        INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency)
+        SELECT entry_id, a, d, m, c
+        FROM unnest(p_accounts, p_directions, p_amounts, p_currencies) WITH ORDINALITY AS u(a, d, m, c, n)
+        ORDER BY n
+        RETURNING id
+    )
+    SELECT array_agg(id ORDER BY id) INTO leg_ids FROM ins;
+    UPDATE ledger_balances b SET
+        debits_minor = b.debits_minor + per.dr,
+        credits_minor = b.credits_minor + per.cr,
+        balance_minor = b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr
+                                               ELSE per.cr - per.dr END,
+        reserved_minor = b.reserved_minor - COALESCE(per.rel, 0),
+        entry_count = b.entry_count + 1
+    FROM (
+        SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
+               SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr,
+               (SELECT SUM(r.m) FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
+                WHERE r.a = u.a) AS rel
+        FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
+    ) per
+    WHERE b.account_id = per.a;
+    status := 'posted';
+END $$;
 """
 
 PG_DROP = """
+DROP FUNCTION IF EXISTS ledger_post(text, text, text, text, text, integer, integer, text, bigint,
+    timestamptz, timestamptz, integer[], text[], bigint[], text[], integer[], bigint[]);
 DROP TRIGGER IF EXISTS ledger_legs_guard ON ledger_legs;
 DROP FUNCTION IF EXISTS ledger_guard_leg();
 DROP TRIGGER IF EXISTS ledger_entries_balanced ON ledger_entries;
