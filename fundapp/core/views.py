@@ -55,7 +55,8 @@ def _staff_nav():
     items = []
     for endpoint, label, roles in current_app.extensions.get("fundapp_nav", []):
         if current_user.is_authenticated and current_user.has_any_role(*roles):
-            items.append({"url": url_for(endpoint), "label": label})
+            # links for every member ("My proposals") sit beside "My page"; the rest are staff work
+            items.append({"url": url_for(endpoint), "label": label, "personal": "member" in roles})
     return items
 
 
