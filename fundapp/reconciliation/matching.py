@@ -310,8 +310,10 @@ def stripe_lines(transactions: list[dict]) -> list[StatementLine]:
             continue
         on = datetime.fromtimestamp(int(txn["created"]), tz=UTC).date()
         source = txn.get("source") or txn["id"]
-        if isinstance(source, dict):
-            source = source.get("id") or txn["id"]
+        if isinstance(source, dict):  # an expanded charge: the fund knows it by its PaymentIntent
+            source = source.get("payment_intent") or source.get("id") or txn["id"]
+            if isinstance(source, dict):
+                source = source.get("id") or txn["id"]
         amount = int(txn.get("amount", 0))
         fee = int(txn.get("fee", 0))
         desc = str(txn.get("description") or txn.get("type") or "")[:MAX_FIELD]

@@ -108,6 +108,31 @@ def _disbursement_references(entries: list[JournalEntry]) -> dict[int, list[str]
 register_reference_source(_disbursement_references)
 
 
+def _payment_intent_references(entries: list[JournalEntry]) -> dict[int, list[str]]:
+    """Card payments are known to Stripe by their PaymentIntent; the entries carry the backing's id."""
+    try:
+        from fundapp.funding.models import Donation, Investment, Pledge
+    except ImportError:  # the funding domain is optional
+        return {}
+    models = {"donation": Donation, "pledge": Pledge, "investment": Investment}
+    wanted: dict[str, dict[int, list[int]]] = {}
+    for e in entries:
+        if e.source_type in models and e.source_id and e.source_id.isdigit():
+            wanted.setdefault(e.source_type, {}).setdefault(int(e.source_id), []).append(e.id)
+    out: dict[int, list[str]] = {}
+    for source_type, by_id in wanted.items():
+        model = models[source_type]
+        rows = db.session.execute(select(model.id, model.payment_intent_id).where(model.id.in_(list(by_id))))
+        for obj_id, pi in rows:
+            if pi:
+                for entry_id in by_id[obj_id]:
+                    out.setdefault(entry_id, []).append(pi)
+    return out
+
+
+register_reference_source(_payment_intent_references)
+
+
 def _day_start(d: date) -> datetime:
     return datetime.combine(d, time(), UTC)
 
@@ -300,7 +325,9 @@ def fetch_balance_transactions(start: date, end: date, *, limit: int = 10000) ->
     lt = int(_day_start(end + timedelta(days=1)).timestamp())
     out: list[dict] = []
     try:
-        page = client.v1.balance_transactions.list(params={"created": {"gte": gte, "lt": lt}, "limit": 100})
+        page = client.v1.balance_transactions.list(
+            params={"created": {"gte": gte, "lt": lt}, "limit": 100, "expand": ["data.source"]}
+        )
         for txn in page.auto_paging_iter():
             data = txn.to_dict() if hasattr(txn, "to_dict") else dict(txn)
             if gte <= int(data.get("created", 0)) < lt:

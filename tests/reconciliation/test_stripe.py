@@ -8,6 +8,7 @@ import pytest
 
 from fundapp.extensions import db
 from fundapp.reconciliation import services
+from tests.fakes.fixtures import make_project  # noqa: F401
 
 
 @pytest.fixture
@@ -55,3 +56,32 @@ def test_stripe_balance_transactions_are_reconciled(app, make_user, post_bank, f
         ("missing_in_ledger", "txn_b:fee"): 1,
     }
     assert any("balance_transactions" in path for _m, path, _k in fake_stripe.calls)
+
+
+def test_card_donations_reconcile_by_payment_intent(app, client, fake_stripe, make_project, make_user):  # noqa: F811
+    """After two card donations through Checkout, are both gifts and both fees matched by their
+    PaymentIntent, and a Stripe movement the fund never booked reported?"""
+    import time
+    from datetime import UTC, datetime
+
+    project = make_project(model="donation")
+    for amount in ("250.50", "100"):
+        r = client.post(
+            f"/back/projects/{project.id}/donate",
+            data={"amount": amount, "currency": "TJS", "method": "card", "email": "guest@example.org"},
+        )
+        session_id = r.location.rsplit("/", 1)[1]
+        cs = fake_stripe.complete_checkout(session_id)
+        assert client.get(f"/back/checkout/return?session_id={cs['id']}").status_code == 303
+    fake_stripe._put(
+        {
+            "id": "txn_unbooked", "object": "balance_transaction", "amount": -5000, "fee": 0, "net": -5000,
+            "currency": "tjs", "type": "payout", "status": "available", "created": int(time.time()),
+            "source": None,
+        }
+    )  # fmt: skip
+    today = datetime.now(UTC).date()
+    run = services.import_stripe_balance(actor=make_user("auditor"), start=today, end=today, currency="TJS")
+    db.session.commit()
+    kinds = Counter((i.kind, i.how) for i in run.items)
+    assert kinds == {("matched", "reference"): 4, ("missing_in_ledger", ""): 1}
