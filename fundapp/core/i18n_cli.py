@@ -134,6 +134,32 @@ def missing_translations(langs) -> list[str]:
     return problems
 
 
+def conflicting_translations(langs) -> list[str]:
+    """Messages that two domains translate differently. The catalogs are merged into one at run
+    time, so only one of the translations is ever shown: give them one wording (or a msgctxt)."""
+    problems = []
+    for lang in langs:
+        if lang == "en":
+            continue
+        seen: dict[tuple, dict[str, str]] = {}
+        for domain in domains():
+            po = _po_path(domain, lang)
+            if not po.exists():
+                continue
+            with open(po, "rb") as fh:
+                catalog = read_po(fh, locale=lang)
+            for msg in catalog:
+                if msg.id and _translated(msg):
+                    seen.setdefault((msg.id if isinstance(msg.id, str) else msg.id[0], msg.context), {})[
+                        domain
+                    ] = str(msg.string)
+        for (key, _ctx), per_domain in sorted(seen.items()):
+            if len(set(per_domain.values())) > 1:
+                wordings = "; ".join(f"{d}: {t!r}" for d, t in sorted(per_domain.items()))
+                problems.append(f"{lang}: {key!r} → {wordings}")
+    return problems
+
+
 def compile_catalogs(langs) -> int:
     count = 0
     for domain in domains():
@@ -170,6 +196,8 @@ def compile_command():
 @i18n_cli.command("check")
 def check_command():
     """Exit non-zero when any catalog misses a string."""
+    for p in conflicting_translations(current_app.config["LANGUAGES"]):
+        click.echo(f"warning: two domains translate this differently and only one is shown: {p}", err=True)
     problems = missing_translations(current_app.config["LANGUAGES"])
     for p in problems:
         click.echo(p, err=True)

@@ -92,3 +92,24 @@ def test_login_as_helper_still_signs_in(client, make_user):
     user = make_user()
     login_as(client, user)
     assert client.get("/me").status_code == 200
+
+
+def test_conflicting_translations_are_found(tmp_path, monkeypatch):
+    """Does the check notice one message worded differently by two domains (only one can show)?"""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from fundapp.core import i18n_cli
+
+    for domain, text in (("one", "Раз"), ("two", "Два")):
+        po = tmp_path / domain / "ru.po"
+        po.parent.mkdir()
+        catalog = Catalog(locale="ru")
+        catalog.add("Next", text)
+        catalog.add("Back", "Назад")
+        with open(po, "wb") as fh:
+            write_po(fh, catalog)
+    monkeypatch.setattr(i18n_cli, "domains", lambda: ["one", "two"])
+    monkeypatch.setattr(i18n_cli, "_po_path", lambda domain, lang: tmp_path / domain / f"{lang}.po")
+    problems = i18n_cli.conflicting_translations(("ru", "tg"))
+    assert len(problems) == 1 and "'Next'" in problems[0] and "Раз" in problems[0] and "Два" in problems[0]
