@@ -223,3 +223,15 @@ def test_silent_project_is_flagged(app, cast, requested):
     app.config["REPORT_OVERDUE_AFTER"] = timedelta(seconds=0)
     page = app.test_client().get(f"/projects/{project.id}").get_data(as_text=True)
     assert "No report for more than 90 days" in page
+
+
+def test_my_page_shows_delivery_and_what_awaits_staff(app, cast, requested):
+    """Does My page show the owner their project's delivery and requests, and a treasurer what awaits?"""
+    req = requested()
+    c = app.test_client()
+    login_as(c, cast.owner)
+    page = c.get("/me").get_data(as_text=True)
+    assert f"/projects/{req.project_id}/delivery" in page and f"/disbursements/{req.id}" in page
+    login_as(c, cast.treasurer)
+    page = c.get("/me").get_data(as_text=True)
+    assert "Requests to decide: 1" in page
