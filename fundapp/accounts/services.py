@@ -16,6 +16,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
@@ -161,8 +162,12 @@ def register_user(email: str, password: str, full_name: str, *, language: str | 
         full_name=full_name.strip(),
         preferred_language=language,
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a twin registration racing this one hits the unique email
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError:
+        return None
     record("user.registered", user, actor=user)
     send_confirmation(user)
     return user

@@ -244,3 +244,16 @@ def test_bad_links_and_codes_are_explained_in_the_users_language(app, make_user)
     c.post("/login", data={"email": admin.email, "password": "correct horse battery staple"})
     r = c.post("/login/code", data={"code": code})
     assert r.status_code == 400 and "уже использован" in r.get_data(as_text=True)
+
+
+def test_register_race_on_the_same_address_is_not_a_500(app, make_user, monkeypatch):
+    """If another registration of the same address commits between our check and our insert,
+    is the unique constraint answered like a duplicate (no error, no second account)?"""
+    from fundapp.accounts import services
+
+    make_user(email="twin@example.org")
+    monkeypatch.setattr(services, "find_user_by_email", lambda email: None)  # the check saw nothing
+    with app.test_request_context():
+        assert services.register_user("twin@example.org", GOOD, "Twin") is None
+    db.session.rollback()
+    assert db.session.scalar(select(db.func.count(User.id)).where(User.email == "twin@example.org")) == 1
