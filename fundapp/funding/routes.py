@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import Money, MoneyError
 from fundapp.core.security import public, roles_required, step_up_required
-from fundapp.extensions import db
+from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
 from fundapp.payments import services as payments
 from fundapp.proposals.models import FundingModel, Project, ProjectState
@@ -53,6 +53,7 @@ def _return_url() -> str:
 
 @bp.route("/projects/<int:project_id>/donate", methods=["GET", "POST"])
 @public
+@limiter.limit("30 per hour", methods=["POST"])
 def donate(project_id):
     project = _public_project(project_id)
     form = request.form if request.method == "POST" else {}

@@ -24,6 +24,12 @@ class PaymentProviderError(DomainError):
     status_code = 502
 
 
+class MissingAtStripe(PaymentProviderError):
+    """Stripe does not know the object (e.g. an event about something of another integration)."""
+
+    status_code = 404
+
+
 class CardDeclined(DomainError):
     status_code = 402
 
@@ -63,6 +69,11 @@ def _call(fn, *args, **kwargs):
         if err is not None and getattr(err, "payment_intent", None) is not None:
             pi = err.payment_intent
         raise CardDeclined(str(exc.user_message or "card declined"), payment_intent=pi) from exc
+    except stripe.InvalidRequestError as exc:
+        if getattr(exc, "code", None) == "resource_missing":
+            raise MissingAtStripe(str(exc.user_message or "no such object")) from exc
+        current_app.logger.warning("stripe call failed: %s", exc)
+        raise PaymentProviderError(str(exc.user_message or "payment provider error")) from exc
     except stripe.StripeError as exc:
         current_app.logger.warning("stripe call failed: %s", exc)
         raise PaymentProviderError(str(exc.user_message or "payment provider error")) from exc

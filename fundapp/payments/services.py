@@ -124,6 +124,17 @@ def handle_event(event) -> str:
     except IntegrityError:
         raise DuplicateRequest() from None
     outcome = "ignored"
+    try:
+        outcome = _apply_event(etype, object_id, funding)
+    except gateway.MissingAtStripe:
+        outcome = "missing_at_stripe"  # not ours (or deleted): nothing to do, do not ask for retries
+    row.outcome = outcome[:40]
+    db.session.flush()
+    return outcome
+
+
+def _apply_event(etype: str, object_id: str, funding) -> str:
+    outcome = "ignored"
     if etype in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         outcome = funding.apply_checkout_session(gateway.retrieve_checkout(object_id))
     elif etype in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
@@ -132,8 +143,6 @@ def handle_event(event) -> str:
         outcome = "ignored"  # the Checkout Session carries what the card is for
     elif etype in ("charge.refunded", "refund.created"):
         outcome = "noted"  # refunds start here: the reversal is posted when we ask for the refund
-    row.outcome = outcome[:40]
-    db.session.flush()
     return outcome
 
 

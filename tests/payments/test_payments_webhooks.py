@@ -142,3 +142,17 @@ def test_webhook_needs_no_csrf_token_but_forms_do(app_factory, fake_stripe, make
         assert r.status_code == 400
         assert _db.session.scalar(select(func.count(Donation.id))) == 1
         _db.session.remove()
+
+
+def test_event_about_an_unknown_object_is_acknowledged(app, client, fake_stripe):
+    """An event whose object Stripe no longer knows is recorded and acknowledged (no retry loop)."""
+    event = {
+        "id": "evt_foreign_1",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "created": int(time.time()),
+        "data": {"object": {"id": "cs_test_not_ours", "object": "checkout.session"}},
+    }
+    r = fake_stripe.deliver(client, event)
+    assert r.status_code == 200 and json.loads(r.data)["outcome"] == "missing_at_stripe"
+    assert entry_count() == 0
