@@ -156,3 +156,38 @@ def test_event_about_an_unknown_object_is_acknowledged(app, client, fake_stripe)
     r = fake_stripe.deliver(client, event)
     assert r.status_code == 200 and json.loads(r.data)["outcome"] == "missing_at_stripe"
     assert entry_count() == 0
+
+
+@pytest.mark.postgres
+def test_same_event_delivered_concurrently_applies_once(app, fake_stripe, make_project):
+    """Stripe may deliver an event twice at the same moment; with the return page racing too, the
+    gift is posted once and the event recorded once."""
+    import threading
+
+    project = make_project(model="donation")
+    d = _card_donation(project, 4200)
+    fake_stripe.complete_checkout(d.checkout_session_id)
+    session_event = fake_stripe.events_of("checkout.session.completed")[0]
+    pi_event = fake_stripe.events_of("payment_intent.succeeded")[0]
+    barrier = threading.Barrier(7)
+    codes = []
+
+    def deliver(event):
+        c = app.test_client()
+        barrier.wait(10)
+        codes.append(fake_stripe.deliver(c, event).status_code)
+
+    def return_page():
+        c = app.test_client()
+        barrier.wait(10)
+        codes.append(c.get(f"/back/checkout/return?session_id={d.checkout_session_id}").status_code)
+
+    threads = [threading.Thread(target=deliver, args=(e,)) for e in [session_event] * 3 + [pi_event] * 3]
+    threads.append(threading.Thread(target=return_page))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(codes) == [200] * 6 + [303]
+    assert db.session.scalar(select(func.count(StripeEvent.id))) == 2
+    assert entry_count() == 2
