@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import g, has_app_context
-from sqlalchemy import bindparam, select, text
+from flask_babel import gettext as _
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -203,6 +204,21 @@ def available(account: Account) -> Money:
 # -- posting ------------------------------------------------------------------------------------
 
 
+def _short(account: Account | None) -> InsufficientFunds:
+    """The refusal a person sees: which account, in words they know."""
+    if account is None:
+        return InsufficientFunds()
+    if account.project_id is not None:
+        return InsufficientFunds(
+            _("The money held for project %(project)s (%(currency)s) is not enough for this.")
+            % {"project": account.project_id, "currency": account.currency}
+        )
+    return InsufficientFunds(
+        _("The account %(account)s (%(currency)s) has not enough money for this.")
+        % {"account": account.code, "currency": account.currency}
+    )
+
+
 def _check_text(value, name: str, limit: int, *, required: bool = True) -> str | None:
     if value is None:
         if required:
@@ -355,12 +371,10 @@ def _post(
         if reverses is not None and db.session.scalar(
             select(JournalEntry.id).where(JournalEntry.reverses_id == reverses.id)
         ):
-            raise InvalidTransition("this entry has already been reversed")
+            raise InvalidTransition(_("This entry has already been reversed."))
         if short is not None:
             account = db.session.get(Account, short)
-            raise InsufficientFunds(
-                f"{account.code} ({account.currency}) would go below zero" if account is not None else None
-            )
+            raise _short(account)
 
     now = utcnow()
     # The idempotency key is claimed by the entry row itself: a second writer with the same key
@@ -423,11 +437,9 @@ def _post(
 
 # PostgreSQL posts through ledger_post() (migration 0002): the same steps in one round trip.
 USE_DB_FUNCTION = True
-_PG_POST = text(
-    "SELECT status, entry_id, leg_ids FROM ledger_post(:key, :kind, :memo, :source_type, :source_id, "
-    ":project_id, :actor_id, :backer, :reverses_id, :occurred, :posted, "
-    "CAST(:accounts AS integer[]), CAST(:directions AS text[]), CAST(:amounts AS bigint[]), "
-    "CAST(:currencies AS text[]), CAST(:release_accounts AS integer[]), CAST(:release_amounts AS bigint[]))"
+_PG_POST = (
+    "SELECT status, entry_id, leg_ids FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s::integer[], %s::text[], %s::bigint[], %s::text[], %s::integer[], %s::bigint[])"
 )
 
 
@@ -461,25 +473,38 @@ def _post_pg(
         "occurred": occurred_at or now,
         "posted": now,
     }
-    status, entry_id, leg_ids = db.session.execute(
+    # straight to the driver (psycopg prepares it after a few calls): the posting's client cost
+    # is mostly SQLAlchemy's own statement machinery otherwise
+    dbapi = db.session.connection().connection.dbapi_connection
+    status, entry_id, leg_ids = dbapi.execute(
         _PG_POST,
-        {
-            **values,
-            "accounts": [leg.account.id for leg in legs],
-            "directions": [str(leg.direction) for leg in legs],
-            "amounts": [leg.money.amount for leg in legs],
-            "currencies": [leg.money.currency for leg in legs],
-            "release_accounts": list(release),
-            "release_amounts": list(release.values()),
-        },
-    ).one()
+        (
+            values["key"],
+            values["kind"],
+            memo,
+            source_type,
+            values["source_id"],
+            project_id,
+            actor_id,
+            backer_label,
+            values["reverses_id"],
+            values["occurred"],
+            now,
+            [leg.account.id for leg in legs],
+            [str(leg.direction) for leg in legs],
+            [leg.money.amount for leg in legs],
+            [leg.money.currency for leg in legs],
+            list(release),
+            list(release.values()),
+        ),
+    ).fetchone()
     if status == "exists":
         return db.session.get(JournalEntry, entry_id) or _by_key(JournalEntry, idempotency_key)
     if status == "reversed":
-        raise InvalidTransition("this entry has already been reversed")
+        raise InvalidTransition(_("This entry has already been reversed."))
     if status == "insufficient":
         account = db.session.get(Account, entry_id)
-        raise InsufficientFunds(f"{account.code} ({account.currency}) would go below zero")
+        raise _short(account)
     # the row exists exactly as written: make it persistent without reading it back
     entry = JournalEntry(
         id=entry_id,
@@ -584,7 +609,7 @@ def reverse_entry(entry: JournalEntry, *, memo: str, idempotency_key: str, actor
     if existing is not None:
         return existing
     if entry.kind == EntryKind.REVERSAL:
-        raise InvalidTransition("a reversal cannot be reversed; post a new entry instead")
+        raise InvalidTransition(_("A reversal cannot itself be reversed; post a new entry instead."))
     flipped = [
         LegSpec(
             leg.account,
@@ -665,7 +690,7 @@ def create_pending(
             if existing is not None:
                 return existing
             account = db.session.get(Account, account_id)
-            raise InsufficientFunds(f"{account.code} ({account.currency}) has not enough available")
+            raise _short(account)
     pending = db.session.scalars(
         _insert(PendingTransfer)
         .values(
@@ -727,10 +752,12 @@ def post_pending(pending: PendingTransfer, *, actor, idempotency_key: str | None
     """Post a pending transfer (once). The actor must be someone other than its creator."""
     pending = _lock_pending(pending)
     if pending.state != PendingState.PENDING:
-        raise InvalidTransition("this transfer has already been posted or voided")
+        raise InvalidTransition(_("This transfer has already been posted or voided."))
     actor_id = getattr(actor, "id", None)
     if actor_id is None or actor_id == pending.created_by_id:
-        raise NotPermitted("a pending transfer is posted by someone other than the person who created it")
+        raise NotPermitted(
+            _("A pending transfer must be posted by someone other than the person who created it.")
+        )
     legs = _pending_legs(pending)
     entry = _post(
         EntryKind(pending.kind),
@@ -759,7 +786,7 @@ def void_pending(pending: PendingTransfer, *, actor) -> PendingTransfer:
     Voiding moves no money, so the creator may void their own transfer too."""
     pending = _lock_pending(pending)
     if pending.state != PendingState.PENDING:
-        raise InvalidTransition("this transfer has already been posted or voided")
+        raise InvalidTransition(_("This transfer has already been posted or voided."))
     legs = _pending_legs(pending)
     reserve = _reservations(legs)
     _lock_balances({leg.account.id for leg in legs})

@@ -211,3 +211,30 @@ def test_posting_listeners_see_the_entry_with_its_legs(app, accounts):
     finally:
         L._listeners.remove(listener)
     assert seen == [("donation", [("credit", "project:1", 5), ("debit", "bank", 5)])]
+
+
+def test_demo_chart_is_idempotent(app):
+    """Does loading the demo chart twice create each account once?"""
+    from fundapp.ledger import demo
+    from fundapp.ledger.models import Account
+
+    demo.load({})
+    db.session.commit()
+    n = db.session.scalar(db.select(db.func.count(Account.id)))
+    demo.load({})
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count(Account.id))) == n == 3 * len(L.CHART)
+
+
+def test_refusals_speak_the_users_language(app, accounts, client):
+    """Is the refusal for a project short of money a translated sentence naming the project?"""
+    from flask_babel import force_locale
+
+    with force_locale("ru"), pytest.raises(InsufficientFunds) as info:
+        L.post_entry(
+            "disbursement",
+            [L.Leg.debit(accounts["p1"], tjs(1)), L.Leg.credit(accounts["bank"], tjs(1))],
+            memo="x",
+            idempotency_key="ru:1",
+        )
+    assert "проекта 1" in str(info.value.message)
