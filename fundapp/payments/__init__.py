@@ -25,3 +25,9 @@ def init_app(app):
     register_nav(app, "payments.list_receipts", _l("Receipts"), ("treasurer", "administrator", "auditor"))
     with app.app_context():
         services._define_accounts()
+    try:
+        from fundapp.reconciliation.services import register_reference_source
+    except ImportError:  # reconciliation is optional
+        register_reference_source = None
+    if register_reference_source is not None:
+        register_reference_source(services.transfer_references)

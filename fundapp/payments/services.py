@@ -472,3 +472,39 @@ def reject_offline_receipt(receipt: OfflineReceipt, *, actor, reason: str) -> Of
     receipt.decision_reason = reason
     record("offline_receipt.rejected", receipt, actor=actor, reason=reason)
     return receipt
+
+
+def transfer_references(entries) -> dict[int, list[str]]:
+    """For reconciliation: the bank or operator reference by which a transfer's entry is known
+    (receipts paying a donation or an investment, and loan repayments)."""
+    from fundapp.funding.models import Donation, Investment, Repayment
+
+    wanted: dict[str, dict[int, list[int]]] = {}
+    for e in entries:
+        if (
+            e.source_type in ("donation", "investment", "repayment")
+            and e.source_id
+            and str(e.source_id).isdigit()
+        ):
+            wanted.setdefault(e.source_type, {}).setdefault(int(e.source_id), []).append(e.id)
+    out: dict[int, list[str]] = {}
+    for source_type, model in (("donation", Donation), ("investment", Investment)):
+        by_id = wanted.get(source_type)
+        if not by_id:
+            continue
+        rows = db.session.execute(
+            select(model.id, OfflineReceipt.transfer_reference)
+            .join(OfflineReceipt, OfflineReceipt.id == model.receipt_id)
+            .where(model.id.in_(list(by_id)))
+        )
+        for obj_id, ref in rows:
+            for entry_id in by_id[obj_id]:
+                out.setdefault(entry_id, []).append(ref)
+    by_id = wanted.get("repayment")
+    if by_id:
+        for rep_id, ref in db.session.execute(
+            select(Repayment.id, Repayment.reference).where(Repayment.id.in_(list(by_id)))
+        ):
+            for entry_id in by_id[rep_id]:
+                out.setdefault(entry_id, []).append(ref)
+    return out

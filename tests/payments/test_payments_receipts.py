@@ -193,3 +193,17 @@ def test_receipt_with_evidence_file_only_for_staff(app, client_for, make_project
     )
     assert bad.status_code == 400
     assert db.session.scalar(select(db.func.count(OfflineReceipt.id))) == 1
+
+
+def test_reconciliation_knows_a_receipt_by_its_transfer_reference(app, make_user, make_project):
+    """Bank statements name transfers by their reference: the receipt's entry carries it."""
+    from fundapp.ledger.models import JournalEntry
+
+    project = make_project()
+    t1, t2 = make_user("treasurer"), make_user("treasurer")
+    receipt = _record(t1, project=project, transfer_reference="BANK-REF-42")
+    db.session.commit()
+    services.confirm_offline_receipt(receipt, actor=t2)
+    db.session.commit()
+    entry = db.session.get(JournalEntry, receipt.ledger_entry_id)
+    assert services.transfer_references([entry]) == {entry.id: ["BANK-REF-42"]}
