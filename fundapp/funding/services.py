@@ -554,8 +554,53 @@ def apply_payment_intent(pi) -> str:
         )
         return "received"
     if kind == "pledge":
-        return _receive_pledge_payment(obj, pi_id, fee)
-    return _receive_investment_payment(obj, pi_id, fee, method=PayMethod.CARD)
+        result = _receive_pledge_payment(obj, pi_id, fee)
+    else:
+        result = _receive_investment_payment(obj, pi_id, fee, method=PayMethod.CARD)
+    if result == "unexpected_state":
+        return _refund_late_payment(pi_id, amount, fee, kind=kind, obj=obj)
+    return result
+
+
+def _refund_late_payment(pi_id: str, amount: Money, fee: Money | None, *, kind: str, obj) -> str:
+    """A card payment for a backing that no longer takes money (an investment cancelled meanwhile, a
+    pledge past its grace period): booked as owed back and refunded through Stripe, so the books
+    still match Stripe's."""
+    from fundapp.payments import gateway
+    from fundapp.payments.services import prepare_stripe_call
+
+    ledger = _ledger()
+    clearing = ledger.get_account("stripe_clearing", amount.currency)
+    owed = ledger.get_account("refunds_payable", amount.currency)
+    common = {"source_type": kind, "source_id": obj.id, "project_id": obj.project_id}
+    ledger.post_entry(
+        "refund",
+        [ledger.Leg.debit(clearing, amount), ledger.Leg.credit(owed, amount)],
+        memo=f"Late card payment {pi_id} for {kind} {obj.id}, to be refunded",
+        idempotency_key=f"late-payment:{pi_id}",
+        **common,
+    )
+    book_stripe_fee(
+        fee, payment_intent_id=pi_id, project_id=obj.project_id, source_type=kind, source_id=obj.id
+    )
+    key = f"late-payment-{pi_id}-refund"
+    prepare_stripe_call("refund", obj, key=key)
+    gateway.refund(
+        payment_intent=pi_id,
+        amount=amount,
+        reason_code="requested_by_customer",
+        metadata={"kind": kind, "id": obj.id},
+        idempotency_key=key,
+    )
+    ledger.post_entry(
+        "refund",
+        [ledger.Leg.debit(owed, amount), ledger.Leg.credit(clearing, amount)],
+        memo=f"Refund of late card payment {pi_id}",
+        idempotency_key=f"late-payment:{pi_id}:refund",
+        **common,
+    )
+    record(f"{kind}.late_payment_refunded", obj, changes={"payment_intent": pi_id, "amount": str(amount)})
+    return "refunded_late_payment"
 
 
 def apply_checkout_session(session) -> str:

@@ -206,3 +206,37 @@ def test_fifty_concurrent_commitments_never_exceed_the_cap(app, make_user, make_
     total = db.session.scalar(select(func.sum(Investment.amount_minor)).where(Investment.project_id == pid))
     assert total == 200_000
     assert funding.project_totals(project)["committed"] == Money(200_000, "TJS")
+
+
+def test_card_payment_after_cancelling_is_refunded(app_factory, fake_stripe, make_user):
+    """An investor pays on Stripe's page after cancelling: the money is booked as owed back and
+    refunded through Stripe; the loan's counters do not move."""
+    from fundapp.payments import gateway
+    from tests.fakes.backing import make_project
+
+    stripe_app = app_factory(**fake_stripe.config())
+    with stripe_app.app_context():
+        user = make_user()
+        project = make_project(user, model="loan", goal_minor=100_000)
+        inv = _commit(project, user, 10_000)
+        funding.open_investment_checkout(
+            inv, actor=user, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
+        )
+        db.session.commit()
+        funding.cancel_investment(inv, actor=user)
+        db.session.commit()
+        fake_stripe.complete_checkout(inv.checkout_session_id)
+        assert funding.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id)) == (
+            "refunded_late_payment"
+        )
+        db.session.commit()
+        assert fake_stripe.count("refund") == 1
+        snap = ledger_snapshot()
+        assert snap[("refunds_payable", "TJS")] == 0
+        assert snap[("stripe_clearing", "TJS")] == -(10_000 * 29 // 1000 + 30)
+        assert funding.project_totals(project)["raised"] == Money(0, "TJS")
+        # a replay changes nothing
+        funding.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id))
+        db.session.commit()
+        assert fake_stripe.count("refund") == 1 and ledger_snapshot() == snap
+        db.session.remove()
