@@ -533,6 +533,7 @@ def main() -> None:
                 "/projects/<id>/money": f"/projects/{pid}/money",
                 "ledger first page": "/transparency/ledger",
                 "ledger deep page": f"/transparency/ledger?before={deep + 50}",
+                "ledger deep, by account": f"/transparency/ledger?account=mto_clearing&before={deep + 200}",
                 "api totals": "/api/v1/transparency/totals",
             }
 

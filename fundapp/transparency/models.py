@@ -65,7 +65,7 @@ def _ledger_indexes():
     return (
         Index("ix_ledger_entries_project_seq", JournalEntry.project_id, JournalEntry.sequence),
         Index("ix_ledger_entries_kind_seq", JournalEntry.kind, JournalEntry.sequence),
-        Index("ix_ledger_entries_sealed_at", JournalEntry.sealed_at),
+        Index("ix_ledger_entries_posted_at", JournalEntry.posted_at),
         Index("ix_ledger_legs_account_entry", Leg.account_id, Leg.entry_id),
     )
 

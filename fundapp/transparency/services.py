@@ -397,32 +397,40 @@ def _day_start(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
+# Entries are numbered in commit order and ``posted_at`` is taken inside the posting transaction,
+# so the two orders differ only among postings whose transactions overlap. A date bound found
+# through the ``posted_at`` index is widened by this many entries; the exact ``posted_at``
+# condition is applied on top.
+DATE_SLACK = 1000
+
+
 def _sequence_bounds(f: LedgerFilters) -> tuple[int | None, int | None]:
-    """Turn a date range into a sequence range with two index look-ups, so that a date filter
-    never walks the entries outside it. Entries are sealed in sequence order, so ``sealed_at``
-    grows with ``sequence``."""
+    """Turn a date range into a sequence range with two index look-ups on ``posted_at``, so that a
+    date filter never walks the entries outside it."""
     lo = hi = None
     if f.date_from:
         lo = db.session.scalar(
             select(JournalEntry.sequence)
-            .where(JournalEntry.sealed_at >= _day_start(f.date_from), JournalEntry.sequence.is_not(None))
-            .order_by(JournalEntry.sealed_at, JournalEntry.sequence)
+            .where(JournalEntry.posted_at >= _day_start(f.date_from), JournalEntry.sequence.is_not(None))
+            .order_by(JournalEntry.posted_at)
             .limit(1)
         )
         if lo is None:
-            return (1, 0)  # nothing sealed on or after that day
+            return (1, 0)  # nothing posted on or after that day
+        lo = max(1, lo - DATE_SLACK)
     if f.date_to:
         hi = db.session.scalar(
             select(JournalEntry.sequence)
             .where(
-                JournalEntry.sealed_at < _day_start(f.date_to) + timedelta(days=1),
+                JournalEntry.posted_at < _day_start(f.date_to) + timedelta(days=1),
                 JournalEntry.sequence.is_not(None),
             )
-            .order_by(JournalEntry.sealed_at.desc(), JournalEntry.sequence.desc())
+            .order_by(JournalEntry.posted_at.desc())
             .limit(1)
         )
         if hi is None:
             return (1, 0)
+        hi += DATE_SLACK
     return lo, hi
 
 
@@ -436,15 +444,24 @@ def _filtered(f: LedgerFilters):
     if f.currency:
         leg_conds.append(Leg.currency == f.currency)
     if f.account:
-        ids = select(Account.id).where(Account.code == f.account)
-        leg_conds.append(Leg.account_id.in_(ids))
+        # the ids as literals (not a sub-query), so the planner sees how common the account is
+        ids = list(db.session.scalars(select(Account.id).where(Account.code == f.account)))
+        if f.currency:
+            ids = list(
+                db.session.scalars(
+                    select(Account.id).where(Account.code == f.account, Account.currency == f.currency)
+                )
+            )
+        leg_conds.append(Leg.account_id.in_(ids or [-1]))
     if leg_conds:
         q = q.where(exists(select(Leg.id).where(Leg.entry_id == JournalEntry.id, and_(*leg_conds))))
     lo, hi = _sequence_bounds(f)
     if lo is not None:
-        q = q.where(JournalEntry.sequence >= lo)
+        q = q.where(JournalEntry.sequence >= lo, JournalEntry.posted_at >= _day_start(f.date_from))
     if hi is not None:
-        q = q.where(JournalEntry.sequence <= hi)
+        q = q.where(
+            JournalEntry.sequence <= hi, JournalEntry.posted_at < _day_start(f.date_to) + timedelta(days=1)
+        )
     return q
 
 

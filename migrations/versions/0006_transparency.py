@@ -55,13 +55,13 @@ def upgrade():
     # a sequence range, cost the same on the first page and on a deep one.
     op.create_index("ix_ledger_entries_project_seq", "ledger_entries", ["project_id", "sequence"])
     op.create_index("ix_ledger_entries_kind_seq", "ledger_entries", ["kind", "sequence"])
-    op.create_index("ix_ledger_entries_sealed_at", "ledger_entries", ["sealed_at"])
+    op.create_index("ix_ledger_entries_posted_at", "ledger_entries", ["posted_at"])
     op.create_index("ix_ledger_legs_account_entry", "ledger_legs", ["account_id", "entry_id"])
 
 
 def downgrade():
     op.drop_index("ix_ledger_legs_account_entry", table_name="ledger_legs")
-    op.drop_index("ix_ledger_entries_sealed_at", table_name="ledger_entries")
+    op.drop_index("ix_ledger_entries_posted_at", table_name="ledger_entries")
     op.drop_index("ix_ledger_entries_kind_seq", table_name="ledger_entries")
     op.drop_index("ix_ledger_entries_project_seq", table_name="ledger_entries")
     op.drop_table("transparency_backers")
