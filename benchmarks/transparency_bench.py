@@ -549,6 +549,7 @@ def main() -> None:
             "dashboard uncached",
             "ledger first page",
             "ledger deep page",
+            "ledger deep, by account",
             "/projects/<id>/money",
         ):
             a, b = small[name], big[name]
