@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -24,7 +23,7 @@ from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFaile
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 
-from .models import STAFF_ROLES, Role, User, UserRole
+from .models import Role, User, UserRole
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -347,6 +346,17 @@ def verify_totp(user: User, code: str, *, at: datetime | None = None) -> bool:
     return True
 
 
+def require_fresh_mfa() -> None:
+    """For services that move money: refuse unless this session passed TOTP within
+    ``STEP_UP_WINDOW``. Views usually use ``@step_up_required`` instead; this is the same check
+    for code paths that decide late whether money moves."""
+    from fundapp.core.errors import StepUpRequired
+    from fundapp.core.security import mfa_is_fresh
+
+    if not mfa_is_fresh():
+        raise StepUpRequired()
+
+
 def enrol_totp(user: User, secret: str, code: str) -> bool:
     """Turn TOTP on with ``secret`` once the person shows a valid code from it."""
     step = _matching_step(secret, code)
@@ -419,11 +429,3 @@ def create_user(
     db.session.flush()
     record("user.created", user, actor=actor, changes={"roles": sorted(str(r) for r in roles)})
     return user
-
-
-def staff_roles() -> frozenset:
-    return STAFF_ROLES
-
-
-def random_token() -> str:
-    return secrets.token_urlsafe(16)

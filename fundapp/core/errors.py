@@ -44,3 +44,10 @@ class ValidationFailed(DomainError):
 class NotFound(DomainError):
     status_code = 404
     default_message = _l("Not found.")
+
+
+class StepUpRequired(NotPermitted):
+    """Raised (by ``fundapp.accounts.services.require_fresh_mfa``) when a money action needs a
+    fresh TOTP code; the web layer answers with the step-up page instead of a 403."""
+
+    default_message = _l("Please confirm it is you with a fresh code from your authenticator app.")

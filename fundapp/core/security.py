@@ -97,6 +97,21 @@ def _step_up_target() -> str:
     return url_for("accounts.dashboard")
 
 
+def mfa_is_fresh() -> bool:
+    """Has this session passed a TOTP check within ``STEP_UP_WINDOW``?"""
+    age = mfa_age_seconds()
+    window = int(current_app.config["STEP_UP_WINDOW"].total_seconds())
+    return age is not None and 0 <= age <= window
+
+
+def _redirect_to_step_up():
+    from flask import flash
+    from flask_babel import gettext as _
+
+    flash(_("Please confirm it is you with a fresh code from your authenticator app."), "info")
+    return redirect(url_for("accounts.step_up", next=_step_up_target()))
+
+
 def step_up_required(view):
     """Require a TOTP verification within ``STEP_UP_WINDOW`` (approving or executing money).
 
@@ -107,14 +122,8 @@ def step_up_required(view):
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
-        age = mfa_age_seconds()
-        window = int(current_app.config["STEP_UP_WINDOW"].total_seconds())
-        if age is None or age < 0 or age > window:
-            from flask import flash
-            from flask_babel import gettext as _
-
-            flash(_("Please confirm it is you with a fresh code from your authenticator app."), "info")
-            return redirect(url_for("accounts.step_up", next=_step_up_target()))
+        if not mfa_is_fresh():
+            return _redirect_to_step_up()
         return view(*args, **kwargs)
 
     setattr(wrapped, STEP_UP_ATTR, True)
@@ -207,6 +216,9 @@ def _fresh_request_state():
 
 
 def init_app(app):
+    from .errors import StepUpRequired
+
+    app.register_error_handler(StepUpRequired, lambda exc: _redirect_to_step_up())
     app.before_request(_fresh_request_state)
     app.before_request(_enforce_login_and_idle)
     app.after_request(_set_headers)

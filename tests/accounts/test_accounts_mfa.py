@@ -194,3 +194,25 @@ def test_proxy_hops_give_the_real_client_address(app_factory):
         "/test/ip", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
     )
     assert seen == {"ip": "203.0.113.7", "scheme": "https"}
+
+
+@money.post("/test/pay-late")
+@roles_required("treasurer")
+def pay_late():
+    services.require_fresh_mfa()  # decided inside the service layer
+    return "paid"
+
+
+def test_require_fresh_mfa_sends_to_step_up(money_app, make_user):
+    """Does the service-level check answer a stale session with the step-up page, not a 403?"""
+    treasurer = make_user("treasurer")
+    c = money_app.test_client()
+    login_as(c, treasurer)
+    db.session.rollback()
+    assert c.post("/test/pay-late").get_data(as_text=True) == "paid"
+    with c.session_transaction() as sess:
+        sess[MFA_SESSION_KEY] -= 10 * 60
+    r = c.post("/test/pay-late", headers={"Referer": "http://localhost/me"})
+    assert r.status_code == 302 and "/account/confirm-it-is-you?next=/me" in r.headers["Location"].replace(
+        "%2F", "/"
+    )
