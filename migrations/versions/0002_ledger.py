@@ -86,9 +86,11 @@ END $$;
 CREATE TRIGGER ledger_legs_guard BEFORE INSERT ON ledger_legs
     FOR EACH ROW EXECUTE FUNCTION ledger_guard_leg();
 
--- One round trip per posting on PostgreSQL: the same steps as the Python path of
--- fundapp.ledger.services._post (lock the balance rows in account order, refuse before writing,
--- claim the idempotency key with the entry row, write legs and balances).
+-- One round trip per posting on PostgreSQL, the steps of fundapp.ledger.services._post in an order
+-- that holds the hot balance rows for the shortest time: the entry row first claims the
+-- idempotency key (a racing duplicate waits here for the first commit, then gets that entry), the
+-- legs follow, and only then are the balance rows locked (in account order), checked and updated.
+-- A refusal rolls the block back to its start: nothing is written.
 CREATE FUNCTION ledger_post(
     p_key text, p_kind text, p_memo text, p_source_type text, p_source_id text, p_project_id integer,
     p_actor_id integer, p_backer text, p_reverses_id bigint, p_occurred timestamptz,
@@ -98,76 +100,60 @@ CREATE FUNCTION ledger_post(
 ) LANGUAGE plpgsql AS $$
 DECLARE
     short integer;
+    short_constraint text;
 BEGIN
-    PERFORM 1 FROM ledger_balances WHERE account_id = ANY(p_accounts)
-        ORDER BY account_id FOR UPDATE;
-    WITH legs AS (
-        SELECT a, d, m FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m)
-    ), per AS (
-        SELECT a, SUM(CASE WHEN d = 'debit' THEN m ELSE 0 END) AS dr,
-               SUM(CASE WHEN d = 'credit' THEN m ELSE 0 END) AS cr
-        FROM legs GROUP BY a
-    ), rel AS (
-        SELECT a, SUM(m) AS m FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m) GROUP BY a
-    )
-    SELECT b.account_id INTO short
-    FROM ledger_balances b JOIN per ON per.a = b.account_id LEFT JOIN rel ON rel.a = b.account_id
-    WHERE b.no_negative AND (
-        b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END < 0
-        OR b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END
-           - (b.reserved_minor - COALESCE(rel.m, 0)) < 0)
-    ORDER BY b.account_id LIMIT 1;
-    IF short IS NOT NULL OR p_reverses_id IS NOT NULL THEN
-        SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
-        IF entry_id IS NOT NULL THEN
-            status := 'exists';
+    BEGIN
+        INSERT INTO ledger_entries (idempotency_key, kind, memo, source_type, source_id, project_id,
+            actor_id, backer_label, reverses_id, leg_count, occurred_at, posted_at)
+        VALUES (p_key, p_kind, p_memo, p_source_type, p_source_id, p_project_id, p_actor_id, p_backer,
+            p_reverses_id, cardinality(p_accounts), p_occurred, p_posted)
+        ON CONFLICT DO NOTHING
+        RETURNING id INTO entry_id;
+        IF entry_id IS NULL THEN
+            SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
+            -- the only other unique value of a new entry is the entry it reverses
+            status := CASE WHEN entry_id IS NULL THEN 'reversed' ELSE 'exists' END;
             RETURN;
         END IF;
-        IF p_reverses_id IS NOT NULL
-           AND EXISTS (SELECT 1 FROM ledger_entries e WHERE e.reverses_id = p_reverses_id) THEN
-            status := 'reversed';
-            RETURN;
+        WITH ins AS (
+            INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency)
+            SELECT entry_id, a, d, m, c
+            FROM unnest(p_accounts, p_directions, p_amounts, p_currencies)
+                 WITH ORDINALITY AS u(a, d, m, c, n)
+            ORDER BY n
+            RETURNING id
+        )
+        SELECT array_agg(id ORDER BY id) INTO leg_ids FROM ins;
+        PERFORM 1 FROM ledger_balances WHERE account_id = ANY(p_accounts)
+            ORDER BY account_id FOR UPDATE;
+        UPDATE ledger_balances b SET
+            debits_minor = b.debits_minor + per.dr,
+            credits_minor = b.credits_minor + per.cr,
+            balance_minor = b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr
+                                                   ELSE per.cr - per.dr END,
+            reserved_minor = b.reserved_minor - COALESCE(per.rel, 0),
+            entry_count = b.entry_count + 1
+        FROM (
+            SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
+                   SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr,
+                   (SELECT SUM(r.m) FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
+                    WHERE r.a = u.a) AS rel
+            FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
+        ) per
+        WHERE b.account_id = per.a;
+    EXCEPTION WHEN check_violation THEN
+        -- the balance rows' CHECK (no-negative) refused it; anything else is a real error
+        GET STACKED DIAGNOSTICS short_constraint = CONSTRAINT_NAME;
+        IF short_constraint IS DISTINCT FROM 'ck_ledger_balances_no_negative' THEN
+            RAISE;
         END IF;
-        IF short IS NOT NULL THEN
-            status := 'insufficient';
-            entry_id := short;
-            RETURN;
-        END IF;
-    END IF;
-    INSERT INTO ledger_entries (idempotency_key, kind, memo, source_type, source_id, project_id,
-        actor_id, backer_label, reverses_id, leg_count, occurred_at, posted_at)
-    VALUES (p_key, p_kind, p_memo, p_source_type, p_source_id, p_project_id, p_actor_id, p_backer,
-        p_reverses_id, cardinality(p_accounts), p_occurred, p_posted)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id INTO entry_id;
-    IF entry_id IS NULL THEN
-        SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
-        status := 'exists';
+        SELECT b.account_id INTO short FROM ledger_balances b
+        WHERE b.account_id = ANY(p_accounts) AND b.no_negative ORDER BY b.account_id LIMIT 1;
+        status := 'insufficient';
+        entry_id := short;
+        leg_ids := NULL;
         RETURN;
-    END IF;
-    WITH ins AS (
-        INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency)
-        SELECT entry_id, a, d, m, c
-        FROM unnest(p_accounts, p_directions, p_amounts, p_currencies) WITH ORDINALITY AS u(a, d, m, c, n)
-        ORDER BY n
-        RETURNING id
-    )
-    SELECT array_agg(id ORDER BY id) INTO leg_ids FROM ins;
-    UPDATE ledger_balances b SET
-        debits_minor = b.debits_minor + per.dr,
-        credits_minor = b.credits_minor + per.cr,
-        balance_minor = b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr
-                                               ELSE per.cr - per.dr END,
-        reserved_minor = b.reserved_minor - COALESCE(per.rel, 0),
-        entry_count = b.entry_count + 1
-    FROM (
-        SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
-               SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr,
-               (SELECT SUM(r.m) FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
-                WHERE r.a = u.a) AS rel
-        FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
-    ) per
-    WHERE b.account_id = per.a;
+    END;
     status := 'posted';
 END $$;
 """
