@@ -29,6 +29,9 @@ bp = Blueprint("proposals", __name__)
 
 PER_PAGE = 12
 SORTS = ("newest", "ending", "funded")
+# Closing a campaign settles money (pledges collected or released): only the funding domain's
+# settlement may do it, never a button here.
+NOT_FROM_THE_PAGE = frozenset({"mark_funded", "mark_unsuccessful"})
 
 
 def _project_or_404(project_id: int) -> Project:
@@ -183,7 +186,11 @@ def project_detail(project_id: int):
     insider_view = _insider_view(project)
     events = [e for e in project.timeline if e.public or insider_view]
     council_choices = []
-    allowed = services.allowed_transitions(project, current_user) if current_user.is_authenticated else []
+    allowed = []
+    if current_user.is_authenticated:
+        allowed = [
+            t for t in services.allowed_transitions(project, current_user) if t.name not in NOT_FROM_THE_PAGE
+        ]
     if any(t.name == "approve_proposal" for t in allowed):
         from fundapp.council.models import CouncilDecision
 
@@ -399,7 +406,7 @@ def transition(project_id: int):
     project = _project_or_404(project_id)
     name = request.form.get("transition", "")
     fn = services.TRANSITION_FUNCTIONS.get(name)
-    if fn is None:
+    if fn is None or name in NOT_FROM_THE_PAGE:
         abort(400)
     kwargs = {"actor": current_user._get_current_object(), "comment": request.form.get("comment")}
     try:

@@ -341,3 +341,16 @@ def test_the_author_sees_the_reason_on_the_page(app, cast, project_in):
     login_as(c, cast.author)
     page = c.get(f"/projects/{project.id}").get_data(as_text=True)
     assert "Already funded by the district." in page
+
+
+def test_closing_a_campaign_is_not_a_button(app, cast, project_in):
+    """Is "close as funded" refused from the page (settlement belongs to the funding domain), while
+    the administrator still sees "cancel"?"""
+    project = project_in("fundraising")
+    c = app.test_client()
+    login_as(c, cast.admin)
+    page = c.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert 'value="mark_funded"' not in page and 'value="cancel_project"' in page
+    assert c.post(f"/projects/{project.id}/transition", data={"transition": "mark_funded"}).status_code == 400
+    db.session.refresh(project)
+    assert project.state == "fundraising"
