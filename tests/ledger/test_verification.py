@@ -280,3 +280,40 @@ def test_seal_and_checkpoint_commands(app, accounts, runner):
     assert "size 1" in out
     key_file = Path(app.instance_path) / "ledger_signing_key.pem"
     assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
+
+
+def test_awkward_text_survives_sealing_and_verifying(app, accounts, runner, tmp_path):
+    """Do memos and backer labels with tabs, newlines, backslashes, quotes and any script seal and
+    re-verify byte for byte (PostgreSQL reads them back through COPY's escapes)?"""
+    from fundapp.ledger import services as L
+
+    from .conftest import tjs
+
+    memos = ["tab\there", "line\nbreak\r\n", "back\\slash \\N \\x41", 'quote " and \u0001', "Ҳамватан 😀 ق"]
+    for i, memo in enumerate(memos):
+        L.post_entry(
+            "donation",
+            [L.Leg.debit(accounts["bank"], tjs(100 + i)), L.Leg.credit(accounts["p1"], tjs(100 + i))],
+            memo=memo,
+            idempotency_key=f"awk:{i}",
+            backer_label=memo[::-1],
+        )
+    db.session.commit()
+    result = _verify(runner)
+    assert result.exit_code == 0, result.output
+    data = _export(runner, tmp_path)
+    assert [e["memo"] for e in data["entries"]] == memos
+    failures, out = _check(data)
+    assert failures == 0, out
+
+
+def test_a_changed_tree_node_is_caught(small_ledger, runner):
+    """Is a stored Merkle node (which proofs and the next seal build on) that no longer matches the
+    entries caught?"""
+    bypass_triggers(
+        ["UPDATE ledger_merkle_nodes SET hash = (SELECT leaf_hash FROM ledger_entries WHERE sequence = 1)"]
+    )
+    result = _verify(runner, "--no-seal")
+    assert result.exit_code == 1
+    assert "Merkle nodes differ" in result.output
+    assert "Merkle nodes differ" in _verify(runner, "--no-seal", "--full-nodes").output
