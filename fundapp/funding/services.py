@@ -1711,8 +1711,9 @@ def get_donation_by_token(token: str) -> Donation:
 def _external(endpoint: str, **values) -> str:
     try:
         return url_for(endpoint, _external=True, **values)
-    except RuntimeError:
-        with current_app.test_request_context():
+    except RuntimeError:  # outside a request (the campaign closer run by cron)
+        base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+        with current_app.test_request_context(base_url=base):
             return url_for(endpoint, _external=True, **values)
 
 

@@ -105,9 +105,13 @@ def test_goal_met_charges_each_pledge_once_and_declines_get_a_grace_link(
     runner.invoke(args=["campaigns", "close"])
     assert len(fake_stripe.writes("/v1/payment_intents")) == 3 and entry_count() == entries
     assert ledger_snapshot() == snap
-    # the declined backer pays by card within the grace period
+    # the declined backer is told, with a link to pay within the grace period
     bad = db.session.get(Pledge, bad.id)
     assert bad.grace_until is not None
+    from fundapp.mail.models import OutboxMessage
+
+    told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == bad.backer.email)).all()
+    assert any(f"/back/pledges/{bad.id}/pay" in m.body_text for m in told)
     url = funding.open_pledge_payment(
         bad, actor=bad.backer, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
