@@ -159,13 +159,15 @@ def staff_with_role(role: str) -> list[User]:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for email, inside a request or outside one (CLI, demo data)."""
+    """An absolute link for email, inside a request or outside one (CLI, demo data: then on
+    ``PUBLIC_BASE_URL``)."""
     from flask import url_for
 
     try:
         return url_for(endpoint, _external=True, **values)
     except RuntimeError:
-        with current_app.test_request_context():
+        base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+        with current_app.test_request_context(base_url=base):
             return url_for(endpoint, _external=True, **values)
 
 
