@@ -354,3 +354,24 @@ def test_closing_a_campaign_is_not_a_button(app, cast, project_in):
     assert c.post(f"/projects/{project.id}/transition", data={"transition": "mark_funded"}).status_code == 400
     db.session.refresh(project)
     assert project.state == "fundraising"
+
+
+def test_changes_requested_then_resubmitted_goes_back_to_review(app, cast, project_in):
+    """After a request for changes, can the author edit the proposal and send it back into review,
+    with the administrators told?"""
+    project = project_in("changes_requested")
+    assert services.can_edit(cast.author, project)
+    line = project.budget_lines[0]
+    amount = line.amount
+    services.remove_budget_line(project, line.id, actor=cast.author)
+    services.add_budget_line(project, actor=cast.author, label="Materials and labour", amount=amount)
+    mails = db.session.scalar(
+        select(db.func.count(OutboxMessage.id)).where(OutboxMessage.user_id == cast.admin.id)
+    )
+    services.resubmit_proposal(project, actor=cast.author, comment="Split as asked.")
+    db.session.commit()
+    assert project.state == "in_review" and not services.can_edit(cast.author, project)
+    after = db.session.scalar(
+        select(db.func.count(OutboxMessage.id)).where(OutboxMessage.user_id == cast.admin.id)
+    )
+    assert after == mails + 1
