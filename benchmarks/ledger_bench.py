@@ -406,15 +406,16 @@ def time_verify(url: str, instance: str) -> dict:
 
     app = make_app(url, instance)
     with app.app_context():
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         report = verify_ledger()
-        inproc = time.perf_counter() - t1
+        inproc, inproc_cpu = time.perf_counter() - t1, time.process_time() - c1
         db.session.rollback()
         db.engine.dispose()
     return {
         "cli_exit": proc.returncode,
         "cli_wall_s": round(wall, 2),
         "in_process_s": round(inproc, 2),
+        "in_process_client_cpu_s": round(inproc_cpu, 2),
         "ok": report.ok,
         "problems": report.problems[:3],
         "cli_tail": (proc.stdout + proc.stderr).strip().splitlines()[-1:] if proc.returncode else None,
@@ -430,6 +431,11 @@ def main() -> None:
     ap.add_argument("--verify-entries", type=int, default=1000000)
     ap.add_argument("--skip-verify", action="store_true")
     ap.add_argument("--no-sealer", action="store_true", help="post only; seal once afterwards")
+    ap.add_argument("--skip-posting", action="store_true", help="only the verify part")
+    ap.add_argument(
+        "--reuse-verify-db",
+        help="verify the scratch ledger a previous run loaded (PostgreSQL: any value; SQLite: its URL)",
+    )
     ap.add_argument("--pgbench-seconds", type=int, default=0, help="default: as long as the ledger run")
     args = ap.parse_args()
 
@@ -437,33 +443,37 @@ def main() -> None:
     os.environ.setdefault("FUNDAPP_ENV", "benchmark")
     result: dict = {"db": args.db, "writers": args.writers, "cpus": os.cpu_count()}
 
-    url = scratch(args.db, "bench_ledger", workdir)
-    result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
-    result["preloaded_entries"] = args.preload
-    accs = ensure_accounts(url, workdir)
-    result["ledger"] = run_writers(url, workdir, accs, args.entries, args.writers, not args.no_sealer)
-    if args.db == "postgresql":
-        seconds = args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
-        result["pgbench"] = run_pgbench(args.writers, seconds)
-        tps = result["pgbench"].get("tps")
-        if tps:
-            result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
-    if args.no_sealer:
-        from fundapp.extensions import db
-        from fundapp.ledger import sealing
+    if not args.skip_posting:
+        url = scratch(args.db, "bench_ledger", workdir)
+        result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
+        result["preloaded_entries"] = args.preload
+        accs = ensure_accounts(url, workdir)
+        result["ledger"] = run_writers(url, workdir, accs, args.entries, args.writers, not args.no_sealer)
+        if args.db == "postgresql":
+            seconds = args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
+            result["pgbench"] = run_pgbench(args.writers, seconds)
+            tps = result["pgbench"].get("tps")
+            if tps:
+                result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
+        if args.no_sealer:
+            from fundapp.extensions import db
+            from fundapp.ledger import sealing
 
-        app = make_app(url, workdir)
-        with app.app_context():
-            t0 = time.perf_counter()
-            sealing.make_checkpoint()
-            db.session.commit()
-            result["ledger"]["seal_after_s"] = round(time.perf_counter() - t0, 2)
-            db.engine.dispose()
-    check = time_verify(url, workdir)
-    result["ledger"]["verify_after_run_ok"] = check["ok"] and check["cli_exit"] == 0
+            app = make_app(url, workdir)
+            with app.app_context():
+                t0 = time.perf_counter()
+                sealing.make_checkpoint()
+                db.session.commit()
+                result["ledger"]["seal_after_s"] = round(time.perf_counter() - t0, 2)
+                db.engine.dispose()
+        check = time_verify(url, workdir)
+        result["ledger"]["verify_after_run_ok"] = check["ok"] and check["cli_exit"] == 0
     if not args.skip_verify:
-        vurl = scratch(args.db, "bench_ledger_verify", workdir)
-        result["verify_load_s"] = round(bulk_load(args.db, vurl, workdir, args.verify_entries), 1)
+        if args.reuse_verify_db:  # time verify again on the ledger a previous run loaded
+            vurl = pg_url("bench_ledger_verify") if args.db == "postgresql" else args.reuse_verify_db
+        else:
+            vurl = scratch(args.db, "bench_ledger_verify", workdir)
+            result["verify_load_s"] = round(bulk_load(args.db, vurl, workdir, args.verify_entries), 1)
         result["verify"] = {"entries": args.verify_entries, **time_verify(vurl, workdir)}
     shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result))
