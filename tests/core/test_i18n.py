@@ -113,3 +113,44 @@ def test_conflicting_translations_are_found(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n_cli, "_po_path", lambda domain, lang: tmp_path / domain / f"{lang}.po")
     problems = i18n_cli.conflicting_translations(("ru", "tg"))
     assert len(problems) == 1 and "'Next'" in problems[0] and "Раз" in problems[0] and "Два" in problems[0]
+
+
+def test_dates_follow_the_language_and_dushanbe_time(app):
+    """Are dates written in the reader's language, in Dushanbe time (UTC+5)?"""
+    from datetime import UTC, datetime
+
+    from flask_babel import force_locale
+
+    from fundapp.core.i18n import format_when
+
+    moment = datetime(2026, 3, 21, 20, 30, tzinfo=UTC)  # 01:30 on 22 March in Dushanbe
+    with app.test_request_context():
+        with force_locale("ru"):
+            text = format_when(moment)
+            assert "22" in text and "мар" in text and "01:30" in text
+        with force_locale("en"):
+            assert "Mar 22, 2026" in format_when(moment)
+
+
+def test_mail_is_written_in_the_recipients_language(client, make_user):
+    """Is a confirmation email written in the language the person registered in?"""
+    from sqlalchemy import select
+
+    from fundapp.extensions import db
+    from fundapp.mail.models import OutboxMessage
+
+    client.post("/language", data={"lang": "ru", "next": "/"})
+    client.post(
+        "/register",
+        data={
+            "full_name": "Фарход",
+            "email": "farhod@example.org",
+            "password": "a long enough passphrase",
+            "password_again": "a long enough passphrase",
+        },
+    )
+    mail = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.to_address == "farhod@example.org")
+    ).one()
+    assert mail.subject == "Подтвердите адрес электронной почты"
+    assert "Здравствуйте, Фарход!" in mail.body_text

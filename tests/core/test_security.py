@@ -170,3 +170,21 @@ def test_no_open_redirects(client, target):
     """Can the language switch or sign-in be bent into an open redirect? No."""
     r = client.post("/language", data={"lang": "en", "next": target})
     assert "evil" not in r.headers["Location"] and "javascript" not in r.headers["Location"]
+
+
+def test_production_settings_from_the_environment():
+    """With FUNDAPP_ENV=production, are cookies Secure, HSTS on and demo mode off by default?"""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from fundapp.config import Config as C;"
+        "print(C.SESSION_COOKIE_SECURE, C.REMEMBER_COOKIE_SECURE, C.HSTS, C.DEMO_MODE,"
+        " C.SESSION_COOKIE_HTTPONLY)"
+    )
+    env = {**os.environ, "FUNDAPP_ENV": "production"}
+    env.pop("SESSION_COOKIE_SECURE", None)
+    env.pop("FUNDAPP_DEMO", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True", "False", "True"]
