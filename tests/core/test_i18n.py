@@ -16,11 +16,6 @@ def test_every_catalog_is_complete():
 def test_compiled_catalogs_load(app, client):
     """After compiling, does a Russian and a Tajik request show translated text?"""
     assert compile_catalogs(app.config["LANGUAGES"]) > 0
-    from flask_babel import get_babel
-
-    get_babel(app).instance.__dict__.pop("_translations", None) if hasattr(
-        get_babel(app), "instance"
-    ) else None
     ru = client.get("/login?lang=ru").get_data(as_text=True)
     assert 'lang="ru"' in ru and "Войти" in ru and "Забыли пароль?" in ru
     tg = client.get("/login?lang=tg").get_data(as_text=True)
