@@ -427,3 +427,16 @@ def admin_change_role(user_id):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("accounts.admin_users", q=request.form.get("q") or None))
+
+
+@bp.post("/admin/users/<int:user_id>/two-factor/reset")
+@roles_required("administrator")
+@step_up_required
+def admin_reset_totp(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    services.reset_totp(user, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(_("Two-step sign-in was reset. The person sets it up again at their next sign-in."), "success")
+    return redirect(url_for("accounts.admin_users", q=request.form.get("q") or None))

@@ -401,6 +401,22 @@ def revoke_role(user: User, role: str, *, actor: User) -> None:
     record("user.role_revoked", user, actor=actor, changes={"role": role})
 
 
+def reset_totp(user: User, *, actor: User) -> None:
+    """For a person who lost their authenticator: forget their TOTP secret and end their sessions,
+    so the next sign-in asks them to enrol again. Only another administrator may do it."""
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise NotPermitted()
+    if user.id == actor.id:
+        raise NotPermitted(_l("Ask another administrator to reset your own two-step sign-in."))
+    if user.totp_secret is None and user.totp_enabled_at is None:
+        raise InvalidTransition(_l("This person has no two-step sign-in to reset."))
+    user.totp_secret = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    user.security_stamp = (user.security_stamp or 0) + 1
+    record("user.totp_reset", user, actor=actor)
+
+
 def search_users(q: str | None, *, page: int = 1, per_page: int = 50):
     query = select(User).order_by(User.id)
     if q:

@@ -153,3 +153,27 @@ def test_demo_command_prints_accounts_in_demo_mode(runner):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     assert "demo-administrator-2026" in result.output and "TOTP" in result.output
+
+
+def test_admin_resets_a_lost_authenticator(app, client_for, make_user):
+    """When a staff member loses their phone, can another administrator reset their TOTP, which
+    ends their sessions and makes them enrol again — audited, and never for oneself?"""
+    from tests.conftest import login_as
+
+    c, admin = client_for("administrator")
+    treasurer = make_user("treasurer")
+    theirs = app.test_client()
+    login_as(theirs, treasurer)
+    assert "Reset two-step sign-in" in c.get("/admin/users").get_data(as_text=True)
+    r = c.post(f"/admin/users/{treasurer.id}/two-factor/reset")
+    assert r.status_code == 302
+    db.session.expire_all()
+    t = db.session.get(User, treasurer.id)
+    assert t.totp_secret is None and t.totp_enabled_at is None
+    assert theirs.get("/me").status_code == 302 and "/login" in theirs.get("/me").headers["Location"]
+    assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "user.totp_reset")).one()
+    assert c.post(f"/admin/users/{treasurer.id}/two-factor/reset").status_code == 409  # nothing left
+    r = c.post(f"/admin/users/{admin.id}/two-factor/reset")
+    assert r.status_code == 403 and "another administrator" in r.get_data(as_text=True)
+    member_client, _ = client_for("member")
+    assert member_client.post(f"/admin/users/{admin.id}/two-factor/reset").status_code == 403
