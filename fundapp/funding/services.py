@@ -1340,7 +1340,11 @@ def _after_charge_hook() -> None:
 
 
 def collect_pledges() -> dict:
+    from fundapp.payments import gateway
+
     counts: dict[str, int] = {}
+    if not gateway.enabled():  # pledges wait, saved, until card payments are configured again
+        return {"waiting_for_stripe_keys": 1}
     claims = db.session.scalars(
         select(CampaignSettlement).where(
             CampaignSettlement.outcome == "funded", CampaignSettlement.finished_at.is_(None)
