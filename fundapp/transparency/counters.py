@@ -273,10 +273,10 @@ def _remember_backer(backer: tuple[str, str | None], sequence) -> bool:
 
 def on_entry_posted(entry) -> None:
     """Posting listener: update the counters in the posting transaction."""
-    backer = backer_of(entry) if (entry.kind in IN_KINDS or entry.kind == "reversal") else None
+    backer = backer_of(entry) if entry.kind in IN_KINDS else None
     place = project_place(_project_of(entry))
     deltas = contributions(entry, backer=backer, place=place)
-    if backer is not None and entry.kind in IN_KINDS and _remember_backer(backer, entry.sequence):
+    if backer is not None and _remember_backer(backer, entry.sequence):
         deltas[("fund", "", "backers", "")][1] += 1
         deltas[("country", backer[1] or "", "backers", "")][1] += 1
     bump(deltas)
@@ -287,7 +287,7 @@ def recompute(entries: Iterable) -> dict[tuple[str, str, str, str], list[int]]:
     total: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     seen: set[str] = set()
     for entry in entries:
-        backer = backer_of(entry) if (entry.kind in IN_KINDS or entry.kind == "reversal") else None
+        backer = backer_of(entry) if entry.kind in IN_KINDS else None
         for k, (a, n) in contributions(entry, backer=backer, place=project_place(_project_of(entry))).items():
             total[k][0] += a
             total[k][1] += n

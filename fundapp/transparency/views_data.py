@@ -18,7 +18,7 @@ KIND_LABELS = {
     "pledge_collection": _l("Pledge collected"),
     "investment": _l("Investment"),
     "disbursement": _l("Disbursement"),
-    "refund": _l("Refund"),
+    "refund": _l("Refund to a backer"),
     "fee": _l("Fee"),
     "repayment": _l("Loan repayment"),
     "distribution": _l("Repaid to investors"),
