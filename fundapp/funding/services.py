@@ -773,7 +773,7 @@ def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None) -> st
     if pledge.state == PledgeState.COLLECTED:
         return "noop"
     if pledge.state not in (PledgeState.CHARGING, PledgeState.PAYMENT_FAILED, PledgeState.ACTIVE):
-        log.error("pledge %s paid by %s in state %s", pledge.id, pi_id, pledge.state)
+        log.warning("pledge %s paid by %s in state %s", pledge.id, pi_id, pledge.state)
         return "unexpected_state"
     project = pledge.project
     entry = _post_receipt(
@@ -1018,7 +1018,7 @@ def _receive_investment_payment(
     if inv.state == InvestmentState.PAID:
         return "noop"
     if inv.state != InvestmentState.COMMITTED:
-        log.error("investment %s paid in state %s", inv.id, inv.state)
+        log.warning("investment %s paid in state %s", inv.id, inv.state)
         return "unexpected_state"
     project = inv.project
     entry = _post_receipt(
