@@ -41,13 +41,14 @@ def checkpoint_command():
 @ledger_cli.command("verify")
 @click.option("--no-seal", is_flag=True, help="Check only; do not seal or sign first.")
 @click.option("--full-nodes", is_flag=True, help="Compare every stored Merkle node, not a sample.")
-def verify_command(no_seal, full_nodes):
+@click.option("--all-checkpoints", is_flag=True, help="Check every checkpoint, not the latest and a sample.")
+def verify_command(no_seal, full_nodes, all_checkpoints):
     """Check every invariant of the books. Exit 0 only when all hold."""
     started = time.perf_counter()
     if not no_seal:
         sealing.make_checkpoint()
         db.session.commit()
-    report = verify_ledger(full_nodes=full_nodes)
+    report = verify_ledger(full_nodes=full_nodes, all_checkpoints=all_checkpoints)
     db.session.rollback()
     for fact in report.facts:
         click.echo(f"  {fact}")

@@ -317,3 +317,40 @@ def test_a_changed_tree_node_is_caught(small_ledger, runner):
     assert result.exit_code == 1
     assert "Merkle nodes differ" in result.output
     assert "Merkle nodes differ" in _verify(runner, "--no-seal", "--full-nodes").output
+
+
+def test_many_checkpoints_are_sampled_but_all_can_be_checked(app, accounts, runner, monkeypatch):
+    """With many checkpoints, does verify check the latest and a sample, catch a shrinking size in
+    any of them, and check every one with --all-checkpoints?"""
+    from fundapp.ledger import sealing
+    from fundapp.ledger import services as L
+    from fundapp.ledger import verify as V
+
+    from .conftest import tjs
+
+    monkeypatch.setattr(V, "CHECKPOINT_SAMPLE", 2)
+    for i in range(7):
+        L.post_entry(
+            "donation",
+            [L.Leg.debit(accounts["bank"], tjs(10 + i)), L.Leg.credit(accounts["p1"], tjs(10 + i))],
+            memo="gift",
+            idempotency_key=f"cp:{i}",
+        )
+        db.session.commit()
+        sealing.make_checkpoint()
+        db.session.commit()
+    result = _verify(runner, "--no-seal")
+    assert result.exit_code == 0, result.output
+    assert "4 of 7 checkpoints checked in full" in result.output
+    # the oldest checkpoint's root is replaced by another checkpoint's (a valid-looking hash)
+    bypass_triggers(
+        [
+            "UPDATE ledger_checkpoints SET root_hash = (SELECT root_hash FROM ledger_checkpoints "
+            "WHERE tree_size = 2) WHERE tree_size = 1"
+        ]
+    )
+    result = _verify(runner, "--no-seal", "--all-checkpoints")
+    assert result.exit_code == 1 and "size 1" in result.output
+    bypass_triggers(["UPDATE ledger_checkpoints SET tree_size = 5 WHERE tree_size = 2"])
+    result = _verify(runner, "--no-seal")
+    assert result.exit_code == 1 and "smaller than the one before it" in result.output
