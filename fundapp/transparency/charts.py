@@ -68,7 +68,7 @@ def _open_svg(cid: str, title: str, desc: str, width: int, height: int) -> list[
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-labelledby="{cid}-title {cid}-desc" class="chart-svg" '
-        f'font-family="system-ui, sans-serif" font-size="13">',
+        f'font-family="system-ui, sans-serif" font-size="14">',
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
     ]
@@ -92,7 +92,7 @@ def hbar_chart(
     fmt: Callable[[int], str] = str,
     label_header: str = "",
     value_header: str = "",
-    width: int = 640,
+    width: int = 420,
     colour: str = PALETTE[0],
 ) -> Chart:
     """Horizontal bars, one per (label, value): the shape that reads best on a phone (regions,
@@ -109,7 +109,7 @@ def hbar_chart(
     for label, value in items:
         y_label = y + 14
         out.append(
-            f'<text x="0" y="{y_label}" fill="{INK}">{escape(_truncate(label, 48))} — '
+            f'<text x="0" y="{y_label}" fill="{INK}">{escape(_truncate(label, 32))} — '
             f"{escape(fmt(value))}</text>"
         )
         w = max(_scale(value, maximum, usable), 2 if value > 0 else 0)
@@ -133,7 +133,7 @@ def bar_chart(
     fmt: Callable[[int], str] = str,
     label_header: str = "",
     value_header: str = "",
-    width: int = 640,
+    width: int = 480,
     height: int = 260,
     colour: str = PALETTE[0],
 ) -> Chart:
@@ -179,7 +179,7 @@ def time_chart(
     *,
     fmt: Callable[[int], str] = str,
     period_header: str = "",
-    width: int = 640,
+    width: int = 480,
     height: int = 280,
     area: bool = True,
 ) -> Chart:
@@ -201,7 +201,7 @@ def time_chart(
         colour = PALETTE[k % len(PALETTE)]
         out.append(f'<rect x="{lx}" y="6" width="14" height="14" fill="{colour}"/>')
         out.append(f'<text x="{lx + 20}" y="18" fill="{INK}">{escape(name)}</text>')
-        lx += 28 + 8 * len(name)
+        lx += 30 + 9 * len(name)
     out.append(f'<text x="{width - right}" y="{top_pad - 4}" text-anchor="end" fill="{INK}">')
     out.append(f"{escape(fmt(maximum))}</text>")
     out.append(
