@@ -260,13 +260,15 @@ def bulk_load(kind: str, url: str, instance: str, n: int, seed: int = 7) -> floa
 # -- writers -------------------------------------------------------------------------------------
 
 
-def writer(url, instance, accs, wid, count, start_evt, out_q):
+def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=False):
     from fundapp.core.money import Money
     from fundapp.extensions import db
     from fundapp.ledger import services as L
     from fundapp.ledger.models import Account
 
     app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2})
+    if not with_listeners:  # the ledger alone, without other domains' counters
+        L._listeners.clear()
     rng = random.Random(1000 + wid)
     refused = 0
     with app.app_context():
@@ -318,7 +320,7 @@ def sealer(url, instance, stop_evt, out_q):
     out_q.put({"sealed": sealed})
 
 
-def run_writers(url, instance, accs, entries, writers, with_sealer=True) -> dict:
+def run_writers(url, instance, accs, entries, writers, with_sealer=True, with_listeners=False) -> dict:
     ctx = mp.get_context("fork")
     start_evt, stop_evt, q, sq = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
     per = [entries // writers + (1 if i < entries % writers else 0) for i in range(writers)]
@@ -433,6 +435,9 @@ def main() -> None:
     ap.add_argument("--no-sealer", action="store_true", help="post only; seal once afterwards")
     ap.add_argument("--skip-posting", action="store_true", help="only the verify part")
     ap.add_argument(
+        "--with-listeners", action="store_true", help="keep other domains' posting listeners (counters)"
+    )
+    ap.add_argument(
         "--reuse-verify-db",
         help="verify the scratch ledger a previous run loaded (PostgreSQL: any value; SQLite: its URL)",
     )
@@ -448,7 +453,9 @@ def main() -> None:
         result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
         result["preloaded_entries"] = args.preload
         accs = ensure_accounts(url, workdir)
-        result["ledger"] = run_writers(url, workdir, accs, args.entries, args.writers, not args.no_sealer)
+        result["ledger"] = run_writers(
+            url, workdir, accs, args.entries, args.writers, not args.no_sealer, args.with_listeners
+        )
         if args.db == "postgresql":
             seconds = args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
             result["pgbench"] = run_pgbench(args.writers, seconds)
