@@ -325,7 +325,7 @@ def run_writers(url, instance, accs, entries, writers, with_sealer=True, with_li
     start_evt, stop_evt, q, sq = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
     per = [entries // writers + (1 if i < entries % writers else 0) for i in range(writers)]
     procs = [
-        ctx.Process(target=writer, args=(url, instance, accs, i, per[i], start_evt, q))
+        ctx.Process(target=writer, args=(url, instance, accs, i, per[i], start_evt, q, with_listeners))
         for i in range(writers)
     ]
     seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq))
