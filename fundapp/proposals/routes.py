@@ -183,6 +183,12 @@ def _insider_view(project: Project) -> bool:
 @public
 def project_detail(project_id: int):
     project = _project_or_404(project_id)
+    from fundapp.transparency.services import anonymous_page
+
+    return anonymous_page(("project", project_id), lambda: _render_project(project))
+
+
+def _render_project(project) -> str:
     insider_view = _insider_view(project)
     events = [e for e in project.timeline if e.public or insider_view]
     council_choices = []

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, session, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from fundapp.core.security import public
@@ -42,9 +40,6 @@ def _project_money_context(project) -> dict:
     return svc.cached(("project-money", str(get_locale()), project.id), compute)
 
 
-CSRF_MARK = "\x00csrf\x00"
-
-
 def _page(key: tuple, title: str, description: str, template: str, *, context, status: int = 200):
     """Render ``template`` (the page's main content, public and the same for everyone who reads
     it in this language) at most once per cache period, inside the layout.
@@ -63,15 +58,7 @@ def _page(key: tuple, title: str, description: str, template: str, *, context, s
             "transparency/shell.html", page_title=title, page_description=description, body=body
         )
 
-    if current_user.is_authenticated or session.get("_flashes"):
-        return layout(), status
-
-    def anonymous_page() -> str:
-        token = generate_csrf()
-        return layout().replace(token, CSRF_MARK)
-
-    html = svc.cached(("anonymous", locale, request.full_path, *key), anonymous_page)
-    return html.replace(CSRF_MARK, generate_csrf()), status
+    return svc.anonymous_page(key, layout), status
 
 
 @bp.get("/transparency")

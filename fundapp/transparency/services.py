@@ -47,6 +47,29 @@ def cached(key: tuple, compute):
     return value
 
 
+CSRF_MARK = "\x00csrf\x00"
+
+
+def anonymous_page(key: tuple, render) -> str:
+    """``render()`` a public page, or serve it from ``cached`` for visitors who are not signed in.
+
+    Such a visitor with no message waiting sees the same page as every other one, but for the CSRF
+    token of its forms: the page is cached with a mark in the token's place, and each response gets
+    the visitor's own token. Signed-in visitors (menus, own actions) always get a fresh render."""
+    from flask import request, session
+    from flask_babel import get_locale
+    from flask_login import current_user
+    from flask_wtf.csrf import generate_csrf
+
+    if current_user.is_authenticated or session.get("_flashes"):
+        return render()
+    html = cached(
+        ("anonymous", str(get_locale()), request.full_path, *key),
+        lambda: render().replace(generate_csrf(), CSRF_MARK),
+    )
+    return html.replace(CSRF_MARK, generate_csrf())
+
+
 # -- fund totals ----------------------------------------------------------------------------------
 @dataclass
 class CurrencyTotals:
