@@ -17,6 +17,8 @@ pytestmark = pytest.mark.browser
 
 
 def _sign_in(page, base, email, secret=None):
+    # a response still in flight would set the previous person's session cookie again
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()
     page.goto(f"{base}/login?lang=en")
     page.fill("#email", email)
@@ -52,20 +54,23 @@ def test_request_approve_execute_then_public_page(page, live_server, cast, funde
     )
     page.select_option("#evidence_kind_1", "photo")
     page.fill("#evidence_caption_1", "Sheets at the school gate")
-    page.click("button:has-text('Send the request')")
+    with page.expect_navigation():
+        page.click("button:has-text('Send the request')")
     page.wait_for_url(re.compile(r"/disbursements/\d+$"))
     detail = page.url.removeprefix(live_server)
 
     _sign_in(page, live_server, *admin)
     page.goto(live_server + detail)
-    page.click("button:has-text('Approve and reserve the amount')")
+    with page.expect_navigation():
+        page.click("button:has-text('Approve and reserve the amount')")
     page.wait_for_url(re.compile(r"/disbursements/\d+$"))
     assert "Approved, awaiting payment" in page.content()
 
     _sign_in(page, live_server, *treasurer)
     page.goto(live_server + detail)
     page.fill("#bank_reference", "PP-2026-0007")
-    page.click("button:has-text('Record the payment')")
+    with page.expect_navigation():
+        page.click("button:has-text('Record the payment')")
     page.wait_for_url(re.compile(r"/disbursements/\d+$"))
     assert "PP-2026-0007" in page.content()
 
