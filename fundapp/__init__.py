@@ -92,4 +92,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         init = getattr(module, "init_app", None)
         if init is not None:
             init(app)
+
+    from fundapp.core import pagecache
+
+    pagecache.init_app(app)  # outermost: anonymous reads of public pages never reach Flask
     return app

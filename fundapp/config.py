@@ -79,6 +79,12 @@ class Config:
     MIN_REVIEWS_FOR_DECISION = int(os.environ.get("MIN_REVIEWS_FOR_DECISION", "2"))
     COUNCIL_THRESHOLD_MINOR = int(os.environ.get("COUNCIL_THRESHOLD_MINOR", "5000000"))  # 50,000.00
     SUPPORTED_CURRENCIES = ("TJS", "USD", "EUR", "RUB", "KZT")
+    # How long the public pages' figures and whole anonymous pages may be served from a
+    # per-process cache (fundapp/core/pagecache.py, transparency.services.cached); 0 = never.
+    TRANSPARENCY_CACHE_SECONDS = int(os.environ.get("TRANSPARENCY_CACHE_SECONDS", "5"))
+    PAGE_CACHE_MAX_ENTRIES = 1000
+    PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
+    PAGE_CACHE_MAX_ENTRY_BYTES = 1024 * 1024
 
 
 class TestConfig(Config):
@@ -94,3 +100,4 @@ class TestConfig(Config):
     HSTS = False
     SESSION_COOKIE_SECURE = False
     DEMO_MODE = True
+    TRANSPARENCY_CACHE_SECONDS = 0  # tests that need the caches turn them on

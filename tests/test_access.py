@@ -38,6 +38,8 @@ EXPLICIT = {
     "accounts.mfa_verify": {"anonymous": REDIRECT, "member": REDIRECT, **dict.fromkeys(STAFF, OK)},
     # a step-up needs TOTP: members without it are sent to set it up
     "accounts.step_up": {"anonymous": "login", "member": REDIRECT, **dict.fromkeys(STAFF, OK)},
+    # the language switch (a GET form for visitors not signed in) sends everyone back to a page
+    "core.set_language": dict.fromkeys(ROLES, REDIRECT),
 }
 
 

@@ -8,11 +8,14 @@ merges them, and ``flask i18n check`` fails when any catalog misses a string.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from fundapp.core.money import Money, exponent
 
@@ -25,6 +28,8 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
+    """The request's language: ``?lang=``, the session's choice, the signed-in person's profile,
+    then ``visitor_locale`` (the ``lang`` cookie, the browser's languages, the default)."""
     langs = current_app.config["LANGUAGES"]
     if request:
         forced = request.args.get("lang")
@@ -36,14 +41,24 @@ def select_locale() -> str:
         pref = getattr(current_user, "preferred_language", None)
         if pref in langs:
             return pref
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if request:
-        cookie = request.cookies.get("lang")
-        if cookie in langs:
-            return cookie
-        best = request.accept_languages.best_match(langs)
-        if best:
-            return best
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return visitor_locale(
+            tuple(langs), default, request.cookies.get("lang"), request.headers.get("Accept-Language", "")
+        )
+    return default
+
+
+@lru_cache(maxsize=512)
+def visitor_locale(langs: tuple[str, ...], default: str, cookie: str | None, accept_language: str) -> str:
+    """The language of a visitor with no session: the ``lang`` cookie, else the best match of the
+    ``Accept-Language`` header, else ``default``. The page cache (``fundapp.core.pagecache``)
+    keys anonymous pages on this very function, so it can never hand one language's page to a
+    reader of another."""
+    if cookie in langs:
+        return cookie
+    best = parse_accept_header(accept_language, LanguageAccept).best_match(langs)
+    return best or default
 
 
 def format_money(value, currency: str | None = None, *, with_currency: bool = True) -> str:

@@ -14,15 +14,24 @@ def home():
     return render_template("core/home.html")
 
 
-@bp.post("/language")
+@bp.route("/language", methods=["GET", "POST"])
 @public
 def set_language():
-    """Remember the chosen language in the session, a cookie and (signed in) the profile."""
-    lang = request.form.get("lang", "")
-    target = safe_next(request.form.get("next"))
+    """Remember the chosen language in a cookie; signed in, also in the session and the profile.
+
+    Visitors who are not signed in choose with a plain GET form (``?lang=&next=``), so the public
+    pages carry no per-visitor token and need no session: they are the same for every anonymous
+    reader and can be cached whole (``fundapp.core.pagecache``). Saving a signed-in person's
+    profile changes stored data, so it happens only on the POST form, which CSRF protects."""
+    lang = request.values.get("lang", "")
+    target = safe_next(request.values.get("next"))
     response = make_response(redirect(target))
+    response.headers["Cache-Control"] = "no-store"
     if lang in current_app.config["LANGUAGES"]:
-        session["lang"] = lang
+        # A session already holding a language (or a signed-in one) must follow the new choice,
+        # since the session's choice wins over the cookie; no session is created for anyone else.
+        if request.method == "POST" or current_user.is_authenticated or "lang" in session:
+            session["lang"] = lang
         response.set_cookie(
             "lang",
             lang,
@@ -31,7 +40,11 @@ def set_language():
             httponly=True,
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
-        if current_user.is_authenticated and current_user.preferred_language != lang:
+        if (
+            request.method == "POST"
+            and current_user.is_authenticated
+            and current_user.preferred_language != lang
+        ):
             current_user.preferred_language = lang
             db.session.commit()
     return response

@@ -53,21 +53,30 @@ CSRF_MARK = "\x00csrf\x00"
 def anonymous_page(key: tuple, render) -> str:
     """``render()`` a public page, or serve it from ``cached`` for visitors who are not signed in.
 
-    Such a visitor with no message waiting sees the same page as every other one, but for the CSRF
-    token of its forms: the page is cached with a mark in the token's place, and each response gets
-    the visitor's own token. Signed-in visitors (menus, own actions) always get a fresh render."""
-    from flask import request, session
+    Such a visitor with no message waiting sees the same page as every other one: the layout has
+    no per-visitor token for them (the language switch is a GET form). Should a page ever carry a
+    CSRF token for them all the same, it is cached with a mark in the token's place and each
+    response gets the visitor's own token, generated only then (creating a session only then).
+    Signed-in visitors (menus, own actions) always get a fresh render."""
+    from flask import g, request, session
     from flask_babel import get_locale
     from flask_login import current_user
-    from flask_wtf.csrf import generate_csrf
 
     if current_user.is_authenticated or session.get("_flashes"):
         return render()
-    html = cached(
-        ("anonymous", str(get_locale()), request.full_path, *key),
-        lambda: render().replace(generate_csrf(), CSRF_MARK),
-    )
-    return html.replace(CSRF_MARK, generate_csrf())
+
+    def render_without_token() -> str:
+        html = render()
+        # flask_wtf's generate_csrf keeps the token in g when the page used one
+        token = g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+        return html.replace(token, CSRF_MARK) if token else html
+
+    html = cached(("anonymous", str(get_locale()), request.full_path, *key), render_without_token)
+    if CSRF_MARK in html:
+        from flask_wtf.csrf import generate_csrf
+
+        html = html.replace(CSRF_MARK, generate_csrf())
+    return html
 
 
 # -- fund totals ----------------------------------------------------------------------------------
