@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
+from flask_babel import gettext as _
 
 from fundapp.core.security import public
 from fundapp.extensions import db
@@ -94,7 +95,9 @@ def project(project_id: int):
             }
             for m in p.milestones
         ],
-        team=[{"name": t.name, "role": t.role} for t in p.team_members],
+        team=[
+            {"name": p.public_team_name(t) or str(_("Project team")), "role": t.role} for t in p.team_members
+        ],
         council_decision=(
             {"id": p.council_decision.id, "number": p.council_decision.number} if p.council_decision else None
         ),

@@ -219,6 +219,22 @@ class Project(db.Model):
         return self.state in EDITABLE_STATES
 
     @property
+    def public_author_name(self) -> str | None:
+        """The author's name for the public, or None unless they chose to be named publicly
+        (``show_name_publicly`` in their profile); pages then say "Project team"."""
+        owner = self.owner
+        if owner is not None and owner.show_name_publicly:
+            return owner.display_name
+        return None
+
+    def public_team_name(self, member: TeamMember) -> str | None:
+        """A team member's name for the public. The author's own row (added with their full name
+        when the draft was made) follows ``public_author_name``; other names are the author's."""
+        if member.user_id is not None and member.user_id == self.owner_id:
+            return self.public_author_name
+        return member.name
+
+    @property
     def budget_total(self) -> Money:
         return Money(sum(int(b.amount_minor) for b in self.budget_lines), self.currency)
 

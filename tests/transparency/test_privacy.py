@@ -2,8 +2,8 @@
 through the real funding services; no public page, API answer or download may show those details.
 A backer who chose a public name appears under that name only.
 
-(The project owner's name is shown by the project pages as their author; that is the proposals
-domain's choice and not checked here. The owner's phone is.)"""
+The project's author is named in public only if they chose to be (``show_name_publicly``); the
+owner here did not, so their name is one of the secrets.)"""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ SECRETS = {
     "full_name": "Zebunisso Qwertyovna-Hidden",
     "city": "Secretgrad-on-Volga",
     "owner_phone": "+992 900 00 00 01",
+    "owner_name": "Owner Private Name",
     "guest_email": "guest.hidden.5511@example.org",
 }
 PUBLIC_NAME = "Friend of Kulob 2026"
@@ -138,3 +139,23 @@ def test_anonymous_backers_in_the_journal(client, private_backing):
     html = client.get(f"/transparency/ledger?project={private_backing.id}&lang=en").get_data(as_text=True)
     assert html.count("anonymous backer") == 2
     assert html.count(PUBLIC_NAME) == 1
+
+
+def test_the_author_is_named_only_if_they_chose_to_be(app, client, people, project_in):
+    """Does the project page (and its API answer) show a neutral "Project team" instead of the
+    author's name, both as the proposer and in the team, until the author opts in to being named
+    publicly — and their public name once they do?"""
+    project = project_in("fundraising")
+    url, api = f"/projects/{project.id}?lang=en", f"/api/v1/projects/{project.id}"
+    page = client.get(url).get_data(as_text=True)
+    answer = client.get(api).get_data(as_text=True)
+    assert "Owner Private Name" not in page and "Owner Private Name" not in answer
+    assert re.search(r"<dt>Proposed by</dt><dd>Project team</dd>", page)
+    assert client.get(api).get_json()["team"][0]["name"] == "Project team"
+    people.owner.show_name_publicly = True
+    people.owner.public_name = "Rahim from Kulob"
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert re.search(r"<dt>Proposed by</dt><dd>Rahim from Kulob</dd>", page)
+    assert "<li>Rahim from Kulob — " in page
+    assert client.get(api).get_json()["team"][0]["name"] == "Rahim from Kulob"
