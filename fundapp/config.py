@@ -82,6 +82,7 @@ class Config:
     # How long the public pages' figures and whole anonymous pages may be served from a
     # per-process cache (fundapp/core/pagecache.py, transparency.services.cached); 0 = never.
     TRANSPARENCY_CACHE_SECONDS = int(os.environ.get("TRANSPARENCY_CACHE_SECONDS", "5"))
+    PAGE_CACHE_ENABLED = _bool("PAGE_CACHE_ENABLED", True)
     PAGE_CACHE_MAX_ENTRIES = 1000
     PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
     PAGE_CACHE_MAX_ENTRY_BYTES = 1024 * 1024

@@ -10,7 +10,8 @@ A request is served from, or stored in, the cache only when all of these hold:
 
 - it is a GET or HEAD (a HEAD is answered from a GET's entry, without the body; a HEAD that
   misses is passed on and never stored);
-- ``TRANSPARENCY_CACHE_SECONDS`` is above 0 (0 under ``TESTING``: off);
+- ``TRANSPARENCY_CACHE_SECONDS`` is above 0 (0 under ``TESTING``: off) and ``PAGE_CACHE_ENABLED``
+  is not false (it turns off this cache alone, keeping the views' own caches);
 - it carries no session cookie, no "remember me" cookie and no ``Authorization`` header — a
   visitor with a session may be signed in or have a message waiting (flashes live in the session);
 - its endpoint is in ``CACHEABLE_ENDPOINTS``, pages checked to be the same for every anonymous
@@ -199,7 +200,7 @@ class PageCache:
         raise RuntimeError("the page cache does not support the WSGI write() callable")  # Flask never uses it
 
     def __call__(self, environ, start_response):
-        ttl = cache_seconds(self.app)
+        ttl = cache_seconds(self.app) if self.app.config.get("PAGE_CACHE_ENABLED", True) else 0
         key = self._key(environ) if ttl > 0 else None
         if key is None:
             return self.wsgi_app(environ, start_response)

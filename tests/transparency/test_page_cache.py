@@ -173,8 +173,11 @@ def test_the_cache_is_bounded(app, cached):
     assert len(app.extensions["page_cache"].entries) == 2
 
 
-def test_the_cache_is_off_when_the_period_is_zero(app):
-    """With TRANSPARENCY_CACHE_SECONDS = 0 (as under test), is nothing stored?"""
+def test_the_cache_is_off_when_the_period_is_zero_or_it_is_disabled(app):
+    """With TRANSPARENCY_CACHE_SECONDS = 0 (as under test), or PAGE_CACHE_ENABLED off, is nothing
+    stored?"""
+    app.test_client().get("/")
+    app.config.update(TRANSPARENCY_CACHE_SECONDS=TTL, PAGE_CACHE_ENABLED=False)
     app.test_client().get("/")
     assert not app.extensions["page_cache"].entries
 
