@@ -266,7 +266,8 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
     from fundapp.ledger import services as L
     from fundapp.ledger.models import Account
 
-    app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2})
+    # a posting worker keeps its connection: no pool health check (an extra round trip) per posting
+    app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "pool_pre_ping": False})
     if not with_listeners:  # the ledger alone, without other domains' counters
         L._listeners.clear()
     rng = random.Random(1000 + wid)
@@ -302,10 +303,12 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
 
 
 def sealer(url, instance, stop_evt, out_q):
+    from fundapp.config import Config
     from fundapp.extensions import db
     from fundapp.ledger import sealing
 
-    app = make_app(url, instance)
+    # as in production: seal after each commit, sign at most every LEDGER_CHECKPOINT_SECONDS
+    app = make_app(url, instance, LEDGER_CHECKPOINT_SECONDS=Config.LEDGER_CHECKPOINT_SECONDS)
     sealed = 0
     with app.app_context():
         while not stop_evt.is_set():
@@ -314,7 +317,8 @@ def sealer(url, instance, stop_evt, out_q):
             sealed += n
             if not n:
                 time.sleep(0.02)
-        sealed += sealing.seal_and_checkpoint()
+        sealed += sealing.seal_pending()
+        sealing.make_checkpoint()  # what `flask ledger checkpoint` does: cover everything now
         db.session.commit()
         db.engine.dispose()
     out_q.put({"sealed": sealed})
@@ -441,7 +445,9 @@ def main() -> None:
         "--reuse-verify-db",
         help="verify the scratch ledger a previous run loaded (PostgreSQL: any value; SQLite: its URL)",
     )
-    ap.add_argument("--pgbench-seconds", type=int, default=0, help="default: as long as the ledger run")
+    ap.add_argument(
+        "--pgbench-seconds", type=int, default=0, help="default: 10 s before, as long as the ledger run after"
+    )
     args = ap.parse_args()
 
     workdir = tempfile.mkdtemp(prefix="ledger_bench_")
@@ -453,14 +459,23 @@ def main() -> None:
         result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
         result["preloaded_entries"] = args.preload
         accs = ensure_accounts(url, workdir)
+        # the baseline runs just before and just after the ledger run (the disk's and the
+        # machine's pace drift), as long as the ledger run; the ratio is against their mean
+        pg = args.db == "postgresql"
+        seconds = args.pgbench_seconds or 10
+        before = run_pgbench(args.writers, seconds) if pg else None
         result["ledger"] = run_writers(
             url, workdir, accs, args.entries, args.writers, not args.no_sealer, args.with_listeners
         )
-        if args.db == "postgresql":
-            seconds = args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
-            result["pgbench"] = run_pgbench(args.writers, seconds)
-            tps = result["pgbench"].get("tps")
-            if tps:
+        if pg:
+            after = run_pgbench(
+                args.writers, args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
+            )
+            result["pgbench"] = {"before": before, "after": after}
+            runs = [r["tps"] for r in (before, after) if r.get("tps")]
+            if runs:
+                tps = sum(runs) / len(runs)
+                result["pgbench"]["mean_tps"] = round(tps, 1)
                 result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
         if args.no_sealer:
             from fundapp.extensions import db

@@ -86,6 +86,10 @@ class Config:
     PAGE_CACHE_MAX_ENTRIES = 1000
     PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
     PAGE_CACHE_MAX_ENTRY_BYTES = 1024 * 1024
+    # Entries are sealed right after each posting commits; a new signed checkpoint is made at most
+    # this often (and by `flask ledger checkpoint`, and when the public checkpoint is asked for and
+    # the latest one is older). 0 signs one after every seal.
+    LEDGER_CHECKPOINT_SECONDS = int(os.environ.get("LEDGER_CHECKPOINT_SECONDS", "10"))
 
 
 class TestConfig(Config):
@@ -102,3 +106,4 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     DEMO_MODE = True
     TRANSPARENCY_CACHE_SECONDS = 0  # tests that need the caches turn them on
+    LEDGER_CHECKPOINT_SECONDS = 0

@@ -77,8 +77,9 @@ def checkpoint():
     """The latest signed checkpoint (or the one of ``?tree_size=``) with the fund's public key."""
     size = _int_arg("tree_size", None)
     cp = _checkpoint_of_size(size)
-    if cp is None and size is None:
-        # a brand-new ledger: sign its (empty) tree once rather than answer with nothing
+    if size is None and (cp is None or sealing.checkpoint_due()):
+        # a brand-new ledger, or entries sealed since a checkpoint old enough: sign one now, so
+        # the latest checkpoint never lags the journal by more than LEDGER_CHECKPOINT_SECONDS
         cp = sealing.make_checkpoint()
         db.session.commit()
     if cp is None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy import bindparam, func, select, text, tuple_
 
 from fundapp.core.db import utcnow
@@ -209,9 +210,22 @@ def make_checkpoint(*, force: bool = False) -> Checkpoint:
     return cp
 
 
+def checkpoint_due(now=None) -> bool:
+    """True when the tree has grown past the latest checkpoint and that one is at least
+    ``LEDGER_CHECKPOINT_SECONDS`` old (or there is none)."""
+    latest = latest_checkpoint()
+    if latest is None:
+        return True
+    if latest.tree_size >= tree_size():
+        return False
+    interval = current_app.config.get("LEDGER_CHECKPOINT_SECONDS", 0)
+    return (now or utcnow()) - latest.signed_at >= timedelta(seconds=interval)
+
+
 def seal_and_checkpoint() -> int:
+    """Seal what is committed; sign a checkpoint over it when one is due."""
     sealed = seal_pending()
-    if sealed:
+    if sealed and checkpoint_due():
         make_checkpoint()
     return sealed
 

@@ -505,8 +505,10 @@ def _post_pg(
     if status == "insufficient":
         account = db.session.get(Account, entry_id)
         raise _short(account)
-    # the row exists exactly as written: make it persistent without reading it back
-    entry = JournalEntry(
+    # the row exists exactly as written: make it persistent without reading it back (the
+    # attributes go straight into the instance's dict, as a query would load them)
+    entry = _as_loaded(
+        JournalEntry,
         id=entry_id,
         idempotency_key=idempotency_key,
         kind=values["kind"],
@@ -527,23 +529,32 @@ def _post_pg(
     )
     make_transient_to_detached(entry)
     db.session.add(entry)
-    made = []
-    for leg, leg_id in zip(legs, leg_ids, strict=True):
-        obj = Leg(
+    made = [
+        _as_loaded(
+            Leg,
             id=leg_id,
             entry_id=entry_id,
             account_id=leg.account.id,
             direction=str(leg.direction),
             amount_minor=leg.money.amount,
             currency=leg.money.currency,
+            account=leg.account,
         )
-        set_committed_value(obj, "account", leg.account)
-        made.append(obj)
+        for leg, leg_id in zip(legs, leg_ids, strict=True)
+    ]
     set_committed_value(entry, "legs", made)
     _mark_unsealed()
     for fn in _listeners:
         fn(entry)
     return entry
+
+
+def _as_loaded(model, **values):
+    """A transient instance holding ``values`` as loaded (committed) state, without the attribute
+    events of the constructor."""
+    obj = model.__mapper__.class_manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 def _check_common(kind, memo, idempotency_key, source_type, source_id, backer_label, occurred_at, project_id):

@@ -503,9 +503,11 @@ def check_tree(
             report.fail(f"checkpoint {cp_id} (size {cp_size}): the entries do not produce its root hash")
     if checkpoints:
         last = checkpoints[-1]
-        if last[1] != size:
-            report.fail(
-                f"the latest checkpoint covers {last[1]} of {size} entries (run `flask ledger checkpoint`)"
+        if last[1] < size:
+            # sealed after it: hashed and checked above, signed by the next checkpoint
+            report.facts.append(
+                f"the latest checkpoint covers {last[1]} of {size} entries; the next one will cover "
+                "the rest (`flask ledger checkpoint` signs it now)"
             )
         report.facts.append(f"root {tree.root(size).hex()} over {size} entries")
     check_nodes(report, levels, full=full_nodes)

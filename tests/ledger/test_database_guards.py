@@ -139,3 +139,20 @@ def test_leg_currency_must_be_its_accounts(accounts):
         _raw_entry([(usd, "debit", 100), (accounts["p1"].id, "credit", 100)])
         db.session.commit()
     db.session.rollback()
+
+
+def test_a_leg_needs_an_existing_account_and_entry(accounts):
+    """Is a leg naming an account or an entry that does not exist refused by the database (the
+    leg guard stands in for the account key, see migration 0007)?"""
+    bank, p1 = accounts["bank"].id, accounts["p1"].id
+    missing = db.session.scalar(text("SELECT MAX(id) + 1000 FROM ledger_accounts"))
+    with pytest.raises(DBAPIError, match="existing entry"):
+        _raw_entry([(missing, "debit", 100), (p1, "credit", 100)])
+        db.session.commit()
+    db.session.rollback()
+    _refused(
+        "INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency) "
+        "VALUES (987654, :a, 'debit', 5, 'TJS')",
+        a=bank,
+    )
+    assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_legs")) == 0

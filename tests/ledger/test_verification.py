@@ -354,3 +354,41 @@ def test_many_checkpoints_are_sampled_but_all_can_be_checked(app, accounts, runn
     bypass_triggers(["UPDATE ledger_checkpoints SET tree_size = 5 WHERE tree_size = 2"])
     result = _verify(runner, "--no-seal")
     assert result.exit_code == 1 and "smaller than the one before it" in result.output
+
+
+def test_checkpoints_are_signed_at_most_every_interval(small_ledger, app, client):
+    """With LEDGER_CHECKPOINT_SECONDS set, does a seal sign a new checkpoint only once the latest
+    is old enough, does verify say which entries wait for the next one, and does asking for the
+    public checkpoint sign one when it is due?"""
+    from datetime import timedelta
+
+    from fundapp.ledger import sealing
+    from fundapp.ledger import services as L
+    from fundapp.ledger.models import Checkpoint
+    from fundapp.ledger.verify import verify_ledger
+
+    from .conftest import tjs
+
+    app.config["LEDGER_CHECKPOINT_SECONDS"] = 60
+    first = sealing.latest_checkpoint()
+    L.post_entry(
+        "donation",
+        [L.Leg.debit(small_ledger["bank"], tjs(10)), L.Leg.credit(small_ledger["p1"], tjs(10))],
+        memo="gift",
+        idempotency_key="late:1",
+    )
+    db.session.commit()
+    assert sealing.seal_and_checkpoint() == 1
+    db.session.commit()
+    assert sealing.latest_checkpoint().id == first.id  # sealed, not yet signed: too soon
+    report = verify_ledger()
+    db.session.rollback()
+    assert report.ok, report.problems
+    assert any("covers 6 of 7 entries" in f for f in report.facts)
+    # the public checkpoint is not re-signed while the latest is fresh …
+    assert client.get("/api/v1/ledger/checkpoint").get_json()["tree_size"] == 6
+    # … and is once it is older than the interval
+    assert sealing.checkpoint_due(first.signed_at + timedelta(seconds=61))
+    app.config["LEDGER_CHECKPOINT_SECONDS"] = 0
+    assert client.get("/api/v1/ledger/checkpoint").get_json()["tree_size"] == 7
+    assert db.session.scalar(db.select(db.func.count()).select_from(Checkpoint)) == 2

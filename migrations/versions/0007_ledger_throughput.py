@@ -1,0 +1,257 @@
+"""Ledger: less work per posting and per seal
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-28
+
+- Two indexes that a longer index already covers go: ``ix_ledger_legs_account_id`` (prefix of
+  ``ix_ledger_legs_account_entry``) and ``ix_ledger_entries_project_id`` (prefix of
+  ``ix_ledger_entries_project_seq``).
+- The foreign key from legs to accounts goes. Every posting touches a few hot accounts (the
+  channels), and the key check takes a shared lock on those account rows from every concurrent
+  writer at once, which PostgreSQL records as a multi-transaction lock on each posting. The leg
+  guard trigger already reads the account to compare currencies; it now refuses a leg whose account
+  or entry does not exist (SQLSTATE 23503, as the key did). Accounts can never be deleted (they are
+  append-only), so an account that exists when the leg is written exists for good.
+- PostgreSQL: ``ledger_post()`` checks the no-negative rule on the locked balance rows before it
+  writes anything, instead of catching the CHECK violation in an exception block: that block was
+  a subtransaction (with its own transaction id) in every posting. The balance rows' CHECK still
+  refuses what the function would miss.
+- PostgreSQL: the append-only guard of entries compares the columns by name instead of through
+  ``to_jsonb`` of both row versions; the seal writes every entry once, so this runs on every seal.
+"""
+
+import re
+
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+ENTRY_COLUMNS = (
+    "id",
+    "idempotency_key",
+    "kind",
+    "memo",
+    "source_type",
+    "source_id",
+    "project_id",
+    "actor_id",
+    "backer_label",
+    "reverses_id",
+    "leg_count",
+    "occurred_at",
+    "posted_at",
+)
+SEAL_COLUMNS = ("sequence", "leaf_hash", "reverses_sequence", "sealed_at")
+
+PG_GUARD = """
+CREATE OR REPLACE FUNCTION ledger_guard_leg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    declared integer;
+    sealed bigint;
+    have integer;
+    account_currency text;
+BEGIN
+    SELECT e.leg_count, e.sequence, a.currency,
+           (SELECT count(*) FROM ledger_legs l WHERE l.entry_id = NEW.entry_id)
+      INTO declared, sealed, account_currency, have
+      FROM ledger_entries e, ledger_accounts a
+     WHERE e.id = NEW.entry_id AND a.id = NEW.account_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'a leg must belong to an existing entry (%) and account (%)',
+            NEW.entry_id, NEW.account_id USING ERRCODE = '23503';
+    END IF;
+    IF sealed IS NOT NULL THEN
+        RAISE EXCEPTION 'ledger entry % is sealed', NEW.entry_id USING ERRCODE = '23000';
+    END IF;
+    IF have >= declared THEN
+        RAISE EXCEPTION 'ledger entry % already has its % legs', NEW.entry_id, declared
+            USING ERRCODE = '23000';
+    END IF;
+    IF account_currency <> NEW.currency THEN
+        RAISE EXCEPTION 'a % leg cannot be posted to a % account', NEW.currency, account_currency
+            USING ERRCODE = '23514';
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+PG_POST = """
+CREATE OR REPLACE FUNCTION ledger_post(
+    p_key text, p_kind text, p_memo text, p_source_type text, p_source_id text, p_project_id integer,
+    p_actor_id integer, p_backer text, p_reverses_id bigint, p_occurred timestamptz,
+    p_posted timestamptz, p_accounts integer[], p_directions text[], p_amounts bigint[],
+    p_currencies text[], p_release_accounts integer[], p_release_amounts bigint[],
+    OUT status text, OUT entry_id bigint, OUT leg_ids bigint[]
+) LANGUAGE plpgsql AS $$
+BEGIN
+    -- a key already posted answers with its entry, whatever the balances are now
+    SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
+    IF FOUND THEN
+        status := 'exists';
+        RETURN;
+    END IF;
+    IF p_reverses_id IS NOT NULL AND EXISTS (
+        SELECT 1 FROM ledger_entries e WHERE e.reverses_id = p_reverses_id) THEN
+        status := 'reversed';
+        RETURN;
+    END IF;
+    -- lock the balance rows in account order, and refuse before writing anything
+    PERFORM 1 FROM ledger_balances WHERE account_id = ANY(p_accounts) ORDER BY account_id FOR UPDATE;
+    WITH per AS (
+        SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
+               SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr
+        FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
+    )
+    SELECT l.account_id INTO entry_id
+    FROM ledger_balances l JOIN per ON per.a = l.account_id
+    LEFT JOIN (SELECT r.a, SUM(r.m) AS m FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
+               GROUP BY r.a) rel ON rel.a = l.account_id
+    WHERE l.no_negative AND (
+        l.balance_minor + CASE WHEN l.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END < 0
+        OR l.balance_minor + CASE WHEN l.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END
+           - (l.reserved_minor - COALESCE(rel.m, 0)) < 0)
+    ORDER BY l.account_id LIMIT 1;
+    IF FOUND THEN
+        status := 'insufficient';
+        RETURN;
+    END IF;
+    -- the entry row claims the key: a racing duplicate waits here for the first commit
+    INSERT INTO ledger_entries (idempotency_key, kind, memo, source_type, source_id, project_id,
+        actor_id, backer_label, reverses_id, leg_count, occurred_at, posted_at)
+    VALUES (p_key, p_kind, p_memo, p_source_type, p_source_id, p_project_id, p_actor_id, p_backer,
+        p_reverses_id, cardinality(p_accounts), p_occurred, p_posted)
+    ON CONFLICT DO NOTHING
+    RETURNING id INTO entry_id;
+    IF entry_id IS NULL THEN
+        SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
+        -- the only other unique value of a new entry is the entry it reverses
+        status := CASE WHEN entry_id IS NULL THEN 'reversed' ELSE 'exists' END;
+        RETURN;
+    END IF;
+    WITH ins AS (
+        INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency)
+        SELECT entry_id, a, d, m, c
+        FROM unnest(p_accounts, p_directions, p_amounts, p_currencies) WITH ORDINALITY AS u(a, d, m, c, n)
+        ORDER BY n
+        RETURNING id
+    )
+    SELECT array_agg(id ORDER BY id) INTO leg_ids FROM ins;
+    UPDATE ledger_balances b SET
+        debits_minor = b.debits_minor + per.dr,
+        credits_minor = b.credits_minor + per.cr,
+        balance_minor = b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr
+                                               ELSE per.cr - per.dr END,
+        reserved_minor = b.reserved_minor - COALESCE(per.rel, 0),
+        entry_count = b.entry_count + 1
+    FROM (
+        SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
+               SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr,
+               (SELECT SUM(r.m) FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
+                WHERE r.a = u.a) AS rel
+        FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
+    ) per
+    WHERE b.account_id = per.a;
+    status := 'posted';
+END $$;
+"""
+
+
+def _pg_entries_guard() -> str:
+    fixed_new = ", ".join(f"NEW.{c}" for c in ENTRY_COLUMNS)
+    fixed_old = ", ".join(f"OLD.{c}" for c in ENTRY_COLUMNS)
+    once = " OR ".join(f"(OLD.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})" for c in SEAL_COLUMNS)
+    return f"""
+CREATE OR REPLACE FUNCTION ledger_entries_refuse_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF ROW({fixed_new}) IS DISTINCT FROM ROW({fixed_old}) OR {once} THEN
+        RAISE EXCEPTION 'ledger_entries is append-only' USING ERRCODE = '23000';
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+
+# SQLite: the leg guard of migration 0002, also refusing a leg without its entry or account.
+SQLITE_LEG_GUARD = """
+CREATE TRIGGER ledger_legs_guard BEFORE INSERT ON ledger_legs
+BEGIN
+    SELECT RAISE(ABORT, 'a leg must belong to an existing entry and account')
+    WHERE NOT EXISTS (SELECT 1 FROM ledger_entries WHERE id = NEW.entry_id)
+       OR NOT EXISTS (SELECT 1 FROM ledger_accounts WHERE id = NEW.account_id);
+    SELECT RAISE(ABORT, 'ledger entry is sealed')
+    WHERE (SELECT sequence FROM ledger_entries WHERE id = NEW.entry_id) IS NOT NULL;
+    SELECT RAISE(ABORT, 'ledger entry already has its legs')
+    WHERE (SELECT count(*) FROM ledger_legs WHERE entry_id = NEW.entry_id)
+        >= (SELECT leg_count FROM ledger_entries WHERE id = NEW.entry_id);
+    SELECT RAISE(ABORT, 'leg currency differs from its account')
+    WHERE (SELECT currency FROM ledger_accounts WHERE id = NEW.account_id) IS NOT NEW.currency;
+END
+"""
+
+
+ACCOUNT_KEY = (
+    "CONSTRAINT fk_ledger_legs_account_id_ledger_accounts FOREIGN KEY(account_id) "
+    "REFERENCES ledger_accounts (id)"
+)
+
+
+def _sqlite_account_key(*, present: bool) -> None:
+    """SQLite cannot drop a key with ALTER TABLE. A key is not part of what SQLite stores for the
+    rows, so the table's definition is edited in place, the way SQLite documents for removing a
+    CHECK, NOT NULL or FOREIGN KEY constraint (writable schema, then a new schema version);
+    rebuilding the table would make SQLite rewrite the keys of the tables that refer to it."""
+    bind = op.get_bind()
+    sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'ledger_legs'"
+    ).scalar()
+    if present and ACCOUNT_KEY not in sql:
+        sql = sql.replace(
+            "CONSTRAINT fk_ledger_legs_entry_id_ledger_entries",
+            f"{ACCOUNT_KEY}, \n\tCONSTRAINT fk_ledger_legs_entry_id_ledger_entries",
+        )
+    elif not present:
+        sql = re.sub(r"\s*" + re.escape(ACCOUNT_KEY) + r",", "", sql)
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        bind.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'ledger_legs'", (sql,)
+        )
+        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    op.execute("DROP TRIGGER IF EXISTS ledger_legs_guard")
+    op.execute(SQLITE_LEG_GUARD)
+
+
+def upgrade():
+    dialect = op.get_bind().dialect.name
+    op.drop_index("ix_ledger_legs_account_id", table_name="ledger_legs")
+    op.drop_index("ix_ledger_entries_project_id", table_name="ledger_entries")
+    if dialect == "postgresql":
+        op.drop_constraint("fk_ledger_legs_account_id_ledger_accounts", "ledger_legs", type_="foreignkey")
+        op.execute(PG_GUARD)
+        op.execute(PG_POST)
+        op.execute(_pg_entries_guard())
+    else:
+        _sqlite_account_key(present=False)
+
+
+def downgrade():
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.create_foreign_key(
+            "fk_ledger_legs_account_id_ledger_accounts",
+            "ledger_legs",
+            "ledger_accounts",
+            ["account_id"],
+            ["id"],
+        )
+    else:
+        _sqlite_account_key(present=True)
+    op.create_index("ix_ledger_entries_project_id", "ledger_entries", ["project_id"])
+    op.create_index("ix_ledger_legs_account_id", "ledger_legs", ["account_id"])
