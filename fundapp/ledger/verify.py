@@ -1,7 +1,8 @@
 """The whole-ledger check behind ``flask ledger verify``: it cannot be skipped in part.
 
-One streaming pass (a server-side cursor on PostgreSQL) reads every sealed entry with its legs
-folded into one text column, and in a tight loop without ORM objects: re-encodes and re-hashes the
+One streaming pass reads every sealed entry with its legs folded into one text column
+(PostgreSQL: two streams sharing one snapshot, entries and legs, in chunks of a few thousand
+entries per row, unambiguously escaped), and in a tight loop without ORM objects: re-encodes and re-hashes the
 entry and compares it with its sealed leaf, checks that it balances and has its declared legs, and
 adds its legs to per-account totals. The totals are then compared with the stored balance rows;
 the accounting equation, the no-negative rule and the reservations are small SQL aggregates over
@@ -134,99 +135,110 @@ def _stream(conn, sql: str, name: str):
         cur.close()
 
 
-_COPY_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
-_COPY_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
+# PostgreSQL hands the journal over in chunks of CHUNK entries, each chunk one text value of
+# records separated by RS and fields by US. A memo or label holding any of the control characters
+# below travels as HEX + its UTF-8 in hex; NUL_ stands for NULL. Parsing is thus unambiguous
+# whatever the text holds.
+CHUNK = 4096
+RS, US, HEX, NUL_ = "\x1e", "\x1f", "\x02", "\x03"
 
 
-def _copy_text(field: str) -> str | None:
-    """A field of PostgreSQL's COPY text format."""
-    if field == "\\N":
+def _pg_text(column: str) -> str:
+    return (
+        f"CASE WHEN {column} IS NULL THEN E'\\x03' "
+        f"WHEN {column} ~ E'[\\x01-\\x03\\x1e\\x1f]' "
+        f"THEN E'\\x02' || encode(convert_to({column}, 'UTF8'), 'hex') ELSE {column} END"
+    )
+
+
+def _text_field(value: str) -> str | None:
+    if value == NUL_:
         return None
-    if "\\" not in field:
-        return field
-
-    def one(m):
-        c = m.group(1)
-        if c in _COPY_ESCAPES:
-            return _COPY_ESCAPES[c]
-        if c[0] == "x":
-            return chr(int(c[1:], 16))
-        if c[0] in "01234567":
-            return chr(int(c, 8))
-        return c
-
-    return _COPY_ESCAPE.sub(one, field)
+    if value[:1] == HEX:
+        return bytes.fromhex(value[1:]).decode("utf-8")
+    return value
 
 
-def _copy_lines(copy):
-    """Lines of a COPY … TO STDOUT, decoded in large chunks (no split multi-byte characters)."""
-    rest = b""
-    for block in copy:
-        data = rest + bytes(block)
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        yield from data[:cut].decode("utf-8").split("\n")
-    if rest:
-        yield from rest.decode("utf-8").split("\n")
-
-
-_PG_ENTRIES = (
-    "COPY (SELECT e.id, e.sequence, e.kind, "
-    "to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), e.memo, e.backer_label, "
-    "CASE WHEN e.reverses_id IS NULL THEN NULL ELSE "
-    "(SELECT r.sequence FROM ledger_entries r WHERE r.id = e.reverses_id) END, "
-    "encode(e.leaf_hash, 'hex'), e.leg_count FROM ledger_entries e WHERE e.sequence IS NOT NULL "
-    "ORDER BY e.id) TO STDOUT"
+# One chunk after the other (in the order of the series; _pg_rows refuses any other), each an
+# index range scan, so rows flow while the server still reads.
+_PG_ENTRIES = (  # constants only
+    "SELECT c.n, x.t FROM generate_series(0, "  # noqa: S608
+    f"(SELECT COALESCE(MAX(id), 0) FROM ledger_entries) / {CHUNK}) AS c(n), "
+    "LATERAL (SELECT string_agg(concat_ws(E'\\x1f', e.id, e.sequence, e.kind, "
+    "to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+    f"{_pg_text('e.memo')}, {_pg_text('e.backer_label')}, COALESCE(CASE WHEN e.reverses_id IS NULL "
+    "THEN NULL ELSE (SELECT r.sequence FROM ledger_entries r WHERE r.id = e.reverses_id) END::text, ''), "
+    "COALESCE(encode(e.leaf_hash, 'hex'), ''), e.leg_count), E'\\x1e' ORDER BY e.id) AS t "
+    f"FROM ledger_entries e WHERE e.id >= c.n * {CHUNK} AND e.id < (c.n + 1) * {CHUNK} "
+    "AND e.sequence IS NOT NULL) x WHERE x.t IS NOT NULL"
 )
-_PG_LEGS = (
-    "COPY (SELECT entry_id, string_agg(CASE direction WHEN 'debit' THEN 'D' ELSE 'C' END "
-    "|| account_id::text || ':' || currency || ' ' || amount_minor::text, ';') "
-    "FROM ledger_legs GROUP BY entry_id ORDER BY entry_id) TO STDOUT"
+_PG_LEGS = (  # constants only
+    "SELECT c.n, x.t FROM generate_series(0, "  # noqa: S608
+    f"(SELECT COALESCE(MAX(entry_id), 0) FROM ledger_legs) / {CHUNK}) AS c(n), "
+    "LATERAL (SELECT string_agg(g.entry_id::text || E'\\x1f' || g.legs, E'\\x1e') "
+    "AS t FROM (SELECT entry_id, string_agg(CASE direction WHEN 'debit' THEN 'D' ELSE 'C' END "
+    "|| account_id::text || ':' || currency || ' ' || amount_minor::text, ';') AS legs "
+    f"FROM ledger_legs WHERE entry_id >= c.n * {CHUNK} AND entry_id < (c.n + 1) * {CHUNK} "
+    "GROUP BY entry_id) g) x WHERE x.t IS NOT NULL"
 )
+
+
+def _chunks(raw, sql: str):
+    with raw.cursor() as cur:
+        yield from cur.stream(sql)
 
 
 def _pg_rows(conn):
-    """PostgreSQL: two COPY streams on two connections sharing one snapshot (entries, and legs
-    grouped by entry), so two server processes produce while this one merges and hashes."""
+    """PostgreSQL: two streams on two connections sharing one snapshot (entries, and legs grouped
+    by entry), in chunks of entry ids, so two server processes produce while this one hashes."""
     first = conn.connection.dbapi_connection
     snapshot = first.execute("SELECT pg_export_snapshot()").fetchone()[0]
     first.execute("SET LOCAL jit = off")
+    first.execute("SET LOCAL max_parallel_workers_per_gather = 0")
     second = db.engine.raw_connection()
     try:
         raw = second.dbapi_connection
         raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         raw.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
         raw.execute("SET LOCAL jit = off")
-        with first.cursor() as c1, raw.cursor() as c2, c1.copy(_PG_ENTRIES) as ce, c2.copy(_PG_LEGS) as cl:
-            legs = _copy_lines(cl)
-            leg_id, leg_text = -1, None
-            for line in _copy_lines(ce):
-                f = line.split("\t")
-                entry_id = int(f[0])
-                while leg_id < entry_id:
-                    nxt = next(legs, None)
-                    if nxt is None:
-                        leg_id, leg_text = 1 << 62, None
-                        break
-                    a, b = nxt.split("\t")
-                    leg_id, leg_text = int(a), b
+        raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        legs = _chunks(raw, _PG_LEGS)
+        leg_chunk, leg_text = -1, None
+        last = -1
+        for chunk, text_ in _chunks(first, _PG_ENTRIES):
+            if chunk <= last:
+                raise ValueError("the journal's chunks came out of order")
+            last = chunk
+            while leg_chunk < chunk:
+                nxt = next(legs, None)
+                if nxt is None:
+                    leg_chunk, leg_text = 1 << 62, None
+                    break
+                if nxt[0] <= leg_chunk:
+                    raise ValueError("the legs' chunks came out of order")
+                leg_chunk, leg_text = nxt
+            by_entry = {}
+            if leg_chunk == chunk and leg_text:
+                by_entry = dict(rec.split(US, 1) for rec in leg_text.split(RS))
+            for rec in text_.split(RS):
+                f = rec.split(US)
+                if len(f) != 9:  # cannot happen with the escapes above; never pass it silently
+                    raise ValueError(f"unreadable journal record near entry id {f[0]!r}")
+                memo, backer = f[4], f[5]
                 yield (
-                    entry_id,
+                    int(f[0]),
                     int(f[1]),
                     f[2],
                     f[3],
-                    _copy_text(f[4]),
-                    _copy_text(f[5]),
-                    None if f[6] == "\\N" else int(f[6]),
-                    bytes.fromhex(f[7]) if f[7] != "\\N" else None,
+                    _text_field(memo) if memo[:1] in (HEX, NUL_) else memo,
+                    _text_field(backer) if backer[:1] in (HEX, NUL_) else backer,
+                    int(f[6]) if f[6] else None,
+                    bytes.fromhex(f[7]) if f[7] else None,
                     int(f[8]),
-                    leg_text if leg_id == entry_id else None,
+                    by_entry.get(f[0]),
                 )
-            for _ in legs:  # drain, so the connection is clean
-                pass
+        for _ in legs:  # drain, so the connection is clean
+            pass
         raw.rollback()
     finally:
         second.close()

@@ -289,7 +289,16 @@ def test_awkward_text_survives_sealing_and_verifying(app, accounts, runner, tmp_
 
     from .conftest import tjs
 
-    memos = ["tab\there", "line\nbreak\r\n", "back\\slash \\N \\x41", 'quote " and \u0001', "Ҳамватан 😀 ق"]
+    memos = [
+        "tab\there",
+        "line\nbreak\r\n",
+        "back\\slash \\N \\x41",
+        'quote " and \u0001',
+        "Ҳамватан 😀 ق",
+        "separators \x1e\x1f and marks \x02\x03",
+        "\x03",
+        "\x02ab",
+    ]
     for i, memo in enumerate(memos):
         L.post_entry(
             "donation",
@@ -392,3 +401,15 @@ def test_checkpoints_are_signed_at_most_every_interval(small_ledger, app, client
     app.config["LEDGER_CHECKPOINT_SECONDS"] = 0
     assert client.get("/api/v1/ledger/checkpoint").get_json()["tree_size"] == 7
     assert db.session.scalar(db.select(db.func.count()).select_from(Checkpoint)) == 2
+
+
+def test_a_memo_forged_to_look_like_the_next_record_is_caught(small_ledger, runner):
+    """verify reads the journal as separated text: does a memo changed to hold the separators and
+    fields of a made-up record still fail the check instead of being read as two records?"""
+    from fundapp.ledger.models import JournalEntry
+
+    e = db.session.scalar(db.select(JournalEntry).where(JournalEntry.sequence == 2))
+    forged = e.memo + "\x1f\x03\x1f\x1f" + "0" * 64 + "\x1f2\x1e1\x1f1\x1fdonation"
+    bypass_triggers([f"UPDATE ledger_entries SET memo = '{forged}' WHERE id = {e.id}"])
+    result = _verify(runner, "--no-seal")
+    assert result.exit_code == 1 and "sequence 2" in result.output and "sealed hash" in result.output
