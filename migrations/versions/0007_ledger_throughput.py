@@ -13,10 +13,6 @@ Create Date: 2026-11-28
   guard trigger already reads the account to compare currencies; it now refuses a leg whose account
   or entry does not exist (SQLSTATE 23503, as the key did). Accounts can never be deleted (they are
   append-only), so an account that exists when the leg is written exists for good.
-- PostgreSQL: ``ledger_post()`` checks the no-negative rule on the locked balance rows before it
-  writes anything, instead of catching the CHECK violation in an exception block: that block was
-  a subtransaction (with its own transaction id) in every posting. The balance rows' CHECK still
-  refuses what the function would miss.
 - PostgreSQL: the append-only guard of entries compares the columns by name instead of through
   ``to_jsonb`` of both row versions; the seal writes every entry once, so this runs on every seal.
 """
@@ -76,86 +72,6 @@ BEGIN
             USING ERRCODE = '23514';
     END IF;
     RETURN NEW;
-END $$;
-"""
-
-PG_POST = """
-CREATE OR REPLACE FUNCTION ledger_post(
-    p_key text, p_kind text, p_memo text, p_source_type text, p_source_id text, p_project_id integer,
-    p_actor_id integer, p_backer text, p_reverses_id bigint, p_occurred timestamptz,
-    p_posted timestamptz, p_accounts integer[], p_directions text[], p_amounts bigint[],
-    p_currencies text[], p_release_accounts integer[], p_release_amounts bigint[],
-    OUT status text, OUT entry_id bigint, OUT leg_ids bigint[]
-) LANGUAGE plpgsql AS $$
-BEGIN
-    -- a key already posted answers with its entry, whatever the balances are now
-    SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
-    IF FOUND THEN
-        status := 'exists';
-        RETURN;
-    END IF;
-    IF p_reverses_id IS NOT NULL AND EXISTS (
-        SELECT 1 FROM ledger_entries e WHERE e.reverses_id = p_reverses_id) THEN
-        status := 'reversed';
-        RETURN;
-    END IF;
-    -- lock the balance rows in account order, and refuse before writing anything
-    PERFORM 1 FROM ledger_balances WHERE account_id = ANY(p_accounts) ORDER BY account_id FOR UPDATE;
-    WITH per AS (
-        SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
-               SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr
-        FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
-    )
-    SELECT l.account_id INTO entry_id
-    FROM ledger_balances l JOIN per ON per.a = l.account_id
-    LEFT JOIN (SELECT r.a, SUM(r.m) AS m FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
-               GROUP BY r.a) rel ON rel.a = l.account_id
-    WHERE l.no_negative AND (
-        l.balance_minor + CASE WHEN l.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END < 0
-        OR l.balance_minor + CASE WHEN l.debit_normal THEN per.dr - per.cr ELSE per.cr - per.dr END
-           - (l.reserved_minor - COALESCE(rel.m, 0)) < 0)
-    ORDER BY l.account_id LIMIT 1;
-    IF FOUND THEN
-        status := 'insufficient';
-        RETURN;
-    END IF;
-    -- the entry row claims the key: a racing duplicate waits here for the first commit
-    INSERT INTO ledger_entries (idempotency_key, kind, memo, source_type, source_id, project_id,
-        actor_id, backer_label, reverses_id, leg_count, occurred_at, posted_at)
-    VALUES (p_key, p_kind, p_memo, p_source_type, p_source_id, p_project_id, p_actor_id, p_backer,
-        p_reverses_id, cardinality(p_accounts), p_occurred, p_posted)
-    ON CONFLICT DO NOTHING
-    RETURNING id INTO entry_id;
-    IF entry_id IS NULL THEN
-        SELECT e.id INTO entry_id FROM ledger_entries e WHERE e.idempotency_key = p_key;
-        -- the only other unique value of a new entry is the entry it reverses
-        status := CASE WHEN entry_id IS NULL THEN 'reversed' ELSE 'exists' END;
-        RETURN;
-    END IF;
-    WITH ins AS (
-        INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency)
-        SELECT entry_id, a, d, m, c
-        FROM unnest(p_accounts, p_directions, p_amounts, p_currencies) WITH ORDINALITY AS u(a, d, m, c, n)
-        ORDER BY n
-        RETURNING id
-    )
-    SELECT array_agg(id ORDER BY id) INTO leg_ids FROM ins;
-    UPDATE ledger_balances b SET
-        debits_minor = b.debits_minor + per.dr,
-        credits_minor = b.credits_minor + per.cr,
-        balance_minor = b.balance_minor + CASE WHEN b.debit_normal THEN per.dr - per.cr
-                                               ELSE per.cr - per.dr END,
-        reserved_minor = b.reserved_minor - COALESCE(per.rel, 0),
-        entry_count = b.entry_count + 1
-    FROM (
-        SELECT u.a, SUM(CASE WHEN u.d = 'debit' THEN u.m ELSE 0 END) AS dr,
-               SUM(CASE WHEN u.d = 'credit' THEN u.m ELSE 0 END) AS cr,
-               (SELECT SUM(r.m) FROM unnest(p_release_accounts, p_release_amounts) AS r(a, m)
-                WHERE r.a = u.a) AS rel
-        FROM unnest(p_accounts, p_directions, p_amounts) AS u(a, d, m) GROUP BY u.a
-    ) per
-    WHERE b.account_id = per.a;
-    status := 'posted';
 END $$;
 """
 
@@ -235,7 +151,6 @@ def upgrade():
     if dialect == "postgresql":
         op.drop_constraint("fk_ledger_legs_account_id_ledger_accounts", "ledger_legs", type_="foreignkey")
         op.execute(PG_GUARD)
-        op.execute(PG_POST)
         op.execute(_pg_entries_guard())
     else:
         _sqlite_account_key(present=False)
