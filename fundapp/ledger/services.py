@@ -792,12 +792,16 @@ def post_pending(pending: PendingTransfer, *, actor, idempotency_key: str | None
 
 
 def void_pending(pending: PendingTransfer, *, actor) -> PendingTransfer:
-    """Void a pending transfer (once): its reservations are released, nothing is posted.
-
-    Voiding moves no money, so the creator may void their own transfer too."""
+    """Void a pending transfer (once): its reservations are released, nothing is posted. Like
+    posting it, this is for someone other than its creator: a reservation is decided by two."""
     pending = _lock_pending(pending)
     if pending.state != PendingState.PENDING:
         raise InvalidTransition(_("This transfer has already been posted or voided."))
+    actor_id = getattr(actor, "id", None)
+    if actor_id is None or actor_id == pending.created_by_id:
+        raise NotPermitted(
+            _("A pending transfer must be voided by someone other than the person who created it.")
+        )
     legs = _pending_legs(pending)
     reserve = _reservations(legs)
     _lock_balances({leg.account.id for leg in legs})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundapp.core.db import UTCDateTime, utcnow
@@ -62,10 +62,30 @@ class Backer(db.Model):
 def _ledger_indexes():
     from fundapp.ledger.models import JournalEntry, Leg
 
+    # the public journal shows sealed entries only: a posting (still unsealed) skips these three,
+    # and its seal adds it to them
+    sealed = text("sequence IS NOT NULL")
     return (
-        Index("ix_ledger_entries_project_seq", JournalEntry.project_id, JournalEntry.sequence),
-        Index("ix_ledger_entries_kind_seq", JournalEntry.kind, JournalEntry.sequence),
-        Index("ix_ledger_entries_posted_at", JournalEntry.posted_at),
+        Index(
+            "ix_ledger_entries_project_seq",
+            JournalEntry.project_id,
+            JournalEntry.sequence,
+            postgresql_where=sealed,
+            sqlite_where=sealed,
+        ),
+        Index(
+            "ix_ledger_entries_kind_seq",
+            JournalEntry.kind,
+            JournalEntry.sequence,
+            postgresql_where=sealed,
+            sqlite_where=sealed,
+        ),
+        Index(
+            "ix_ledger_entries_posted_at",
+            JournalEntry.posted_at,
+            postgresql_where=sealed,
+            sqlite_where=sealed,
+        ),
         Index("ix_ledger_legs_account_entry", Leg.account_id, Leg.entry_id),
     )
 

@@ -13,12 +13,17 @@ Create Date: 2026-11-28
   guard trigger already reads the account to compare currencies; it now refuses a leg whose account
   or entry does not exist (SQLSTATE 23503, as the key did). Accounts can never be deleted (they are
   append-only), so an account that exists when the leg is written exists for good.
+- The public journal's indexes on entries (by project, by kind, by date) hold sealed entries only,
+  as every query of the public journal asks: a posting skips them; its seal adds it.
+- A pending transfer is posted or voided by someone other than its creator: a trigger refuses
+  the change of state otherwise (the services refuse it first).
 - PostgreSQL: the append-only guard of entries compares the columns by name instead of through
   ``to_jsonb`` of both row versions; the seal writes every entry once, so this runs on every seal.
 """
 
 import re
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
@@ -144,10 +149,47 @@ def _sqlite_account_key(*, present: bool) -> None:
     op.execute(SQLITE_LEG_GUARD)
 
 
+SEALED_INDEXES = {
+    "ix_ledger_entries_project_seq": ["project_id", "sequence"],
+    "ix_ledger_entries_kind_seq": ["kind", "sequence"],
+    "ix_ledger_entries_posted_at": ["posted_at"],
+}
+
+
+def _sealed_indexes(*, partial: bool) -> None:
+    where = sa.text("sequence IS NOT NULL") if partial else None
+    for name, columns in SEALED_INDEXES.items():
+        op.drop_index(name, table_name="ledger_entries")
+        op.create_index(name, "ledger_entries", columns, postgresql_where=where, sqlite_where=where)
+
+
+PG_FOUR_EYES = """
+CREATE FUNCTION ledger_pending_four_eyes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.state <> 'pending' AND (NEW.resolved_by_id IS NULL OR NEW.resolved_by_id = NEW.created_by_id) THEN
+        RAISE EXCEPTION 'pending transfer % must be resolved by someone other than its creator', NEW.id
+            USING ERRCODE = '23514';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_pending_four_eyes BEFORE UPDATE OF state, resolved_by_id ON ledger_pending_transfers
+    FOR EACH ROW EXECUTE FUNCTION ledger_pending_four_eyes();
+"""
+SQLITE_FOUR_EYES = """
+CREATE TRIGGER ledger_pending_four_eyes BEFORE UPDATE OF state, resolved_by_id ON ledger_pending_transfers
+WHEN NEW.state <> 'pending' AND (NEW.resolved_by_id IS NULL OR NEW.resolved_by_id = NEW.created_by_id)
+BEGIN
+    SELECT RAISE(ABORT, 'a pending transfer must be resolved by someone other than its creator');
+END
+"""
+
+
 def upgrade():
     dialect = op.get_bind().dialect.name
+    op.execute(PG_FOUR_EYES if dialect == "postgresql" else SQLITE_FOUR_EYES)
     op.drop_index("ix_ledger_legs_account_id", table_name="ledger_legs")
     op.drop_index("ix_ledger_entries_project_id", table_name="ledger_entries")
+    _sealed_indexes(partial=True)
     if dialect == "postgresql":
         op.drop_constraint("fk_ledger_legs_account_id_ledger_accounts", "ledger_legs", type_="foreignkey")
         op.execute(PG_GUARD)
@@ -159,6 +201,11 @@ def upgrade():
 def downgrade():
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS ledger_pending_four_eyes ON ledger_pending_transfers")
+        op.execute("DROP FUNCTION IF EXISTS ledger_pending_four_eyes()")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS ledger_pending_four_eyes")
+    if dialect == "postgresql":
         op.create_foreign_key(
             "fk_ledger_legs_account_id_ledger_accounts",
             "ledger_legs",
@@ -168,5 +215,6 @@ def downgrade():
         )
     else:
         _sqlite_account_key(present=True)
+    _sealed_indexes(partial=False)
     op.create_index("ix_ledger_entries_project_id", "ledger_entries", ["project_id"])
     op.create_index("ix_ledger_legs_account_id", "ledger_legs", ["account_id"])

@@ -90,3 +90,29 @@ def test_create_pending_is_idempotent(funded, make_user):
     db.session.commit()
     assert p1.id == p2.id
     assert L.available(a["p1"]) == tjs(7000)
+
+
+def test_the_creator_cannot_void_their_own_transfer(funded, make_user):
+    """Is voiding, like posting, for someone other than the creator — in the service and in the
+    database itself?"""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    a = funded
+    owner, admin = make_user(), make_user("administrator")
+    p = L.create_pending("disbursement", _payout(a, 500), memo="m", idempotency_key="pend:own", actor=owner)
+    db.session.commit()
+    with pytest.raises(NotPermitted):
+        L.void_pending(p, actor=owner)
+    db.session.rollback()
+    with pytest.raises(DBAPIError, match="someone other than"):
+        db.session.execute(
+            text("UPDATE ledger_pending_transfers SET state = 'voided', resolved_by_id = :u WHERE id = :i"),
+            {"u": owner.id, "i": p.id},
+        )
+        db.session.commit()
+    db.session.rollback()
+    assert L.available(a["p1"]) == tjs(9500)
+    L.void_pending(p, actor=admin)
+    db.session.commit()
+    assert p.state == "voided" and L.available(a["p1"]) == tjs(10000)
