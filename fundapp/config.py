@@ -86,6 +86,17 @@ class Config:
     PAGE_CACHE_MAX_ENTRIES = 1000
     PAGE_CACHE_MAX_BYTES = 64 * 1024 * 1024
     PAGE_CACHE_MAX_ENTRY_BYTES = 1024 * 1024
+    # Backing: the smallest and largest single donation, pledge or loan (minor units), and the days a
+    # backer has to pay a pledge whose saved card failed at the campaign's close.
+    MIN_BACKING_MINOR = int(os.environ.get("MIN_BACKING_MINOR", "100"))
+    MAX_BACKING_MINOR = int(os.environ.get("MAX_BACKING_MINOR", str(100_000_000_00)))
+    PLEDGE_GRACE_DAYS = int(os.environ.get("PLEDGE_GRACE_DAYS", "7"))
+    # Stripe signatures older than this many seconds are refused (replay window).
+    STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
+    # Links in mail sent outside a request (campaign closing, reminders); the fund's bank details
+    # for transfers (a mapping, set in instance/config.py; sample details are shown without it).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    FUND_BANK_DETAILS: dict | None = None
     # Entries are sealed right after each posting commits; a new signed checkpoint is made at most
     # this often (and by `flask ledger checkpoint`, and when the public checkpoint is asked for and
     # the latest one is older). 0 signs one after every seal.
