@@ -290,7 +290,9 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
             else:
                 legs, kind = [L.Leg.debit(channel, amount), L.Leg.credit(project, amount)], "donation"
             try:
-                L.post_entry(kind, legs, memo="Benchmark posting", idempotency_key=f"bench:{wid}:{j}")
+                L.post_entry(
+                    kind, legs, memo="Benchmark posting", idempotency_key=f"bench:{os.getpid()}:{wid}:{j}"
+                )
                 db.session.commit()
             except L.InsufficientFunds:
                 db.session.rollback()
@@ -298,6 +300,54 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
         elapsed = time.perf_counter() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         db.engine.dispose()
+    cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+    out_q.put({"wid": wid, "posted": count - refused, "refused": refused, "elapsed": elapsed, "cpu": cpu})
+
+
+def raw_writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=False):
+    """The same postings as ``writer``, as bare ``ledger_post()`` calls through the driver: what
+    the database function costs without the application around it (PostgreSQL only)."""
+    import psycopg
+
+    from fundapp.ledger.services import _PG_POST
+
+    rng = random.Random(2000 + wid)
+    refused = 0
+    with psycopg.connect(url) as conn:
+        start_evt.wait()
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        for j in range(count):
+            cur = CURRENCIES[j % 2]
+            project = accs["projects"][(rng.randint(1, PROJECTS), cur)]
+            channel = accs["channels"][(CHANNELS[rng.randrange(3)], cur)]
+            amount = rng.randint(100, 50000)
+            if j % 4 == 3:
+                kind, ids, dirs = "disbursement", [project, channel], ["debit", "credit"]
+            else:
+                kind, ids, dirs = "donation", [channel, project], ["debit", "credit"]
+            now = datetime.now(UTC)
+            status = conn.execute(
+                _PG_POST,
+                (
+                    f"raw:{os.getpid()}:{wid}:{j}",
+                    kind,
+                    "Benchmark posting",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    now,
+                    now,
+                )
+                + (ids, dirs, [amount, amount], [cur, cur], [], []),
+            ).fetchone()[0]
+            conn.commit()
+            refused += status == "insufficient"
+        elapsed = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     out_q.put({"wid": wid, "posted": count - refused, "refused": refused, "elapsed": elapsed, "cpu": cpu})
 
@@ -324,12 +374,15 @@ def sealer(url, instance, stop_evt, out_q):
     out_q.put({"sealed": sealed})
 
 
-def run_writers(url, instance, accs, entries, writers, with_sealer=True, with_listeners=False) -> dict:
+def run_writers(
+    url, instance, accs, entries, writers, with_sealer=True, with_listeners=False, target=None
+) -> dict:
+    target = target or writer
     ctx = mp.get_context("fork")
     start_evt, stop_evt, q, sq = ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue()
     per = [entries // writers + (1 if i < entries % writers else 0) for i in range(writers)]
     procs = [
-        ctx.Process(target=writer, args=(url, instance, accs, i, per[i], start_evt, q, with_listeners))
+        ctx.Process(target=target, args=(url, instance, accs, i, per[i], start_evt, q, with_listeners))
         for i in range(writers)
     ]
     seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq))
@@ -439,6 +492,11 @@ def main() -> None:
     ap.add_argument("--no-sealer", action="store_true", help="post only; seal once afterwards")
     ap.add_argument("--skip-posting", action="store_true", help="only the verify part")
     ap.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="PostgreSQL: also post without the sealer, and as bare ledger_post() calls (no app)",
+    )
+    ap.add_argument(
         "--with-listeners", action="store_true", help="keep other domains' posting listeners (counters)"
     )
     ap.add_argument(
@@ -467,6 +525,15 @@ def main() -> None:
         result["ledger"] = run_writers(
             url, workdir, accs, args.entries, args.writers, not args.no_sealer, args.with_listeners
         )
+        if pg and args.breakdown:  # where the time goes: the same postings, less around them
+            result["breakdown"] = {
+                "service_without_sealer": run_writers(
+                    url, workdir, accs, args.entries, args.writers, False, args.with_listeners
+                ),
+                "bare_ledger_post_without_sealer": run_writers(
+                    url, workdir, accs, args.entries, args.writers, False, target=raw_writer
+                ),
+            }
         if pg:
             after = run_pgbench(
                 args.writers, args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
@@ -477,7 +544,9 @@ def main() -> None:
                 tps = sum(runs) / len(runs)
                 result["pgbench"]["mean_tps"] = round(tps, 1)
                 result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
-        if args.no_sealer:
+                for part in result.get("breakdown", {}).values():
+                    part["ratio_to_pgbench_tps"] = round(part["postings_per_s"] / tps, 3)
+        if args.no_sealer or "breakdown" in result:
             from fundapp.extensions import db
             from fundapp.ledger import sealing
 

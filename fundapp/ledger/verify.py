@@ -168,7 +168,7 @@ _PG_ENTRIES = (  # constants only
     "to_char(e.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
     f"{_pg_text('e.memo')}, {_pg_text('e.backer_label')}, COALESCE(CASE WHEN e.reverses_id IS NULL "
     "THEN NULL ELSE (SELECT r.sequence FROM ledger_entries r WHERE r.id = e.reverses_id) END::text, ''), "
-    "COALESCE(encode(e.leaf_hash, 'hex'), ''), e.leg_count), E'\\x1e' ORDER BY e.id) AS t "
+    "COALESCE(encode(e.leaf_hash, 'hex'), ''), e.leg_count), E'\\x1e') AS t "
     f"FROM ledger_entries e WHERE e.id >= c.n * {CHUNK} AND e.id < (c.n + 1) * {CHUNK} "
     "AND e.sequence IS NOT NULL) x WHERE x.t IS NOT NULL"
 )
