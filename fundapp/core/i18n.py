@@ -11,6 +11,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import current_app, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -70,9 +71,19 @@ def format_money(value, currency: str | None = None, *, with_currency: bool = Tr
     else:
         money = Money(int(value), currency)
     exp = exponent(money.currency)
-    fmt = "#,##0" + ("." + "0" * exp if exp else "")
-    text = format_decimal(money.to_decimal(), format=fmt)
+    group, decimal, minus = _number_symbols(str(get_locale()))
+    whole, frac = divmod(abs(money.amount), 10**exp)
+    # Babel's "#,##0.00" pattern, by hand: pages list hundreds of amounts
+    text = f"{whole:,}".replace(",", group) + (f"{decimal}{frac:0{exp}d}" if exp else "")
+    if money.amount < 0:
+        text = minus + text
     return f"{text}\u00a0{money.currency}" if with_currency else text
+
+
+@lru_cache(maxsize=16)
+def _number_symbols(locale: str) -> tuple[str, str, str]:
+    """(group, decimal, minus) of ``locale``'s Latin digits, as Babel formats them."""
+    return get_group_symbol(locale), get_decimal_symbol(locale), get_minus_sign_symbol(locale)
 
 
 def format_when(value) -> str:

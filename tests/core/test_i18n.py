@@ -82,6 +82,28 @@ def test_money_and_dates_follow_the_language(app):
             assert format_money(Money(123456789, "TJS")).startswith("1\u00a0234\u00a0567,89")
 
 
+def test_money_is_formatted_exactly_as_babel_would(app):
+    """Does the hand-made money format agree with Babel's pattern in every language, for amounts
+    of every size and sign, and for currencies with 0 and 2 decimals?"""
+    from babel.numbers import format_decimal
+    from flask_babel import force_locale
+
+    from fundapp.core.i18n import format_money
+    from fundapp.core.money import Money, exponent
+
+    amounts = [0, 1, 9, 10, 99, 100, 101, 999, 1000, 1001, 99999, 123456, 1000000, 123456789, 10**15]
+    with app.test_request_context():
+        for lang in app.config["LANGUAGES"]:
+            with force_locale(lang):
+                for currency in ("TJS", "USD", "JPY"):
+                    exp = exponent(currency)
+                    pattern = "#,##0" + ("." + "0" * exp if exp else "")
+                    for amount in amounts + [-a for a in amounts if a]:
+                        money = Money(amount, currency)
+                        want = format_decimal(money.to_decimal(), format=pattern, locale=lang)
+                        assert format_money(money, with_currency=False) == want, (lang, currency, amount)
+
+
 def test_login_as_helper_still_signs_in(client, make_user):
     """Sanity check of the shared fixture used by the language tests."""
     user = make_user()
