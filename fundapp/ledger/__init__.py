@@ -16,8 +16,9 @@ Callers: any domain that moves money calls ``fundapp.ledger.services`` inside it
 
 
 def init_app(app):
-    from . import api, cli, sealing
+    from . import api, cli, labels, sealing
 
     app.register_blueprint(api.bp)
+    app.jinja_env.globals["account_name"] = labels.account_name
     app.cli.add_command(cli.ledger_cli)
     sealing.init_app(app)

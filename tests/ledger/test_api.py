@@ -137,3 +137,21 @@ def test_a_request_that_posts_is_sealed_and_signed_after_its_commit(app_factory)
         assert (
             client.get("/api/v1/ledger/entries").get_json()["entries"][0]["memo"] == "gift through a request"
         )
+
+
+def test_account_names_are_shown_in_the_readers_language(app, accounts):
+    """Does a page show the chart's accounts and the project accounts in Russian and Tajik, while
+    the database keeps the stable English name?"""
+    from flask_babel import force_locale
+
+    from fundapp.ledger.labels import account_name
+
+    with app.test_request_context():
+        with force_locale("ru"):
+            assert account_name(accounts["bank"]) == "Банковский счёт"
+            assert account_name(accounts["p1"]) == "Удерживается для проекта 1"
+        with force_locale("tg"):
+            assert account_name(accounts["fees"]) == "Ҳаққи хизмати пардохт ва интиқол"
+        with force_locale("en"):
+            assert account_name(accounts["general"]) == "General fund (unrestricted)"
+    assert accounts["bank"].name == "Bank account"
