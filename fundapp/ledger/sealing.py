@@ -111,6 +111,17 @@ def _legs_for(entry_ids: list[int]) -> dict[int, list[tuple[str, str, str, int]]
     return out
 
 
+_PG_SEAL = text(
+    "UPDATE ledger_entries e SET sequence = v.seq, leaf_hash = v.leaf, sealed_at = :at, "
+    "reverses_sequence = v.rev FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), "
+    "CAST(:leaves AS bytea[]), CAST(:revs AS bigint[])) AS v(id, seq, leaf, rev) WHERE e.id = v.id"
+)
+_PG_NODES = text(
+    "INSERT INTO ledger_merkle_nodes (level, idx, hash) SELECT * FROM unnest(CAST(:levels AS integer[]), "
+    "CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[]))"
+)
+
+
 def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
     """Seal committed, unsealed entries in id order (flushes; the caller commits). Returns how many."""
     _take_seal_lock()
@@ -120,6 +131,7 @@ def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
     now = utcnow()
     e = JournalEntry.__table__
     n = MerkleNode.__table__
+    pg = db.session.get_bind().dialect.name == "postgresql"
     while limit is None or sealed < limit:
         take = batch if limit is None else min(batch, limit - sealed)
         rows = db.session.execute(
@@ -158,19 +170,42 @@ def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
                 node = merkle.node_hash(left, right)
                 frontier.append((lvl + 1, node))
                 nodes.append({"level": lvl + 1, "idx": (seq >> (lvl + 1)) - 1, "hash": node})
-        db.session.execute(
-            e.update()
-            .where(e.c.id == bindparam("e_id"))
-            .values(
-                sequence=bindparam("e_seq"),
-                leaf_hash=bindparam("e_leaf"),
-                sealed_at=bindparam("e_at"),
-                reverses_sequence=bindparam("e_rev"),
-            ),
-            updates,
-        )
-        if nodes:
-            db.session.execute(n.insert(), nodes)
+        if pg:  # one statement per batch, not one per entry
+            done = db.session.execute(
+                _PG_SEAL,
+                {
+                    "ids": [u["e_id"] for u in updates],
+                    "seqs": [u["e_seq"] for u in updates],
+                    "leaves": [u["e_leaf"] for u in updates],
+                    "revs": [u["e_rev"] for u in updates],
+                    "at": now,
+                },
+            ).rowcount
+            if done != len(updates):  # never a sequence number without its entry
+                raise RuntimeError(f"sealing wrote {done} of {len(updates)} entries")
+            if nodes:
+                db.session.execute(
+                    _PG_NODES,
+                    {
+                        "levels": [x["level"] for x in nodes],
+                        "idxs": [x["idx"] for x in nodes],
+                        "hashes": [x["hash"] for x in nodes],
+                    },
+                )
+        else:
+            db.session.execute(
+                e.update()
+                .where(e.c.id == bindparam("e_id"))
+                .values(
+                    sequence=bindparam("e_seq"),
+                    leaf_hash=bindparam("e_leaf"),
+                    sealed_at=bindparam("e_at"),
+                    reverses_sequence=bindparam("e_rev"),
+                ),
+                updates,
+            )
+            if nodes:
+                db.session.execute(n.insert(), nodes)
         size += len(rows)
         sealed += len(rows)
     if sealed:
