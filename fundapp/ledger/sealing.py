@@ -124,12 +124,15 @@ _PG_NODES = text(
 
 def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
     """Seal committed, unsealed entries in id order (flushes; the caller commits). Returns how many."""
+    e = JournalEntry.__table__
+    # nothing waiting (another request's seal took ours): no lock, no tree reads
+    if db.session.scalar(select(e.c.id).where(e.c.sequence.is_(None)).limit(1)) is None:
+        return 0
     _take_seal_lock()
     size = tree_size()
-    frontier = _frontier(size)
+    frontier = None
     sealed = 0
     now = utcnow()
-    e = JournalEntry.__table__
     n = MerkleNode.__table__
     pg = db.session.get_bind().dialect.name == "postgresql"
     while limit is None or sealed < limit:
@@ -142,6 +145,8 @@ def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
         ).all()
         if not rows:
             break
+        if frontier is None:
+            frontier = _frontier(size)
         ids = [r[0] for r in rows]
         legs = _legs_for(ids)
         seq_of = {entry_id: size + 1 + i for i, entry_id in enumerate(ids)}
