@@ -7,7 +7,9 @@ same script, and the time of a full ``ledger verify`` over 1,000,000 entries.
 
 Each writer is a separate process running ``post_entry`` + COMMIT in a loop (donations into and
 payouts out of 200 projects, through 3 channel accounts in 2 currencies), while a sealer process
-seals and signs after commits as the request hook does in production. Tables are preloaded with
+runs ``sealing.follow`` (what ``flask ledger seal --follow`` runs): a round every
+``--seal-interval`` seconds seals everything committed since, and a checkpoint is signed at most
+every ``LEDGER_CHECKPOINT_SECONDS``. Tables are preloaded with
 ``--preload`` sealed entries and ANALYZEd first. On PostgreSQL the baseline is ``pgbench`` (TPC-B
 like) with the same number of clients on the same server, in a scratch database. Then a scratch
 ledger of ``--verify-entries`` entries is bulk-loaded (COPY, not the service) and verified.
@@ -32,6 +34,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,7 +49,9 @@ CURRENCIES = ("TJS", "USD")
 
 
 def pg_url(name: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    """PG_ADMIN with database ``name`` (any ``?host=`` of a Unix socket is kept)."""
+    parts = urlsplit(PG_ADMIN)
+    return urlunsplit(parts._replace(path="/" + name))
 
 
 def recreate_pg(name: str) -> str:
@@ -352,30 +357,37 @@ def raw_writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners
     out_q.put({"wid": wid, "posted": count - refused, "refused": refused, "elapsed": elapsed, "cpu": cpu})
 
 
-def sealer(url, instance, stop_evt, out_q):
+def sealer(url, instance, stop_evt, out_q, interval):
     from fundapp.config import Config
     from fundapp.extensions import db
     from fundapp.ledger import sealing
 
-    # as in production: seal after each commit, sign at most every LEDGER_CHECKPOINT_SECONDS
+    # as `flask ledger seal --follow` does: seal what was committed every `interval` seconds,
+    # sign at most every LEDGER_CHECKPOINT_SECONDS
     app = make_app(url, instance, LEDGER_CHECKPOINT_SECONDS=Config.LEDGER_CHECKPOINT_SECONDS)
-    sealed = 0
     with app.app_context():
-        while not stop_evt.is_set():
-            n = sealing.seal_and_checkpoint()
-            db.session.commit()
-            sealed += n
-            if not n:
-                time.sleep(0.02)
+        cpu0 = time.process_time()
+        sealed = sealing.follow(stop_evt.is_set, interval)
+        cpu = time.process_time() - cpu0
         sealed += sealing.seal_pending()
         sealing.make_checkpoint()  # what `flask ledger checkpoint` does: cover everything now
         db.session.commit()
         db.engine.dispose()
-    out_q.put({"sealed": sealed})
+    out_q.put({"sealed": sealed, "cpu": cpu})
+
+
+def busy_cpu_s() -> float | None:
+    """CPU seconds the whole machine has spent busy so far (Linux /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except OSError:
+        return None
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def run_writers(
-    url, instance, accs, entries, writers, with_sealer=True, with_listeners=False, target=None
+    url, instance, accs, entries, writers, with_sealer=True, with_listeners=False, target=None, interval=0.1
 ) -> dict:
     target = target or writer
     ctx = mp.get_context("fork")
@@ -385,18 +397,18 @@ def run_writers(
         ctx.Process(target=target, args=(url, instance, accs, i, per[i], start_evt, q, with_listeners))
         for i in range(writers)
     ]
-    seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq))
+    seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq, interval))
     for p in procs:
         p.start()
     if with_sealer:
         seal_proc.start()
     time.sleep(1.0)  # let every writer connect and load its accounts
-    t0 = time.perf_counter()
+    t0, busy0 = time.perf_counter(), busy_cpu_s()
     start_evt.set()
     results = [q.get() for _ in procs]
-    wall = time.perf_counter() - t0
+    wall, busy1 = time.perf_counter() - t0, busy_cpu_s()
     stop_evt.set()
-    sealed = sq.get()["sealed"] if with_sealer else 0
+    sealer_out = sq.get() if with_sealer else {"sealed": 0, "cpu": 0.0}
     for p in [*procs, *([seal_proc] if with_sealer else [])]:
         p.join()
     posted = sum(r["posted"] for r in results)
@@ -407,7 +419,10 @@ def run_writers(
         "wall_s": round(wall, 3),
         "postings_per_s": round(posted / wall, 1),
         "client_cpu_s_per_posting": round(cpu / max(posted, 1), 6),
-        "sealed_during_run": sealed,
+        "sealed_during_run": sealer_out["sealed"],
+        "sealer_cpu_s_per_posting": round(sealer_out["cpu"] / max(posted, 1), 6),
+        # everything the machine did meanwhile (writers, sealer, PostgreSQL) per posting
+        "machine_cpu_s_per_posting": None if busy0 is None else round((busy1 - busy0) / max(posted, 1), 6),
     }
 
 
@@ -490,6 +505,9 @@ def main() -> None:
     ap.add_argument("--verify-entries", type=int, default=1000000)
     ap.add_argument("--skip-verify", action="store_true")
     ap.add_argument("--no-sealer", action="store_true", help="post only; seal once afterwards")
+    ap.add_argument(
+        "--seal-interval", type=float, default=0.5, help="seconds between the sealer's rounds (as --interval)"
+    )
     ap.add_argument("--skip-posting", action="store_true", help="only the verify part")
     ap.add_argument(
         "--breakdown",
@@ -523,8 +541,16 @@ def main() -> None:
         seconds = args.pgbench_seconds or 10
         before = run_pgbench(args.writers, seconds) if pg else None
         result["ledger"] = run_writers(
-            url, workdir, accs, args.entries, args.writers, not args.no_sealer, args.with_listeners
+            url,
+            workdir,
+            accs,
+            args.entries,
+            args.writers,
+            not args.no_sealer,
+            args.with_listeners,
+            interval=args.seal_interval,
         )
+        result["ledger"]["seal_interval_s"] = None if args.no_sealer else args.seal_interval
         if pg and args.breakdown:  # where the time goes: the same postings, less around them
             result["breakdown"] = {
                 "service_without_sealer": run_writers(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import signal
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -23,11 +26,38 @@ ledger_cli = AppGroup("ledger", help="The fund's double-entry ledger.")
 
 
 @ledger_cli.command("seal")
-def seal_command():
+@click.option(
+    "--follow",
+    is_flag=True,
+    help="Keep sealing, one round every --interval seconds, until stopped (Ctrl-C or SIGTERM).",
+)
+@click.option("--interval", type=click.FloatRange(0.01, 60), default=0.5, show_default=True)
+@click.option(
+    "--rounds", type=click.IntRange(1), default=None, help="With --follow: stop after this many rounds."
+)
+def seal_command(follow, interval, rounds):
     """Give committed entries their sequence numbers and Merkle leaves."""
-    n = sealing.seal_pending()
-    db.session.commit()
-    click.echo(f"sealed {n} entries; tree size {sealing.tree_size()}")
+    if not follow:
+        n = sealing.seal_pending()
+        db.session.commit()
+        click.echo(f"sealed {n} entries; tree size {sealing.tree_size()}")
+        return
+    stopping = threading.Event()
+    done = itertools.count()
+
+    def stop() -> bool:
+        return stopping.is_set() or (rounds is not None and next(done) >= rounds)
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        n = sealing.follow(stop, interval)
+    except KeyboardInterrupt:
+        db.session.rollback()
+        n = None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if n is not None:
+        click.echo(f"sealed {n} entries while following; tree size {sealing.tree_size()}")
 
 
 @ledger_cli.command("checkpoint")

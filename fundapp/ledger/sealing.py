@@ -14,11 +14,12 @@ subtree (``ledger_merkle_nodes``), so roots and proofs cost O(log n) lookups.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, g
-from sqlalchemy import bindparam, func, select, text, tuple_
+from sqlalchemy import bindparam, func, literal, select, text, tuple_, union_all
 
 from fundapp.core.db import utcnow
 from fundapp.extensions import db
@@ -34,33 +35,33 @@ SEAL_LOCK = 0x484D56545345414C & 0x7FFFFFFFFFFFFFFF
 DIRECTION_CODE = {"debit": "D", "credit": "C"}
 
 
-def _take_seal_lock() -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
-
-
 def tree_size() -> int:
     return db.session.scalar(select(func.coalesce(func.max(JournalEntry.sequence), 0)))
 
 
 def perfect_many(wanted: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-    """Fetch complete-subtree hashes: level 0 from the entries' leaves, higher from the node table."""
+    """Fetch complete-subtree hashes: level 0 from the entries' leaves, higher from the node table,
+    in one statement per 500 of each."""
     out: dict[tuple[int, int], bytes] = {}
-    leaves = sorted(i for lvl, i in wanted if lvl == 0)
+    leaves = sorted(i + 1 for lvl, i in wanted if lvl == 0)
     nodes = sorted((lvl, i) for lvl, i in wanted if lvl > 0)
-    for start in range(0, len(leaves), 500):
-        chunk = [i + 1 for i in leaves[start : start + 500]]
-        for seq, h in db.session.execute(
-            select(JournalEntry.sequence, JournalEntry.leaf_hash).where(JournalEntry.sequence.in_(chunk))
-        ):
-            out[(0, seq - 1)] = h
-    for start in range(0, len(nodes), 500):
-        chunk = nodes[start : start + 500]
-        for lvl, i, h in db.session.execute(
-            select(MerkleNode.level, MerkleNode.idx, MerkleNode.hash).where(
-                tuple_(MerkleNode.level, MerkleNode.idx).in_(chunk)
+    e, n = JournalEntry.__table__, MerkleNode.__table__
+    for start in range(0, max(len(leaves), len(nodes)), 500):
+        parts = []
+        if leaves[start : start + 500]:
+            parts.append(
+                select(
+                    literal(0).label("level"), (e.c.sequence - 1).label("idx"), e.c.leaf_hash.label("hash")
+                ).where(e.c.sequence.in_(leaves[start : start + 500]))
             )
-        ):
+        if nodes[start : start + 500]:
+            parts.append(
+                select(n.c.level, n.c.idx, n.c.hash).where(
+                    tuple_(n.c.level, n.c.idx).in_(nodes[start : start + 500])
+                )
+            )
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        for lvl, i, h in db.session.execute(query):
             out[(lvl, i)] = h
     return out
 
@@ -99,104 +100,141 @@ def entry_leaf_inputs(entry_rows, legs_by_entry, seq_of):
         yield entry_id, seq, data
 
 
-def _legs_for(entry_ids: list[int]) -> dict[int, list[tuple[str, str, str, int]]]:
-    out: dict[int, list] = {}
-    rows = db.session.execute(
-        select(Leg.entry_id, Leg.direction, Account.code, Leg.currency, Leg.amount_minor)
-        .join(Account, Account.id == Leg.account_id)
-        .where(Leg.entry_id.in_(entry_ids))
-    )
-    for entry_id, direction, code, currency, amount in rows:
-        out.setdefault(entry_id, []).append((DIRECTION_CODE[direction], code, currency, amount))
-    return out
-
-
 _PG_SEAL = text(
-    "UPDATE ledger_entries e SET sequence = v.seq, leaf_hash = v.leaf, sealed_at = :at, "
+    "WITH sealed AS (UPDATE ledger_entries e SET sequence = v.seq, leaf_hash = v.leaf, sealed_at = :at, "
     "reverses_sequence = v.rev FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), "
-    "CAST(:leaves AS bytea[]), CAST(:revs AS bigint[])) AS v(id, seq, leaf, rev) WHERE e.id = v.id"
+    "CAST(:leaves AS bytea[]), CAST(:revs AS bigint[])) AS v(id, seq, leaf, rev) WHERE e.id = v.id "
+    "RETURNING 1), nodes AS (INSERT INTO ledger_merkle_nodes (level, idx, hash) "
+    "SELECT * FROM unnest(CAST(:levels AS integer[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[])) "
+    "RETURNING 1) SELECT (SELECT count(*) FROM sealed), (SELECT count(*) FROM nodes)"
 )
-_PG_NODES = text(
-    "INSERT INTO ledger_merkle_nodes (level, idx, hash) SELECT * FROM unnest(CAST(:levels AS integer[]), "
-    "CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[]))"
+# the fast check and the sealer's lock in one round trip: NULL = nothing waiting, false = another
+# sealer holds the lock, true = ours until commit
+_PG_TRY_LOCK = text(
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM ledger_entries WHERE sequence IS NULL) "
+    "THEN pg_try_advisory_xact_lock(:k) END"
 )
 
 
-def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
-    """Seal committed, unsealed entries in id order (flushes; the caller commits). Returns how many."""
+def _lock(wait: bool) -> bool | None:
+    """Take the sealer's lock if anything waits to be sealed: True = taken, None = nothing
+    waiting, False = another sealer holds it (only when ``wait`` is false)."""
     e = JournalEntry.__table__
-    # nothing waiting (another request's seal took ours): no lock, no tree reads
+    if db.session.get_bind().dialect.name != "postgresql":
+        # SQLite: the transaction's BEGIN IMMEDIATE already holds the database's write lock
+        return True if db.session.scalar(select(e.c.id).where(e.c.sequence.is_(None)).limit(1)) else None
+    if not wait:
+        return db.session.scalar(_PG_TRY_LOCK, {"k": SEAL_LOCK})
     if db.session.scalar(select(e.c.id).where(e.c.sequence.is_(None)).limit(1)) is None:
-        return 0
-    _take_seal_lock()
-    size = tree_size()
+        return None
+    db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+    return True
+
+
+def _waiting(after: int, take: int):
+    """The next ``take`` unsealed entries past id ``after`` with their legs, and the tree size, in
+    one statement: [(id, kind, posted_at, memo, backer, reverses_id, [legs])], size."""
+    e, leg, acc = JournalEntry.__table__, Leg.__table__, Account.__table__
+    batch = (
+        select(e.c.id, e.c.kind, e.c.posted_at, e.c.memo, e.c.backer_label, e.c.reverses_id)
+        .where(e.c.sequence.is_(None), e.c.id > after)
+        .order_by(e.c.id)
+        .limit(take)
+        .cte("batch")
+    )
+    size = select(func.coalesce(func.max(e.c.sequence), 0)).scalar_subquery()
+    rows = db.session.execute(
+        select(
+            batch.c.id,
+            batch.c.kind,
+            batch.c.posted_at,
+            batch.c.memo,
+            batch.c.backer_label,
+            batch.c.reverses_id,
+            leg.c.direction,
+            acc.c.code,
+            leg.c.currency,
+            leg.c.amount_minor,
+            size,
+        )
+        .select_from(batch)
+        .outerjoin(leg, leg.c.entry_id == batch.c.id)
+        .outerjoin(acc, acc.c.id == leg.c.account_id)
+        .order_by(batch.c.id)
+    ).all()
+    entries: list = []
+    for r in rows:
+        if not entries or entries[-1][0] != r[0]:
+            entries.append((r[0], r[1], r[2], r[3], r[4], r[5], []))
+        if r[6] is not None:
+            entries[-1][6].append((DIRECTION_CODE[r[6]], r[7], r[8], r[9]))
+    return entries, (rows[0][10] if rows else 0)
+
+
+def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = True) -> int | None:
+    """Seal committed, unsealed entries in id order (flushes; the caller commits) and return how
+    many. With ``wait=False`` a sealer already at work is not waited for: None is returned."""
+    locked = _lock(wait)
+    if not locked:
+        return 0 if locked is None else None
+    e = JournalEntry.__table__
     frontier = None
+    size = 0
     sealed = 0
     now = utcnow()
-    n = MerkleNode.__table__
     pg = db.session.get_bind().dialect.name == "postgresql"
+    after = 0  # id of the last entry sealed in this call: the next batch starts past it
     while limit is None or sealed < limit:
         take = batch if limit is None else min(batch, limit - sealed)
-        rows = db.session.execute(
-            select(e.c.id, e.c.kind, JournalEntry.posted_at, e.c.memo, e.c.backer_label, e.c.reverses_id)
-            .where(e.c.sequence.is_(None))
-            .order_by(e.c.id)
-            .limit(take)
-        ).all()
+        rows, stored_size = _waiting(after, take)
         if not rows:
             break
+        after = rows[-1][0]
         if frontier is None:
+            size = stored_size
             frontier = _frontier(size)
         ids = [r[0] for r in rows]
-        legs = _legs_for(ids)
         seq_of = {entry_id: size + 1 + i for i, entry_id in enumerate(ids)}
         rev_ids = {r[5] for r in rows if r[5] is not None and r[5] not in seq_of}
         if rev_ids:
             seq_of.update(
                 {i: s for i, s in db.session.execute(select(e.c.id, e.c.sequence).where(e.c.id.in_(rev_ids)))}
             )
+        legs = {r[0]: r[6] for r in rows}
         rev_of = {r[0]: r[5] for r in rows}
-        updates, nodes = [], []
-        for entry_id, seq, data in entry_leaf_inputs(rows, legs, seq_of):
+        ids, seqs, leaves, revs = [], [], [], []
+        levels, idxs, hashes = [], [], []
+        for entry_id, seq, data in entry_leaf_inputs((r[:6] for r in rows), legs, seq_of):
             leaf = merkle.leaf_hash(data)
             rev = rev_of[entry_id]
-            updates.append(
-                {
-                    "e_id": entry_id,
-                    "e_seq": seq,
-                    "e_leaf": leaf,
-                    "e_at": now,
-                    "e_rev": None if rev is None else seq_of.get(rev),
-                }
-            )
+            ids.append(entry_id)
+            seqs.append(seq)
+            leaves.append(leaf)
+            revs.append(None if rev is None else seq_of.get(rev))
             frontier.append((0, leaf))
             while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
                 (lvl, right), (_, left) = frontier.pop(), frontier.pop()
                 node = merkle.node_hash(left, right)
                 frontier.append((lvl + 1, node))
-                nodes.append({"level": lvl + 1, "idx": (seq >> (lvl + 1)) - 1, "hash": node})
+                levels.append(lvl + 1)
+                idxs.append((seq >> (lvl + 1)) - 1)
+                hashes.append(node)
         if pg:  # one statement per batch, not one per entry
-            done = db.session.execute(
+            done, _ = db.session.execute(
                 _PG_SEAL,
                 {
-                    "ids": [u["e_id"] for u in updates],
-                    "seqs": [u["e_seq"] for u in updates],
-                    "leaves": [u["e_leaf"] for u in updates],
-                    "revs": [u["e_rev"] for u in updates],
+                    "ids": ids,
+                    "seqs": seqs,
+                    "leaves": leaves,
+                    "revs": revs,
                     "at": now,
+                    "levels": levels,
+                    "idxs": idxs,
+                    "hashes": hashes,
                 },
-            ).rowcount
-            if done != len(updates):  # never a sequence number without its entry
-                raise RuntimeError(f"sealing wrote {done} of {len(updates)} entries")
-            if nodes:
-                db.session.execute(
-                    _PG_NODES,
-                    {
-                        "levels": [x["level"] for x in nodes],
-                        "idxs": [x["idx"] for x in nodes],
-                        "hashes": [x["hash"] for x in nodes],
-                    },
-                )
+            ).one()
+            if done != len(ids):  # never a sequence number without its entry
+                raise RuntimeError(f"sealing wrote {done} of {len(ids)} entries")
         else:
             db.session.execute(
                 e.update()
@@ -207,12 +245,22 @@ def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
                     sealed_at=bindparam("e_at"),
                     reverses_sequence=bindparam("e_rev"),
                 ),
-                updates,
+                [
+                    {"e_id": i, "e_seq": q, "e_leaf": h, "e_at": now, "e_rev": r}
+                    for i, q, h, r in zip(ids, seqs, leaves, revs, strict=True)
+                ],
             )
-            if nodes:
-                db.session.execute(n.insert(), nodes)
+            if levels:
+                db.session.execute(
+                    MerkleNode.__table__.insert(),
+                    [{"level": a, "idx": b, "hash": c} for a, b, c in zip(levels, idxs, hashes, strict=True)],
+                )
         size += len(rows)
         sealed += len(rows)
+        if len(rows) < take:
+            # what was waiting is sealed; entries committed since are the next call's (chasing
+            # them here would keep one transaction open while writers keep committing)
+            break
     if sealed:
         # the ORM objects in this session now have stale seal columns
         for obj in list(db.session.identity_map.values()):
@@ -221,8 +269,20 @@ def seal_pending(batch: int = 2000, limit: int | None = None) -> int:
     return sealed
 
 
+# the newest checkpoint's signing time this process has seen, per database: a seal within
+# LEDGER_CHECKPOINT_SECONDS of it needs no query to know that no checkpoint is due
+_signed_at: dict[str, datetime] = {}
+
+
+def _db_key() -> str:
+    return str(db.session.get_bind().url)
+
+
 def latest_checkpoint() -> Checkpoint | None:
-    return db.session.scalar(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1))
+    cp = db.session.scalar(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1))
+    if cp is not None:
+        _signed_at[_db_key()] = cp.signed_at
+    return cp
 
 
 def make_checkpoint(*, force: bool = False) -> Checkpoint:
@@ -247,6 +307,7 @@ def make_checkpoint(*, force: bool = False) -> Checkpoint:
     )
     db.session.add(cp)
     db.session.flush()
+    _signed_at[_db_key()] = now
     return cp
 
 
@@ -262,21 +323,58 @@ def checkpoint_due(now=None) -> bool:
     return (now or utcnow()) - latest.signed_at >= timedelta(seconds=interval)
 
 
-def seal_and_checkpoint() -> int:
-    """Seal what is committed; sign a checkpoint over it when one is due."""
-    sealed = seal_pending()
-    if sealed and checkpoint_due():
-        make_checkpoint()
+def seal_and_checkpoint(*, wait: bool = True) -> int | None:
+    """Seal what is committed; sign a checkpoint over it when one is due. None: another sealer
+    is at work (``wait=False`` only)."""
+    sealed = seal_pending(wait=wait)
+    if sealed:
+        interval = timedelta(seconds=current_app.config.get("LEDGER_CHECKPOINT_SECONDS", 0))
+        seen = _signed_at.get(_db_key())
+        # a checkpoint signed less than the interval ago (by anyone) makes this one not due
+        if (seen is None or utcnow() - seen >= interval) and checkpoint_due():
+            make_checkpoint()
     return sealed
+
+
+def seal_after_commit(rounds: int = 10) -> int:
+    """Seal the entries committed so far, without waiting for a sealer already at work.
+
+    Every sealer checks again after its own commit, so an entry whose sealing was skipped because
+    the lock was taken is sealed by the holder's next round (up to ``rounds`` rounds; what a busy
+    ledger leaves past that, the next posting, a checkpoint request or ``flask ledger seal``
+    seals). Commits its own transactions; returns how many entries it sealed."""
+    total = 0
+    for _ in range(rounds):
+        n = seal_and_checkpoint(wait=False)
+        if not n:
+            db.session.rollback()
+            break
+        db.session.commit()
+        total += n
+    return total
+
+
+def follow(stop: Callable[[], bool], interval: float = 0.5) -> int:
+    """Seal continuously until ``stop()``: one round every ``interval`` seconds, whatever was
+    committed since (``flask ledger seal --follow``, for a ledger busier than sealing after each
+    request suits). Returns how many entries it sealed."""
+    total = 0
+    while not stop():
+        started = time.monotonic()
+        n = seal_and_checkpoint(wait=False)
+        if n:
+            db.session.commit()
+            total += n
+        else:
+            db.session.rollback()
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    return total
 
 
 def _after_request(response):
     if g.pop("ledger_unsealed", False):
         try:
-            if seal_and_checkpoint():
-                db.session.commit()
-            else:
-                db.session.rollback()
+            seal_after_commit()
         except Exception:  # sealing never fails a request; `flask ledger seal` catches up
             db.session.rollback()
             log.exception("sealing after the request failed")

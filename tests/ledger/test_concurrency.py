@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 import pytest
+import sqlalchemy as sa
 
 from fundapp.core.errors import InsufficientFunds, InvalidTransition
 from fundapp.extensions import db
@@ -108,6 +110,62 @@ def test_many_writers_on_the_same_accounts_lose_nothing(pg_app):
     assert L.balance(_acc(bank_id)) == tjs(bank)
     assert db.session.scalar(db.select(db.func.count(JournalEntry.id))) == len(done)
     assert any(c == "out" for c, _ in done)
+    sealing.make_checkpoint()
+    db.session.commit()
+    report = verify_ledger()
+    assert report.ok, report.problems
+
+
+def test_a_busy_sealer_is_not_waited_for_and_what_it_skipped_is_sealed_after(pg_app):
+    """While another sealer holds the lock, does sealing after a commit return at once instead of
+    waiting, and is the skipped entry sealed by the next round?"""
+    bank_id, p1_id, _ = _ids()
+    L.post_entry(
+        "donation",
+        [L.Leg.debit(_acc(bank_id), tjs(7)), L.Leg.credit(_acc(p1_id), tjs(7))],
+        memo="gift",
+        idempotency_key="busy:1",
+    )
+    db.session.commit()
+    holder = db.engine.connect()
+    try:
+        holder.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": sealing.SEAL_LOCK})
+        started = time.monotonic()
+        assert sealing.seal_pending(wait=False) is None
+        assert sealing.seal_after_commit() == 0
+        assert time.monotonic() - started < 5
+        db.session.rollback()
+    finally:
+        holder.rollback()
+        holder.close()
+    assert sealing.seal_after_commit() == 1
+    assert sealing.tree_size() == 1
+
+
+def test_sealing_after_each_commit_leaves_nothing_unsealed(pg_app):
+    """When many writers each seal after their own commit, skipping whenever another sealer is at
+    work, is every entry sealed once they are done, with no gap and a valid tree?"""
+    bank_id, p1_id, _ = _ids()
+
+    def work(i):
+        for j in range(15):
+            L.post_entry(
+                "donation",
+                [L.Leg.debit(_acc(bank_id), tjs(1 + j)), L.Leg.credit(_acc(p1_id), tjs(1 + j))],
+                memo="load",
+                idempotency_key=f"after:{i}:{j}",
+            )
+            db.session.commit()
+            sealing.seal_after_commit(rounds=1000)
+        return True
+
+    results = _run_threads(pg_app, 8, work)
+    assert results == [True] * 8, results
+    unsealed = db.session.scalar(
+        db.select(db.func.count()).select_from(JournalEntry).where(JournalEntry.sequence.is_(None))
+    )
+    assert unsealed == 0
+    assert sealing.tree_size() == 8 * 15
     sealing.make_checkpoint()
     db.session.commit()
     report = verify_ledger()

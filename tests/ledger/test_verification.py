@@ -282,6 +282,68 @@ def test_seal_and_checkpoint_commands(app, accounts, runner):
     assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
 
 
+def test_seal_follow_seals_in_rounds_until_stopped(app, accounts, runner):
+    """Does `flask ledger seal --follow` seal what was committed, round after round, and stop when
+    told to, with every entry numbered in order and nothing left waiting?"""
+    from fundapp.ledger import sealing
+    from fundapp.ledger import services as L
+    from fundapp.ledger.models import JournalEntry
+
+    from .conftest import tjs
+
+    for i in range(3):
+        L.post_entry(
+            "donation",
+            [L.Leg.debit(accounts["bank"], tjs(10 + i)), L.Leg.credit(accounts["p1"], tjs(10 + i))],
+            memo="gift",
+            idempotency_key=f"follow:{i}",
+        )
+        db.session.commit()
+    out = runner.invoke(args=["ledger", "seal", "--follow", "--interval", "0.01", "--rounds", "2"])
+    assert out.exit_code == 0, out.output
+    assert "sealed 3 entries while following; tree size 3" in out.output
+    sequences = db.session.scalars(db.select(JournalEntry.sequence).order_by(JournalEntry.id)).all()
+    assert sequences == [1, 2, 3]
+    # and follow() itself: one round per call of stop() until it says stop
+    L.post_entry(
+        "donation",
+        [L.Leg.debit(accounts["bank"], tjs(5)), L.Leg.credit(accounts["p1"], tjs(5))],
+        memo="gift",
+        idempotency_key="follow:3",
+    )
+    db.session.commit()
+    asked = []
+    assert sealing.follow(lambda: asked.append(1) or len(asked) > 1, interval=0.01) == 1
+    assert sealing.tree_size() == 4 and len(asked) == 2
+
+
+def test_sealing_in_small_batches_numbers_every_entry_once(app, accounts):
+    """Sealed in batches smaller than what waits, does every entry get its own number in order,
+    each batch starting past the last one sealed, and does the tree still verify?"""
+    from fundapp.ledger import sealing
+    from fundapp.ledger import services as L
+    from fundapp.ledger.verify import verify_ledger
+
+    from .conftest import tjs
+
+    for i in range(5):
+        L.post_entry(
+            "donation",
+            [L.Leg.debit(accounts["bank"], tjs(1 + i)), L.Leg.credit(accounts["p1"], tjs(1 + i))],
+            memo="gift",
+            idempotency_key=f"chase:{i}",
+        )
+        db.session.commit()
+    assert sealing.seal_pending(batch=2) == 5  # 2 + 2 + 1: the short batch ends the call
+    db.session.commit()
+    assert sealing.seal_pending(batch=2) == 0
+    sealing.make_checkpoint()
+    db.session.commit()
+    report = verify_ledger()
+    db.session.rollback()
+    assert report.ok, report.problems
+
+
 def test_awkward_text_survives_sealing_and_verifying(app, accounts, runner, tmp_path):
     """Do memos and backer labels with tabs, newlines, backslashes, quotes and any script seal and
     re-verify byte for byte (PostgreSQL reads them back through COPY's escapes)?"""
