@@ -326,8 +326,10 @@ def _post(
     release: dict[int, int] | None = None,
 ) -> JournalEntry:
     release = release or {}
-    if _dialect() == "postgresql" and USE_DB_FUNCTION:
+    connection = db.session.connection()  # the transaction's connection: one lookup serves both
+    if connection.dialect.name == "postgresql" and USE_DB_FUNCTION:
         return _post_pg(
+            connection.connection.dbapi_connection,
             kind,
             legs,
             memo=memo,
@@ -444,6 +446,7 @@ _PG_POST = (
 
 
 def _post_pg(
+    dbapi,
     kind,
     legs,
     *,
@@ -459,41 +462,37 @@ def _post_pg(
     release,
 ) -> JournalEntry:
     now = utcnow()
+    occurred_at = occurred_at or now
     actor_id = getattr(actor, "id", None)
-    values = {
-        "key": idempotency_key,
-        "kind": str(kind),
-        "memo": memo,
-        "source_type": source_type,
-        "source_id": None if source_id is None else str(source_id),
-        "project_id": project_id,
-        "actor_id": actor_id,
-        "backer": backer_label,
-        "reverses_id": None if reverses is None else reverses.id,
-        "occurred": occurred_at or now,
-        "posted": now,
-    }
+    kind = str(kind)
+    source_id = None if source_id is None else str(source_id)
+    reverses_id = None if reverses is None else reverses.id
+    accounts, directions, amounts, currencies = [], [], [], []
+    for leg in legs:
+        accounts.append(leg.account.id)
+        directions.append(str(leg.direction))
+        amounts.append(leg.money.amount)
+        currencies.append(leg.money.currency)
     # straight to the driver (psycopg prepares it after a few calls): the posting's client cost
     # is mostly SQLAlchemy's own statement machinery otherwise
-    dbapi = db.session.connection().connection.dbapi_connection
     status, entry_id, leg_ids = dbapi.execute(
         _PG_POST,
         (
-            values["key"],
-            values["kind"],
+            idempotency_key,
+            kind,
             memo,
             source_type,
-            values["source_id"],
+            source_id,
             project_id,
             actor_id,
             backer_label,
-            values["reverses_id"],
-            values["occurred"],
+            reverses_id,
+            occurred_at,
             now,
-            [leg.account.id for leg in legs],
-            [str(leg.direction) for leg in legs],
-            [leg.money.amount for leg in legs],
-            [leg.money.currency for leg in legs],
+            accounts,
+            directions,
+            amounts,
+            currencies,
             list(release),
             list(release.values()),
         ),
@@ -511,16 +510,16 @@ def _post_pg(
         JournalEntry,
         id=entry_id,
         idempotency_key=idempotency_key,
-        kind=values["kind"],
+        kind=kind,
         memo=memo,
         source_type=source_type,
-        source_id=values["source_id"],
+        source_id=source_id,
         project_id=project_id,
         actor_id=actor_id,
         backer_label=backer_label,
-        reverses_id=values["reverses_id"],
+        reverses_id=reverses_id,
         leg_count=len(legs),
-        occurred_at=values["occurred"],
+        occurred_at=occurred_at,
         posted_at=now,
         sequence=None,
         leaf_hash=None,
@@ -534,13 +533,15 @@ def _post_pg(
             Leg,
             id=leg_id,
             entry_id=entry_id,
-            account_id=leg.account.id,
-            direction=str(leg.direction),
-            amount_minor=leg.money.amount,
-            currency=leg.money.currency,
+            account_id=account_id,
+            direction=direction,
+            amount_minor=amount,
+            currency=currency,
             account=leg.account,
         )
-        for leg, leg_id in zip(legs, leg_ids, strict=True)
+        for leg, leg_id, account_id, direction, amount, currency in zip(
+            legs, leg_ids, accounts, directions, amounts, currencies, strict=True
+        )
     ]
     set_committed_value(entry, "legs", made)
     _mark_unsealed()
