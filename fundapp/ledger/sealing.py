@@ -193,8 +193,7 @@ def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = Tr
         if frontier is None:
             size = stored_size
             frontier = _frontier(size)
-        ids = [r[0] for r in rows]
-        seq_of = {entry_id: size + 1 + i for i, entry_id in enumerate(ids)}
+        seq_of = {r[0]: size + 1 + i for i, r in enumerate(rows)}
         rev_ids = {r[5] for r in rows if r[5] is not None and r[5] not in seq_of}
         if rev_ids:
             seq_of.update(
