@@ -48,6 +48,20 @@ def _entry_id(seq: int) -> int:
     return db.session.scalar(text("SELECT id FROM ledger_entries WHERE sequence = :s"), {"s": seq})
 
 
+def _gift(accounts, amount: int, key: str, memo: str = "gift"):
+    """A donation of ``amount`` somoni from the bank to project 1 (flushed, not committed)."""
+    from fundapp.ledger import services as L
+
+    from .conftest import tjs
+
+    return L.post_entry(
+        "donation",
+        [L.Leg.debit(accounts["bank"], tjs(amount)), L.Leg.credit(accounts["p1"], tjs(amount))],
+        memo=memo,
+        idempotency_key=key,
+    )
+
+
 def test_honest_books_verify(small_ledger, runner):
     """Does `flask ledger verify` exit 0 on books kept through the services?"""
     result = _verify(runner)
@@ -57,17 +71,8 @@ def test_honest_books_verify(small_ledger, runner):
 
 def test_verify_seals_and_signs_what_is_left(app, accounts, runner):
     """Are entries posted outside a request sealed, numbered and covered when verify runs?"""
-    from fundapp.ledger import services as L
-
-    from .conftest import tjs
-
     for i in range(3):
-        L.post_entry(
-            "donation",
-            [L.Leg.debit(accounts["bank"], tjs(10 + i)), L.Leg.credit(accounts["p1"], tjs(10 + i))],
-            memo="gift",
-            idempotency_key=f"k{i}",
-        )
+        _gift(accounts, 10 + i, f"k{i}")
     db.session.commit()
     assert _verify(runner, "--no-seal").exit_code == 1  # unsealed and no checkpoint yet
     result = _verify(runner)
@@ -264,16 +269,7 @@ def test_trial_balance_balances(small_ledger, runner):
 
 def test_seal_and_checkpoint_commands(app, accounts, runner):
     """Do `flask ledger seal` and `flask ledger checkpoint` number entries and sign the tree?"""
-    from fundapp.ledger import services as L
-
-    from .conftest import tjs
-
-    L.post_entry(
-        "donation",
-        [L.Leg.debit(accounts["bank"], tjs(10)), L.Leg.credit(accounts["p1"], tjs(10))],
-        memo="gift",
-        idempotency_key="s1",
-    )
+    _gift(accounts, 10, "s1")
     db.session.commit()
     assert "sealed 1 entries" in runner.invoke(args=["ledger", "seal"]).output
     out = runner.invoke(args=["ledger", "checkpoint"]).output
@@ -286,18 +282,10 @@ def test_seal_follow_seals_in_rounds_until_stopped(app, accounts, runner):
     """Does `flask ledger seal --follow` seal what was committed, round after round, and stop when
     told to, with every entry numbered in order and nothing left waiting?"""
     from fundapp.ledger import sealing
-    from fundapp.ledger import services as L
     from fundapp.ledger.models import JournalEntry
 
-    from .conftest import tjs
-
     for i in range(3):
-        L.post_entry(
-            "donation",
-            [L.Leg.debit(accounts["bank"], tjs(10 + i)), L.Leg.credit(accounts["p1"], tjs(10 + i))],
-            memo="gift",
-            idempotency_key=f"follow:{i}",
-        )
+        _gift(accounts, 10 + i, f"follow:{i}")
         db.session.commit()
     out = runner.invoke(args=["ledger", "seal", "--follow", "--interval", "0.01", "--rounds", "2"])
     assert out.exit_code == 0, out.output
@@ -305,12 +293,7 @@ def test_seal_follow_seals_in_rounds_until_stopped(app, accounts, runner):
     sequences = db.session.scalars(db.select(JournalEntry.sequence).order_by(JournalEntry.id)).all()
     assert sequences == [1, 2, 3]
     # and follow() itself: one round per call of stop() until it says stop
-    L.post_entry(
-        "donation",
-        [L.Leg.debit(accounts["bank"], tjs(5)), L.Leg.credit(accounts["p1"], tjs(5))],
-        memo="gift",
-        idempotency_key="follow:3",
-    )
+    _gift(accounts, 5, "follow:3")
     db.session.commit()
     asked = []
     assert sealing.follow(lambda: asked.append(1) or len(asked) > 1, interval=0.01) == 1
@@ -321,18 +304,10 @@ def test_sealing_in_small_batches_numbers_every_entry_once(app, accounts):
     """Sealed in batches smaller than what waits, does every entry get its own number in order,
     each batch starting past the last one sealed, and does the tree still verify?"""
     from fundapp.ledger import sealing
-    from fundapp.ledger import services as L
     from fundapp.ledger.verify import verify_ledger
 
-    from .conftest import tjs
-
     for i in range(5):
-        L.post_entry(
-            "donation",
-            [L.Leg.debit(accounts["bank"], tjs(1 + i)), L.Leg.credit(accounts["p1"], tjs(1 + i))],
-            memo="gift",
-            idempotency_key=f"chase:{i}",
-        )
+        _gift(accounts, 1 + i, f"chase:{i}")
         db.session.commit()
     assert sealing.seal_pending(batch=2) == 5  # 2 + 2 + 1: the short batch ends the call
     db.session.commit()
@@ -394,19 +369,11 @@ def test_many_checkpoints_are_sampled_but_all_can_be_checked(app, accounts, runn
     """With many checkpoints, does verify check the latest and a sample, catch a shrinking size in
     any of them, and check every one with --all-checkpoints?"""
     from fundapp.ledger import sealing
-    from fundapp.ledger import services as L
     from fundapp.ledger import verify as V
-
-    from .conftest import tjs
 
     monkeypatch.setattr(V, "CHECKPOINT_SAMPLE", 2)
     for i in range(7):
-        L.post_entry(
-            "donation",
-            [L.Leg.debit(accounts["bank"], tjs(10 + i)), L.Leg.credit(accounts["p1"], tjs(10 + i))],
-            memo="gift",
-            idempotency_key=f"cp:{i}",
-        )
+        _gift(accounts, 10 + i, f"cp:{i}")
         db.session.commit()
         sealing.make_checkpoint()
         db.session.commit()
@@ -434,20 +401,12 @@ def test_checkpoints_are_signed_at_most_every_interval(small_ledger, app, client
     from datetime import timedelta
 
     from fundapp.ledger import sealing
-    from fundapp.ledger import services as L
     from fundapp.ledger.models import Checkpoint
     from fundapp.ledger.verify import verify_ledger
 
-    from .conftest import tjs
-
     app.config["LEDGER_CHECKPOINT_SECONDS"] = 60
     first = sealing.latest_checkpoint()
-    L.post_entry(
-        "donation",
-        [L.Leg.debit(small_ledger["bank"], tjs(10)), L.Leg.credit(small_ledger["p1"], tjs(10))],
-        memo="gift",
-        idempotency_key="late:1",
-    )
+    _gift(small_ledger, 10, "late:1")
     db.session.commit()
     assert sealing.seal_and_checkpoint() == 1
     db.session.commit()
