@@ -1,7 +1,8 @@
 """Reviews of proposals: an administrator assigns reviewers; each declares (no) conflict of
 interest before seeing the proposal, then scores a five-criterion rubric (1–5 with comments) and
 recommends approve / changes / reject. A decision on a proposal needs ``MIN_REVIEWS_FOR_DECISION``
-completed reviews.
+completed reviews of the proposal as it stands: when the author sends a changed proposal back,
+each completed review is kept as a past review and its reviewer asked to review again.
 
 Invariants: one assignment per (project, reviewer); the author and linked team members can never
 review their own proposal (refused in the services); completed reviews are complete (database CHECK).
@@ -12,8 +13,10 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from fundapp.core.views import register_nav
+    from fundapp.proposals import services as proposals
 
-    from . import routes
+    from . import routes, services
 
     app.register_blueprint(routes.bp)
+    proposals.register_transition_listener(services._on_project_transition)
     register_nav(app, "reviews.queue", _l("Reviews"), ("reviewer",))

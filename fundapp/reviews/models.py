@@ -1,5 +1,6 @@
 """Reviewer assignments: one row per (project, reviewer) holding the conflict declaration,
-the rubric scores and the recommendation."""
+the rubric scores and the recommendation of the proposal as it stands; reviews of earlier versions
+are kept as past reviews."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
@@ -82,6 +83,9 @@ class ReviewAssignment(db.Model):
     project: Mapped[Project] = relationship()
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
     assigned_by: Mapped[User | None] = relationship(foreign_keys=[assigned_by_id])
+    past_reviews: Mapped[list[PastReview]] = relationship(
+        order_by="PastReview.id", viewonly=True, lazy="select"
+    )
 
     __table_args__ = (
         UniqueConstraint("project_id", "reviewer_id"),
@@ -126,3 +130,46 @@ class ReviewAssignment(db.Model):
 
     def comment(self, criterion: str) -> str | None:
         return getattr(self, f"{criterion}_comment")
+
+
+class PastReview(db.Model):
+    """A completed review of an earlier version of a proposal, kept when the author sent the changed
+    proposal back into review and the assignment was opened again. Never changed afterwards."""
+
+    __tablename__ = "past_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("review_assignments.id", ondelete="CASCADE"), nullable=False
+    )
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), nullable=False)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # criterion key -> {"score": 1..5, "comment": text or null}, for the rubric of its time
+    scores: Mapped[dict] = mapped_column(JSON, nullable=False)
+    recommendation: Mapped[str] = mapped_column(String(10), nullable=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    superseded_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    reviewer: Mapped[User] = relationship()
+
+    __table_args__ = (
+        db.CheckConstraint("recommendation IN ('approve', 'changes', 'reject')", name="recommendation_known"),
+        Index("ix_past_reviews_project_id", "project_id", "superseded_at"),
+        Index("ix_past_reviews_assignment_id", "assignment_id"),
+    )
+
+    @property
+    def recommendation_label(self):
+        return RECOMMENDATION_LABELS[Recommendation(self.recommendation)]
+
+    @property
+    def total_score(self) -> int | None:
+        values = [(self.scores.get(c) or {}).get("score") for c in CRITERIA]
+        return None if any(v is None for v in values) else sum(values)
+
+    def score(self, criterion: str) -> int | None:
+        return (self.scores.get(criterion) or {}).get("score")
+
+    def comment(self, criterion: str) -> str | None:
+        return (self.scores.get(criterion) or {}).get("comment")

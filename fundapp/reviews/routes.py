@@ -42,6 +42,11 @@ def review(assignment_id: int):
         return redirect(url_for("reviews.declare", assignment_id=assignment.id))
     errors = {}
     values = request.form if request.method == "POST" else {}
+    earlier = None
+    if assignment.status == AssignmentStatus.ACCEPTED:
+        earlier = services.last_past_review(assignment)
+    if earlier is not None and request.method == "GET":
+        values = _values_of(earlier)
     if request.method == "POST":
         try:
             services.submit_review(
@@ -67,7 +72,18 @@ def review(assignment_id: int):
         recommendations=RECOMMENDATION_LABELS,
         errors=errors,
         values=values,
+        earlier=earlier,
     ), (400 if errors else 200)
+
+
+def _values_of(past) -> dict[str, str]:
+    """The form's fields filled in from the reviewer's review of the earlier version."""
+    values = {"recommendation": past.recommendation, "summary": past.summary or ""}
+    for key in CRITERIA:
+        score = past.score(key)
+        values[f"{key}_score"] = "" if score is None else str(score)
+        values[f"{key}_comment"] = past.comment(key) or ""
+    return values
 
 
 @bp.route("/reviews/<int:assignment_id>/declare", methods=["GET", "POST"])
@@ -141,6 +157,7 @@ def _reviews_globals():
     def review_panel(project):
         return {
             "assignments": services.assignments_for(project),
+            "past_reviews": services.past_reviews_for(project),
             "reviewers": [r for r in services.reviewers() if not project.is_insider(r)],
             "criteria": CRITERIA,
         }

@@ -1,7 +1,10 @@
-"""The verbs of review: assign a reviewer, declare (no) conflict of interest, score, withdraw.
+"""The verbs of review: assign a reviewer, declare (no) conflict of interest, score, withdraw,
+and open the reviews again when the author sends a changed proposal back.
 
 A reviewer is never the author nor a linked team member of the project (refused here, whatever
-the caller). A reviewer sees a proposal only after declaring no conflict of interest.
+the caller). A reviewer sees a proposal only after declaring no conflict of interest. A decision
+counts only reviews of the proposal as it stands: ``reopen_reviews`` keeps each completed review
+as a ``PastReview`` and asks its reviewer to review the changed proposal.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Project, ProjectState
 from fundapp.proposals.services import add_timeline_event, external_url, project_link
 
-from .models import CRITERIA, AssignmentStatus, Recommendation, ReviewAssignment
+from .models import CRITERIA, AssignmentStatus, PastReview, Recommendation, ReviewAssignment
 
 A = AssignmentStatus
 REVIEWABLE_STATES = frozenset({ProjectState.SUBMITTED, ProjectState.IN_REVIEW})
@@ -183,6 +186,83 @@ def submit_review(
                 link=project_link(assignment.project),
             )
     return assignment
+
+
+def _on_project_transition(project: Project, name: str, from_state: str, actor) -> None:
+    if name == "resubmit_proposal":
+        reopen_reviews(project, actor=actor)
+
+
+def reopen_reviews(project: Project, *, actor) -> list[ReviewAssignment]:
+    """The author sent the changed proposal back into review (``resubmit_proposal``): every
+    completed review is kept as a past review and its assignment is open again, with the reviewer's
+    conflict declaration standing; reviewers still scoring carry on. Each of them is emailed.
+    Returns the assignments opened again."""
+    now = utcnow()
+    reopened, told = [], []
+    for assignment in assignments_for(project):
+        if assignment.status == A.COMPLETED:
+            db.session.add(
+                PastReview(
+                    assignment_id=assignment.id,
+                    project_id=project.id,
+                    reviewer_id=assignment.reviewer_id,
+                    scores={
+                        key: {"score": assignment.score(key), "comment": assignment.comment(key)}
+                        for key in CRITERIA
+                    },
+                    recommendation=assignment.recommendation,
+                    summary=assignment.summary,
+                    submitted_at=assignment.submitted_at,
+                    superseded_at=now,
+                )
+            )
+            for key in CRITERIA:
+                setattr(assignment, f"{key}_score", None)
+                setattr(assignment, f"{key}_comment", None)
+            assignment.recommendation = None
+            assignment.summary = None
+            assignment.submitted_at = None
+            assignment.status = A.ACCEPTED.value
+            reopened.append(assignment)
+            told.append(assignment)
+        elif assignment.status in (A.ASSIGNED, A.ACCEPTED):
+            told.append(assignment)
+    db.session.flush()
+    for assignment in reopened:
+        record("review.reopen", assignment, actor=actor, reason="proposal resubmitted")
+    for assignment in told:
+        queue_email(
+            assignment.reviewer,
+            _l("“%(title)s” was changed: please review it again", title=project.title),
+            "reviews/email/changed",
+            project=project,
+            assignment=assignment,
+            reopened=assignment in reopened,
+            link=external_url("reviews.review", assignment_id=assignment.id),
+        )
+    return reopened
+
+
+def past_reviews_for(project: Project) -> list[PastReview]:
+    """Reviews of earlier versions, newest first."""
+    return list(
+        db.session.scalars(
+            select(PastReview)
+            .where(PastReview.project_id == project.id)
+            .order_by(PastReview.superseded_at.desc(), PastReview.id.desc())
+        )
+    )
+
+
+def last_past_review(assignment: ReviewAssignment) -> PastReview | None:
+    """The reviewer's own review of the version before the current one, if any."""
+    return db.session.scalar(
+        select(PastReview)
+        .where(PastReview.assignment_id == assignment.id)
+        .order_by(PastReview.id.desc())
+        .limit(1)
+    )
 
 
 def completed_review_count(project: Project) -> int:
