@@ -103,6 +103,21 @@ class DisbursementRequest(db.Model):
     executed_by: Mapped[User | None] = relationship(foreign_keys=[executed_by_id])
     voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
     council_decision: Mapped[CouncilDecision | None] = relationship()
+    # the request sent back that this one corrects, and the one that corrects this (each at most one)
+    resends: Mapped[DisbursementRequest | None] = relationship(
+        secondary="disbursement_resends",
+        primaryjoin="DisbursementRequest.id == DisbursementResend.resent_id",
+        secondaryjoin="DisbursementRequest.id == DisbursementResend.returned_id",
+        uselist=False,
+        viewonly=True,
+    )
+    resent_as: Mapped[DisbursementRequest | None] = relationship(
+        secondary="disbursement_resends",
+        primaryjoin="DisbursementRequest.id == DisbursementResend.returned_id",
+        secondaryjoin="DisbursementRequest.id == DisbursementResend.resent_id",
+        uselist=False,
+        viewonly=True,
+    )
     evidence: Mapped[list[DisbursementEvidence]] = relationship(
         back_populates="request", order_by="DisbursementEvidence.id", cascade="all, delete-orphan"
     )
@@ -148,6 +163,22 @@ class DisbursementRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<DisbursementRequest {self.id} {self.state}>"
+
+
+class DisbursementResend(db.Model):
+    """A request sent back (``returned_id``, the key: corrected once at most) and the request that
+    corrects it and was sent again."""
+
+    __tablename__ = "disbursement_resends"
+
+    returned_id: Mapped[int] = mapped_column(ForeignKey("disbursement_requests.id"), primary_key=True)
+    resent_id: Mapped[int] = mapped_column(ForeignKey("disbursement_requests.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("returned_id <> resent_id", name="another"),
+        UniqueConstraint("resent_id"),
+    )
 
 
 class DisbursementEvidence(db.Model):

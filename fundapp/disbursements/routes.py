@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
-from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState
@@ -78,6 +78,13 @@ def request_new(project_id: int):
     if project.state not in services.REQUESTABLE_PROJECT_STATES:
         flash(_("Disbursements can be requested once the project is funded."), "error")
         return redirect(url_for("proposals.project_detail", project_id=project.id))
+    resends = _resendable(project)
+    if isinstance(resends, Response):
+        return resends
+    keep = [int(v) for v in request.form.getlist("keep_evidence") if v.isdigit()]
+    if resends is not None and request.method == "GET":
+        _fill_from(form, resends)
+        keep = [e.id for e in resends.evidence]
     if form.validate_on_submit():
         milestone = db.session.get(Milestone, form.milestone.data)
         try:
@@ -93,11 +100,17 @@ def request_new(project_id: int):
                 payee_bank_code=form.payee_bank_code.data,
                 work_done=form.work_done.data,
                 evidence=_evidence_uploads(),
+                resends=resends,
+                keep_evidence=keep,
             )
         except ValidationFailed as exc:
             db.session.rollback()
             _form_error(form, exc)
             status = 400
+        except InvalidTransition as exc:  # corrected and sent again meanwhile (a double submit)
+            db.session.rollback()
+            flash(str(exc.message), "error")
+            return redirect(url_for("disbursements.detail", request_id=resends.id), 303)
         else:
             db.session.commit()
             flash(_("Your request was sent to the fund's administrators."), "success")
@@ -112,9 +125,36 @@ def request_new(project_id: int):
             slots=range(1, EVIDENCE_SLOTS + 1),
             evidence_choices=evidence_choices(),
             available=services.project_available(project),
+            resends=resends,
+            keep=set(keep),
         ),
         status,
     )
+
+
+def _resendable(project: Project):
+    """The request named by ``?resend=`` (this project's, sent back, not yet sent again), None
+    without one, or a redirect explaining why it cannot be sent again."""
+    raw = request.args.get("resend")
+    if raw is None:
+        return None
+    original = db.session.get(DisbursementRequest, int(raw)) if raw.isdigit() else None
+    if original is None or original.project_id != project.id:
+        abort(404)
+    if original.state != DisbursementState.RETURNED or original.resent_as is not None:
+        flash(_("This request cannot be sent again: only a request that was sent back, once."), "error")
+        return redirect(url_for("disbursements.detail", request_id=original.id), 303)
+    return original
+
+
+def _fill_from(form: RequestForm, original: DisbursementRequest) -> None:
+    form.milestone.data = original.milestone_id
+    form.amount.data = f"{original.amount.to_decimal()}"
+    form.payee_name.data = original.payee_name
+    form.payee_bank.data = original.payee_bank
+    form.payee_account.data = original.payee_account
+    form.payee_bank_code.data = original.payee_bank_code or ""
+    form.work_done.data = original.work_done
 
 
 @bp.post("/projects/<int:project_id>/milestones/<int:milestone_id>/start")

@@ -3,7 +3,8 @@
 The state machine (``TRANSITIONS``)::
 
     requested → approved → executed
-    requested → returned            (sent back with a reason)
+    requested → returned            (sent back with a reason; the owner may correct it and send it
+                                     again, once, as a new request linked in ``disbursement_resends``)
     approved  → voided              (the reservation is released)
 
 Who may act: the project's owner requests; an administrator who is neither the requester nor an
@@ -18,6 +19,7 @@ Every function flushes, never commits, writes an audit record and queues the not
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,6 +39,7 @@ from fundapp.proposals.models import Milestone, MilestoneStatus, Project, Projec
 from .models import (
     DisbursementEvidence,
     DisbursementRequest,
+    DisbursementResend,
     DisbursementState,
     EvidenceKind,
     MilestoneReport,
@@ -217,6 +220,52 @@ def _store_evidence(target_list, model, uploads: list[EvidenceUpload], *, actor,
         target_list.append(row)
 
 
+def _resendable_evidence(resends: DisbursementRequest, project: Project, keep: Iterable[int]) -> list:
+    """Check that ``resends`` is this project's request sent back and not yet sent again (its row
+    locked: two corrections at once queue here, and the second is refused); return the evidence
+    to copy."""
+    original = lock(resends.id)
+    if original.project_id != project.id:
+        raise NotPermitted(_l("That request belongs to another project."))
+    if original.state != S.RETURNED:
+        raise InvalidTransition(_l("Only a request that was sent back can be corrected and sent again."))
+    again = db.session.scalar(
+        select(DisbursementResend.resent_id).where(DisbursementResend.returned_id == original.id)
+    )
+    if again is not None:
+        raise InvalidTransition(
+            _l(
+                "Request #%(id)s was already corrected and sent again as #%(again)s.",
+                id=original.id,
+                again=again,
+            )
+        )
+    wanted = set()
+    for value in keep:
+        try:
+            wanted.add(int(value))
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                _l("Choose evidence of the request that was sent back."), field="evidence"
+            ) from None
+    by_id = {e.id: e for e in original.evidence}
+    if not wanted <= set(by_id):
+        raise ValidationFailed(_l("Choose evidence of the request that was sent back."), field="evidence")
+    return [by_id[i] for i in sorted(wanted)]
+
+
+def _copy_evidence(req: DisbursementRequest, kept: list, *, actor) -> None:
+    """Each kept file is stored again for the new request: a file belongs to one request, and the
+    request sent back keeps its own."""
+    from fundapp.files.services import read_bytes, store_bytes
+
+    for old in kept:
+        stored = store_bytes(
+            read_bytes(old.file), old.file.original_filename, uploaded_by=actor, field="evidence"
+        )
+        req.evidence.append(DisbursementEvidence(file=stored, kind=old.kind, caption=old.caption))
+
+
 # -- the disbursement workflow --------------------------------------------------------------------
 
 
@@ -232,12 +281,19 @@ def request_disbursement(
     payee_bank_code: str | None = None,
     work_done: str,
     evidence: list[EvidenceUpload],
+    resends: DisbursementRequest | None = None,
+    keep_evidence: Iterable[int] = (),
 ) -> DisbursementRequest:
-    """The project's owner asks for money for a milestone, with evidence of what was done."""
+    """The project's owner asks for money for a milestone, with evidence of what was done.
+
+    With ``resends``, the request corrects one that was sent back (once: a second correction of
+    the same request is refused); the evidence named in ``keep_evidence`` (ids of its evidence) is
+    copied over, so that only what changed needs uploading again."""
     if not isinstance(amount, Money):
         raise TypeError("amount must be Money")
     if actor is None or actor.id != project.owner_id:
         raise NotPermitted(_l("Only the project's owner can request a disbursement."))
+    kept = _resendable_evidence(resends, project, keep_evidence) if resends is not None else []
     if project.state not in REQUESTABLE_PROJECT_STATES:
         raise InvalidTransition(
             _l("Disbursements can be requested once the project is funded (it is “%(state)s”).",
@@ -264,7 +320,7 @@ def request_disbursement(
                available=str(available)),
             field="amount",
         )  # fmt: skip
-    if not evidence:
+    if not evidence and not kept:
         raise ValidationFailed(
             _l("Attach at least one piece of evidence (an invoice, a photo, an act of completion)."),
             field="evidence",
@@ -283,14 +339,15 @@ def request_disbursement(
         state=S.REQUESTED.value,
     )
     db.session.add(req)
+    _copy_evidence(req, kept, actor=actor)
     _store_evidence(req.evidence, DisbursementEvidence, evidence, actor=actor, field="evidence")
     db.session.flush()
-    record(
-        "disbursement.requested",
-        req,
-        actor=actor,
-        changes={"project": project.id, "milestone": milestone.id, "amount": str(amount)},
-    )
+    changes = {"project": project.id, "milestone": milestone.id, "amount": str(amount)}
+    if resends is not None:
+        db.session.add(DisbursementResend(returned_id=resends.id, resent_id=req.id))
+        db.session.flush()
+        changes["resends"] = resends.id
+    record("disbursement.requested", req, actor=actor, changes=changes)
     _notify(
         staff_with_role("administrator"),
         _l("Disbursement request for “%(title)s”", title=project.title),
