@@ -293,6 +293,35 @@ class Investment(db.Model):
     def state_label(self):
         return INVESTMENT_STATE_LABELS[InvestmentState(self.state)]
 
+    @property
+    def method_label(self):
+        return PAY_METHOD_LABELS[PayMethod(self.method)] if self.method else None
+
+
+class InvestmentReturn(db.Model):
+    """An investment owed back, paid back by a treasurer (once: the investment is the key): a Stripe
+    refund of its card payment (``reference`` = the refund's id) or a bank transfer (its reference)."""
+
+    __tablename__ = "investment_returns"
+
+    investment_id: Mapped[int] = mapped_column(ForeignKey("investments.id"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    reference: Mapped[str] = mapped_column(String(255), nullable=False)
+    entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_entries.id"), nullable=False)
+    returned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    returned_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    returned_by = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("entry_id"),
+        db.CheckConstraint("method IN ('card', 'bank')", name="method_known"),
+    )
+
+    @property
+    def method_label(self):
+        return PAY_METHOD_LABELS[PayMethod(self.method)]
+
 
 class RepaymentSchedule(db.Model):
     __tablename__ = "repayment_schedules"

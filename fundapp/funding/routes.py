@@ -337,6 +337,7 @@ def investment_detail(investment_id):
         bank=payments.bank_details(inv.currency),
         card_enabled=gateway.enabled(),
         cancel_until=services.investment_cancel_deadline(inv.project),
+        paid_back=services.return_of(inv),
     )
 
 
@@ -394,7 +395,27 @@ def staff_backings():
         )
         .order_by(Project.id)
     ).all()
-    return render_template("funding/staff.html", donations=donations, loans=loans)
+    return render_template(
+        "funding/staff.html", donations=donations, loans=loans, to_return=services.investments_to_return()
+    )
+
+
+@bp.post("/staff/investments/<int:investment_id>/pay-back")
+@roles_required("treasurer")
+@step_up_required
+def pay_back_investment(investment_id):
+    inv = db.session.get(Investment, investment_id)
+    if inv is None:
+        abort(404)
+    try:
+        services.pay_back_investment(inv, actor=_user(), bank_reference=request.form.get("bank_reference"))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The investment was paid back and the investor told."), "info")
+    return redirect(url_for("funding.staff_backings") + "#to-return", code=303)
 
 
 @bp.post("/staff/donations/<int:donation_id>/refund")

@@ -37,6 +37,7 @@ from .models import (
     Donation,
     DonationState,
     Investment,
+    InvestmentReturn,
     InvestmentState,
     PayMethod,
     Pledge,
@@ -985,6 +986,99 @@ def _return_investment(inv: Investment, *, actor=None) -> None:
         investment=inv,
         project=inv.project,
     )
+
+
+def investments_to_return() -> list[Investment]:
+    """Investments owed back and not yet paid back, oldest first (the treasurer's work list)."""
+    return list(
+        db.session.scalars(
+            select(Investment)
+            .where(Investment.state == InvestmentState.RETURN_DUE.value)
+            .order_by(Investment.cancelled_at, Investment.id)
+        )
+    )
+
+
+def return_of(inv: Investment) -> InvestmentReturn | None:
+    return db.session.get(InvestmentReturn, inv.id)
+
+
+def pay_back_investment(inv: Investment, *, actor, bank_reference: str | None = None) -> Investment:
+    """A treasurer pays back an investment owed back: a card payment is refunded through Stripe
+    (idempotency key ``investment-<id>-return``), anything else is paid by bank transfer, whose
+    reference is recorded. The ledger moves the amount out of refunds payable to the channel it
+    leaves by, once (the investment is locked; a second call returns it unchanged)."""
+    if actor is None or not actor.has_role("treasurer"):
+        raise NotPermitted(_l("Only a treasurer can pay back an investment."))
+    if actor.id == inv.investor_id:
+        raise NotPermitted(_l("You cannot pay back your own investment."))
+    inv = _lock(Investment, inv.id)
+    if inv.state == InvestmentState.REFUNDED:
+        return inv
+    if inv.state != InvestmentState.RETURN_DUE:
+        raise InvalidTransition(_l("Only an investment owed back can be paid back."))
+    ledger = _ledger()
+    by_card = inv.method == PayMethod.CARD and bool(inv.payment_intent_id)
+    if by_card:
+        from fundapp.payments import gateway
+        from fundapp.payments.services import prepare_stripe_call
+
+        key = f"investment-{inv.id}-return"
+        prepare_stripe_call("refund", inv, key=key)
+        refund = gateway.refund(
+            payment_intent=inv.payment_intent_id,
+            amount=inv.amount,
+            reason_code="requested_by_customer",
+            metadata={"kind": "investment", "id": inv.id},
+            idempotency_key=key,
+        )
+        reference, channel = str(gateway.get(refund, "id")), "stripe_clearing"
+    else:
+        reference = _clean_text(bank_reference, 100, "bank_reference")
+        if not reference:
+            raise ValidationFailed(_l("Enter the reference of the bank transfer."), field="bank_reference")
+        channel = "bank"
+    entry = ledger.post_entry(
+        "refund",
+        [
+            ledger.Leg.debit(ledger.get_account("refunds_payable", inv.currency), inv.amount),
+            ledger.Leg.credit(ledger.get_account(channel, inv.currency), inv.amount),
+        ],
+        memo=f"Investment {inv.reference_code} paid back",
+        idempotency_key=f"investment:{inv.id}:paid-back",
+        source_type="investment",
+        source_id=inv.id,
+        project_id=inv.project_id,
+        actor=actor,
+    )
+    method = PayMethod.CARD.value if by_card else PayMethod.BANK.value
+    db.session.add(
+        InvestmentReturn(
+            investment_id=inv.id,
+            method=method,
+            reference=reference,
+            entry_id=entry.id,
+            returned_by_id=actor.id,
+        )
+    )
+    inv.state = InvestmentState.REFUNDED.value
+    db.session.flush()
+    record(
+        "investment.paid_back",
+        inv,
+        actor=actor,
+        changes={"entry": entry.id, "method": method, "reference": reference},
+    )
+    queue_email(
+        inv.investor,
+        _l("Your investment was paid back"),
+        "funding/email/investment_paid_back",
+        investment=inv,
+        project=inv.project,
+        by_card=by_card,
+        reference=reference,
+    )
+    return inv
 
 
 def open_investment_checkout(inv: Investment, *, actor, success_url: str, cancel_url: str) -> str:

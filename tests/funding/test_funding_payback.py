@@ -1,0 +1,193 @@
+"""Investments owed back are paid back by a treasurer, once: a card payment is refunded through
+Stripe, anything else is recorded with the bank transfer's reference; the ledger empties refunds
+payable into the channel the money leaves by."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.money import Money
+from fundapp.extensions import db
+from fundapp.funding import services as funding
+from fundapp.funding.models import Investment, InvestmentReturn
+from fundapp.ledger.models import JournalEntry
+from fundapp.mail.models import OutboxMessage
+from fundapp.proposals.models import Project
+from tests.conftest import login_as
+from tests.fakes.backing import ledger_snapshot
+
+
+@pytest.fixture
+def app(stripe_app):
+    return stripe_app
+
+
+def _invest(project, investor, cents):
+    inv = funding.commit_investment(
+        project,
+        investor=investor,
+        amount=Money(cents, "TJS"),
+        submission_token=f"t-{investor.id}-{cents}",
+        risk_acknowledged=True,
+    )
+    db.session.commit()
+    return inv
+
+
+def _pay_by_transfer(inv, t1, t2):
+    from fundapp.payments import services as payments
+
+    r = payments.record_offline_receipt(
+        actor=t1,
+        method="bank",
+        operator="Amonatbonk",
+        transfer_reference=f"INV-{inv.id}",
+        sender_name="Investor",
+        amount_text=str(inv.amount.to_decimal()),
+        currency="TJS",
+        received_on=date.today(),
+        backing_reference=inv.reference_code,
+    )
+    db.session.commit()
+    payments.confirm_offline_receipt(r, actor=t2)
+    db.session.commit()
+
+
+@pytest.fixture
+def owed(make_user, make_project):
+    """A loan that failed with one investment paid by bank transfer: owed back."""
+    project = make_project(model="loan", goal_minor=1_000_000)
+    t1, t2 = make_user("treasurer"), make_user("treasurer")
+    inv = _invest(project, make_user(), 20_000)
+    _pay_by_transfer(inv, t1, t2)
+    p = db.session.get(Project, project.id)
+    p.campaign_ends_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    funding.close_due_campaigns()
+    db.session.commit()
+    inv = db.session.get(Investment, inv.id)
+    assert inv.state == "return_due"
+    return inv, t1
+
+
+def _entries_of(inv) -> int:
+    return db.session.scalar(
+        select(func.count(JournalEntry.id)).where(
+            JournalEntry.source_type == "investment", JournalEntry.source_id == str(inv.id)
+        )
+    )
+
+
+def test_a_bank_investment_is_paid_back_once_with_its_reference(owed):
+    """Does the treasurer's payment empty refunds payable into the bank, record the reference, tell
+    the investor, and does a second click change nothing?"""
+    inv, treasurer = owed
+    before = ledger_snapshot()
+    assert before[("refunds_payable", "TJS")] == 20_000
+    assert inv in funding.investments_to_return()
+    with pytest.raises(ValidationFailed) as err:
+        funding.pay_back_investment(inv, actor=treasurer, bank_reference="  ")
+    assert err.value.field == "bank_reference"
+    db.session.rollback()
+    entries = _entries_of(inv)
+    funding.pay_back_investment(inv, actor=treasurer, bank_reference="PP-2026-118")
+    db.session.commit()
+    after = ledger_snapshot()
+    assert after[("refunds_payable", "TJS")] == 0
+    assert after[("bank", "TJS")] == before[("bank", "TJS")] - 20_000
+    assert inv.state == "refunded" and inv not in funding.investments_to_return()
+    paid = funding.return_of(inv)
+    assert (paid.method, paid.reference, paid.returned_by_id) == ("bank", "PP-2026-118", treasurer.id)
+    assert _entries_of(inv) == entries + 1
+    mail = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.user_id == inv.investor_id)
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert "PP-2026-118" in mail.body_text
+    funding.pay_back_investment(inv, actor=treasurer, bank_reference="PP-again")
+    db.session.commit()
+    assert ledger_snapshot() == after and funding.return_of(inv).reference == "PP-2026-118"
+
+
+def test_only_another_treasurer_pays_back_and_only_what_is_owed(owed, make_user, make_project):
+    """Are an administrator, the investor (even as a treasurer) and an investment not owed back
+    refused, with nothing written?"""
+    inv, treasurer = owed
+    with pytest.raises(NotPermitted):
+        funding.pay_back_investment(inv, actor=make_user("administrator"), bank_reference="X")
+    investor_treasurer = make_user("treasurer")
+    project = make_project(model="loan", goal_minor=1_000_000)
+    own = _invest(project, investor_treasurer, 5_000)
+    with pytest.raises(NotPermitted):
+        funding.pay_back_investment(own, actor=investor_treasurer, bank_reference="X")
+    with pytest.raises(InvalidTransition):
+        funding.pay_back_investment(own, actor=treasurer, bank_reference="X")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(InvestmentReturn)) == 0
+
+
+def test_a_card_investment_is_refunded_through_stripe_once(app, fake_stripe, make_user, make_project):
+    """An investor withdraws a card payment: does paying it back refund it through Stripe (once, with
+    an idempotency key) and move the amount from refunds payable back to Stripe clearing?"""
+    investor, treasurer = make_user(), make_user("treasurer")
+    project = make_project(model="loan", goal_minor=1_000_000)
+    inv = _invest(project, investor, 10_000)
+    funding.open_investment_checkout(
+        inv, actor=investor, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
+    )
+    db.session.commit()
+    fake_stripe.complete_checkout(inv.checkout_session_id)
+    from fundapp.payments import gateway
+
+    funding.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id))
+    db.session.commit()
+    funding.cancel_investment(db.session.get(Investment, inv.id), actor=investor)
+    db.session.commit()
+    inv = db.session.get(Investment, inv.id)
+    assert inv.state == "return_due" and inv.method == "card"
+    before = ledger_snapshot()
+    funding.pay_back_investment(inv, actor=treasurer)
+    db.session.commit()
+    assert fake_stripe.count("refund") == 1
+    after = ledger_snapshot()
+    assert after[("refunds_payable", "TJS")] == before[("refunds_payable", "TJS")] - 10_000 == 0
+    assert after[("stripe_clearing", "TJS")] == before[("stripe_clearing", "TJS")] - 10_000
+    paid = funding.return_of(inv)
+    assert paid.method == "card" and paid.reference.startswith("re_")
+    funding.pay_back_investment(inv, actor=treasurer)
+    db.session.commit()
+    assert fake_stripe.count("refund") == 1 and ledger_snapshot() == after
+
+
+def test_the_staff_page_pays_back_over_http(app, owed, make_user):
+    """Does the treasurer find the investment on the staff page and record the transfer there (with
+    a fresh step-up), does an auditor see it without the form, and does the investor see it paid?"""
+    inv, treasurer = owed
+    c = app.test_client()
+    login_as(c, make_user("auditor"))
+    from flask import url_for
+
+    with app.test_request_context():
+        url = url_for("funding.staff_backings")
+        action = url_for("funding.pay_back_investment", investment_id=inv.id)
+        mine = url_for("funding.investment_detail", investment_id=inv.id)
+    page = c.get(url).get_data(as_text=True)
+    assert inv.reference_code in page and action not in page
+    login_as(c, treasurer)
+    page = c.get(url).get_data(as_text=True)
+    assert action in page and 'name="bank_reference"' in page
+    r = c.post(action, data={"bank_reference": ""}, follow_redirects=True)
+    assert r.status_code == 200 and db.session.get(Investment, inv.id).state == "return_due"
+    assert c.post(action, data={"bank_reference": "PP-77"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Investment, inv.id).state == "refunded"
+    investor = app.test_client()
+    login_as(investor, inv.investor)
+    page = investor.get(mine).get_data(as_text=True)
+    assert "PP-77" in page
+    member = app.test_client()
+    login_as(member, make_user())
+    assert member.post(action, data={"bank_reference": "X"}).status_code == 403
