@@ -469,17 +469,12 @@ def refund_donation(donation: Donation, *, actor, reason: str) -> Donation:
         actor=actor,
     )
     if donation.method == PayMethod.CARD and donation.payment_intent_id:
-        from fundapp.payments import gateway
-        from fundapp.payments.services import prepare_stripe_call
-
-        key = f"donation-{donation.id}-refund"
-        prepare_stripe_call("refund", donation, key=key)
-        refund = gateway.refund(
-            payment_intent=donation.payment_intent_id,
-            amount=donation.amount,
-            reason_code="requested_by_customer",
-            metadata={"kind": "donation", "id": donation.id},
-            idempotency_key=key,
+        refund = _refund_card(
+            donation,
+            "donation",
+            donation.payment_intent_id,
+            donation.amount,
+            key=f"donation-{donation.id}-refund",
         )
         donation.stripe_refund_id = refund.id
     donation.state = DonationState.REFUNDED.value
@@ -563,13 +558,26 @@ def apply_payment_intent(pi) -> str:
     return result
 
 
+def _refund_card(obj, kind: str, payment_intent: str, amount: Money, *, key: str):
+    """Refund (part of) a card payment through Stripe, the idempotency key stored before the call
+    (the same key again: Stripe answers with the same refund, never a second one)."""
+    from fundapp.payments import gateway
+    from fundapp.payments.services import prepare_stripe_call
+
+    prepare_stripe_call("refund", obj, key=key)
+    return gateway.refund(
+        payment_intent=payment_intent,
+        amount=amount,
+        reason_code="requested_by_customer",
+        metadata={"kind": kind, "id": obj.id},
+        idempotency_key=key,
+    )
+
+
 def _refund_late_payment(pi_id: str, amount: Money, fee: Money | None, *, kind: str, obj) -> str:
     """A card payment for a backing that no longer takes money (an investment cancelled meanwhile, a
     pledge past its grace period): booked as owed back and refunded through Stripe, so the books
     still match Stripe's."""
-    from fundapp.payments import gateway
-    from fundapp.payments.services import prepare_stripe_call
-
     ledger = _ledger()
     clearing = ledger.get_account("stripe_clearing", amount.currency)
     owed = ledger.get_account("refunds_payable", amount.currency)
@@ -584,15 +592,7 @@ def _refund_late_payment(pi_id: str, amount: Money, fee: Money | None, *, kind: 
     book_stripe_fee(
         fee, payment_intent_id=pi_id, project_id=obj.project_id, source_type=kind, source_id=obj.id
     )
-    key = f"late-payment-{pi_id}-refund"
-    prepare_stripe_call("refund", obj, key=key)
-    gateway.refund(
-        payment_intent=pi_id,
-        amount=amount,
-        reason_code="requested_by_customer",
-        metadata={"kind": kind, "id": obj.id},
-        idempotency_key=key,
-    )
+    _refund_card(obj, kind, pi_id, amount, key=f"late-payment-{pi_id}-refund")
     ledger.post_entry(
         "refund",
         [ledger.Leg.debit(owed, amount), ledger.Leg.credit(clearing, amount)],
@@ -1021,16 +1021,9 @@ def pay_back_investment(inv: Investment, *, actor, bank_reference: str | None = 
     by_card = inv.method == PayMethod.CARD and bool(inv.payment_intent_id)
     if by_card:
         from fundapp.payments import gateway
-        from fundapp.payments.services import prepare_stripe_call
 
-        key = f"investment-{inv.id}-return"
-        prepare_stripe_call("refund", inv, key=key)
-        refund = gateway.refund(
-            payment_intent=inv.payment_intent_id,
-            amount=inv.amount,
-            reason_code="requested_by_customer",
-            metadata={"kind": "investment", "id": inv.id},
-            idempotency_key=key,
+        refund = _refund_card(
+            inv, "investment", inv.payment_intent_id, inv.amount, key=f"investment-{inv.id}-return"
         )
         reference, channel = str(gateway.get(refund, "id")), "stripe_clearing"
     else:

@@ -77,32 +77,20 @@ def test_a_request_is_sent_again_once_and_only_when_sent_back(cast, returned, re
         _resend(returned, keep=[returned.evidence[0].id])
     assert f"{returned.id}" in str(err.value.message) and f"{first.id}" in str(err.value.message)
     db.session.rollback()
-    with pytest.raises(InvalidTransition):
-        services.request_disbursement(
-            other.project,
-            other.milestone,
-            actor=other.project.owner,
-            amount=Money.parse("100", "TJS"),
-            payee_name="X",
-            payee_bank="Y",
-            payee_account="Z",
-            work_done="W",
-            evidence=[evidence()],
-            resends=other,
-        )
-    with pytest.raises(NotPermitted):
-        services.request_disbursement(
-            other.project,
-            other.milestone,
-            actor=other.project.owner,
-            amount=Money.parse("100", "TJS"),
-            payee_name="X",
-            payee_bank="Y",
-            payee_account="Z",
-            work_done="W",
-            evidence=[evidence()],
-            resends=returned,
-        )
+    for refusal, resends in ((InvalidTransition, other), (NotPermitted, returned)):
+        with pytest.raises(refusal):  # not sent back; another project's request
+            services.request_disbursement(
+                other.project,
+                other.milestone,
+                actor=other.project.owner,
+                amount=Money.parse("100", "TJS"),
+                payee_name="X",
+                payee_bank="Y",
+                payee_account="Z",
+                work_done="W",
+                evidence=[evidence()],
+                resends=resends,
+            )
 
 
 def test_the_database_refuses_two_corrections_of_one_request(cast, returned, requested):
