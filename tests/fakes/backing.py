@@ -70,3 +70,25 @@ def entry_count() -> int:
     from fundapp.ledger.models import JournalEntry
 
     return db.session.scalar(select(func.count(JournalEntry.id)))
+
+
+def pay_by_transfer(inv, t1, t2, method="bank"):
+    """The investment's money arrives by transfer: one treasurer records it, another confirms."""
+    from datetime import date
+
+    from fundapp.payments import services as payments
+
+    r = payments.record_offline_receipt(
+        actor=t1,
+        method=method,
+        operator="Sample Bank",
+        transfer_reference=f"INV-{inv.id}",
+        sender_name="Investor",
+        amount_text=str(inv.amount.to_decimal()),
+        currency=inv.currency,
+        received_on=date.today(),
+        backing_reference=inv.reference_code,
+    )
+    db.session.commit()
+    payments.confirm_offline_receipt(r, actor=t2)
+    db.session.commit()

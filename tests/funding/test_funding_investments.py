@@ -13,7 +13,7 @@ from fundapp.extensions import db
 from fundapp.funding import services as funding
 from fundapp.funding.models import Investment, RepaymentShare
 from fundapp.proposals.models import Project
-from tests.fakes.backing import ledger_snapshot
+from tests.fakes.backing import ledger_snapshot, pay_by_transfer
 
 
 def _commit(project, user, cents, token=None):
@@ -26,25 +26,6 @@ def _commit(project, user, cents, token=None):
     )
     db.session.commit()
     return inv
-
-
-def _pay_by_transfer(inv, t1, t2, method="bank"):
-    from fundapp.payments import services as payments
-
-    r = payments.record_offline_receipt(
-        actor=t1,
-        method=method,
-        operator="Sample Bank",
-        transfer_reference=f"INV-{inv.id}",
-        sender_name="Investor",
-        amount_text=str(inv.amount.to_decimal()),
-        currency=inv.currency,
-        received_on=date.today(),
-        backing_reference=inv.reference_code,
-    )
-    db.session.commit()
-    payments.confirm_offline_receipt(r, actor=t2)
-    db.session.commit()
 
 
 def test_confirmation_step_shows_terms_and_risk(app, client_for, make_project):
@@ -108,7 +89,7 @@ def test_funded_loan_schedule_repayment_and_pro_rata_distribution(app, make_user
     investors = [make_user() for _ in range(3)]
     invs = [_commit(project, u, c) for u, c in zip(investors, [33_333, 33_333, 33_334], strict=True)]
     for inv in invs:
-        _pay_by_transfer(inv, t1, t2)
+        pay_by_transfer(inv, t1, t2)
     assert funding.project_totals(project)["raised"] == Money(100_000, "TJS")
     p = db.session.get(Project, project.id)
     p.campaign_ends_at = datetime.now(UTC) - timedelta(minutes=1)

@@ -2,7 +2,7 @@
 Stripe, anything else is recorded with the bank transfer's reference; the ledger empties refunds
 payable into the channel the money leaves by."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +16,7 @@ from fundapp.ledger.models import JournalEntry
 from fundapp.mail.models import OutboxMessage
 from fundapp.proposals.models import Project
 from tests.conftest import login_as
-from tests.fakes.backing import ledger_snapshot
+from tests.fakes.backing import ledger_snapshot, pay_by_transfer
 
 
 @pytest.fixture
@@ -36,32 +36,13 @@ def _invest(project, investor, cents):
     return inv
 
 
-def _pay_by_transfer(inv, t1, t2):
-    from fundapp.payments import services as payments
-
-    r = payments.record_offline_receipt(
-        actor=t1,
-        method="bank",
-        operator="Amonatbonk",
-        transfer_reference=f"INV-{inv.id}",
-        sender_name="Investor",
-        amount_text=str(inv.amount.to_decimal()),
-        currency="TJS",
-        received_on=date.today(),
-        backing_reference=inv.reference_code,
-    )
-    db.session.commit()
-    payments.confirm_offline_receipt(r, actor=t2)
-    db.session.commit()
-
-
 @pytest.fixture
 def owed(make_user, make_project):
     """A loan that failed with one investment paid by bank transfer: owed back."""
     project = make_project(model="loan", goal_minor=1_000_000)
     t1, t2 = make_user("treasurer"), make_user("treasurer")
     inv = _invest(project, make_user(), 20_000)
-    _pay_by_transfer(inv, t1, t2)
+    pay_by_transfer(inv, t1, t2)
     p = db.session.get(Project, project.id)
     p.campaign_ends_at = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
