@@ -28,7 +28,11 @@ DOMAINS = (
     "funding",
     "disbursements",
     "reconciliation",
+    "community",
+    "events",
+    "competitions",
     "transparency",
+    "plan",
     "api",
 )
 
