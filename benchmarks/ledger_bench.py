@@ -40,6 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1/postgres")
+# scratch databases are named PREFIX, PREFIX_verify, PREFIX_pgbench, PREFIX_hordak (--db-prefix)
+PREFIX = ["bench_ledger"]
+PEER = ROOT.parent / "shared" / "peers" / "hordak"
 PROJECTS = 200
 CHANNELS = ("stripe_clearing", "bank", "mto_clearing")
 CURRENCIES = ("TJS", "USD")
@@ -273,7 +276,7 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
 
     # a posting worker keeps its connection: no pool health check (an extra round trip) per posting
     app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "pool_pre_ping": False})
-    if not with_listeners:  # the ledger alone, without other domains' counters
+    if not with_listeners:  # the ledger alone, without other domains' listeners
         L._listeners.clear()
     rng = random.Random(1000 + wid)
     refused = 0
@@ -287,7 +290,8 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
         t0 = time.perf_counter()
         for j in range(count):
             cur = CURRENCIES[j % 2]
-            project = objs[accs["projects"][(rng.randint(1, PROJECTS), cur)]]
+            project_no = rng.randint(1, PROJECTS)
+            project = objs[accs["projects"][(project_no, cur)]]
             channel = objs[accs["channels"][(CHANNELS[rng.randrange(3)], cur)]]
             amount = Money(rng.randint(100, 50000), cur)
             if j % 4 == 3:
@@ -296,7 +300,11 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
                 legs, kind = [L.Leg.debit(channel, amount), L.Leg.credit(project, amount)], "donation"
             try:
                 L.post_entry(
-                    kind, legs, memo="Benchmark posting", idempotency_key=f"bench:{os.getpid()}:{wid}:{j}"
+                    kind,
+                    legs,
+                    memo="Benchmark posting",
+                    idempotency_key=f"bench:{os.getpid()}:{wid}:{j}",
+                    project_id=project_no,
                 )
                 db.session.commit()
             except L.InsufficientFunds:
@@ -357,14 +365,16 @@ def raw_writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners
     out_q.put({"wid": wid, "posted": count - refused, "refused": refused, "elapsed": elapsed, "cpu": cpu})
 
 
-def sealer(url, instance, stop_evt, out_q, interval):
+def sealer(url, instance, stop_evt, out_q, interval, with_listeners=True):
     from fundapp.config import Config
     from fundapp.extensions import db
     from fundapp.ledger import sealing
 
     # as `flask ledger seal --follow` does: seal what was committed every `interval` seconds,
-    # sign at most every LEDGER_CHECKPOINT_SECONDS
+    # sign at most every LEDGER_CHECKPOINT_SECONDS, and keep the public counters of what it seals
     app = make_app(url, instance, LEDGER_CHECKPOINT_SECONDS=Config.LEDGER_CHECKPOINT_SECONDS)
+    if not with_listeners:
+        sealing._seal_listeners.clear()
     with app.app_context():
         cpu0 = time.process_time()
         sealed = sealing.follow(stop_evt.is_set, interval)
@@ -387,7 +397,7 @@ def busy_cpu_s() -> float | None:
 
 
 def run_writers(
-    url, instance, accs, entries, writers, with_sealer=True, with_listeners=False, target=None, interval=0.1
+    url, instance, accs, entries, writers, with_sealer=True, with_listeners=True, target=None, interval=0.1
 ) -> dict:
     target = target or writer
     ctx = mp.get_context("fork")
@@ -397,7 +407,7 @@ def run_writers(
         ctx.Process(target=target, args=(url, instance, accs, i, per[i], start_evt, q, with_listeners))
         for i in range(writers)
     ]
-    seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq, interval))
+    seal_proc = ctx.Process(target=sealer, args=(url, instance, stop_evt, sq, interval, with_listeners))
     for p in procs:
         p.start()
     if with_sealer:
@@ -442,7 +452,7 @@ def run_pgbench(clients: int, seconds: int) -> dict:
     exe = find_pgbench()
     if exe is None:
         return {"error": "pgbench not found (apt-get install postgresql-contrib)"}
-    url = recreate_pg("bench_pgbench")
+    url = recreate_pg(PREFIX[0] + "_pgbench")
     scale = max(clients, 1)
     subprocess.run([exe, "-i", "-q", "-s", str(scale), url], check=True, capture_output=True)
     jobs = min(clients, os.cpu_count() or 1)
@@ -456,6 +466,53 @@ def run_pgbench(clients: int, seconds: int) -> dict:
         r"tps = ([\d.]+)", out
     )
     return {"tps": float(m.group(1)) if m else None, "clients": clients, "scale": scale, "seconds": seconds}
+
+
+# -- the peer: django-hordak's transfer_to ------------------------------------------------------
+
+
+def run_hordak(workers: int, seconds: int, peer_dir: str) -> dict:
+    """Run the peer's own script (``shared/peers/hordak/run.sh``: its own venv under ``peer_dir``,
+    its own scratch database) for ``transfer_to`` with ``workers`` processes, now, on this server."""
+    run_sh = Path(os.environ.get("HORDAK_PEER", str(PEER))) / "run.sh"
+    if not run_sh.exists():
+        return {"error": f"{run_sh} not found"}
+    admin = urlsplit(PG_ADMIN)
+    env = dict(
+        os.environ,
+        PEER_DIR=peer_dir,
+        SKIP_PGBENCH="1",
+        PGHOST=admin.hostname or "127.0.0.1",
+        PGPORT=str(admin.port or 5432),
+        PGUSER=admin.username or "postgres",
+        HORDAK_ARGS=f"--db {PREFIX[0]}_hordak --workers {workers} --duration {seconds} --rounds 1 "
+        "--mode transfer_to",
+    )
+    env.setdefault("PGPASSWORD", admin.password or "postgres")
+    proc = subprocess.run(["bash", str(run_sh)], env=env, capture_output=True, text=True)
+    runs, check = [], None
+    for line in proc.stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        row = json.loads(line)
+        if row.get("mode") == "transfer_to" and row.get("workers") == workers:
+            runs.append(row)
+        elif row.get("kind") == "check":
+            check = row
+    if not runs:
+        return {"error": f"run.sh exit {proc.returncode}: " + (proc.stderr.strip().splitlines() or [""])[-1]}
+    r = runs[-1]
+    return {
+        "transfers_per_s": r["transfers_per_s"],
+        "workers": workers,
+        "seconds": seconds,
+        "errors": r["errors"],
+        "lat_p50_ms": r["lat_p50_ms"],
+        "client_cpu_s_per_transfer": round(r["client_cpu_s"] / max(r["transfers"], 1), 6),
+        "checks_ok": None
+        if check is None
+        else check["unbalanced_transactions"] == 0 and check["transactions_eq_reported_transfers"],
+    }
 
 
 # -- verify --------------------------------------------------------------------------------------
@@ -496,6 +553,44 @@ def time_verify(url: str, instance: str) -> dict:
     }
 
 
+def table(result: dict) -> str:
+    """The issue's table: postings/s and the ratios to pgbench and to the peer, one row a run."""
+    tps = result.get("pgbench", {}).get("mean_tps")
+    peer = result.get("hordak", {}).get("transfers_per_s")
+    rows = [("production shape (listeners and sealer on)", result["ledger"])]
+    for name, label in (
+        ("ledger_alone", "ledger alone (no listeners, sealer on)"),
+        ("service_without_sealer", "service, listeners on, no sealer"),
+        ("bare_ledger_post_without_sealer", "bare ledger_post(), no sealer"),
+    ):
+        if name in result.get("breakdown", {}):
+            rows.append((label, result["breakdown"][name]))
+    out = [
+        f"| run (PostgreSQL, {result['writers']} writers) | postings/s | ratio to pgbench TPC-B "
+        "| ratio to hordak |",
+        "|---|---|---|---|",
+    ]
+    for label, r in rows:
+        out.append(
+            f"| {label} | {r['postings_per_s']:,.0f} | "
+            + (f"{r['postings_per_s'] / tps:.2f}" if tps else "-")
+            + " | "
+            + (f"{r['postings_per_s'] / peer:.2f}" if peer else "-")
+            + " |"
+        )
+    if peer:
+        out.append(
+            f"| django-hordak `transfer_to`, {result['writers']} workers | {peer:,.0f} | "
+            + (f"{peer / tps:.2f}" if tps else "-")
+            + " | 1.00 |"
+        )
+    if tps:
+        out.append(
+            f"| pgbench TPC-B, {result['writers']} clients (mean of before/after) | {tps:,.0f} | 1.00 | - |"
+        )
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -512,11 +607,22 @@ def main() -> None:
     ap.add_argument(
         "--breakdown",
         action="store_true",
-        help="PostgreSQL: also post without the sealer, and as bare ledger_post() calls (no app)",
+        help="PostgreSQL: also post the ledger alone (no listeners), without the sealer, and as bare "
+        "ledger_post() calls (no app)",
     )
     ap.add_argument(
-        "--with-listeners", action="store_true", help="keep other domains' posting listeners (counters)"
+        "--without-listeners",
+        action="store_true",
+        help="the ledger alone: no other domain's posting or seal listeners (production runs them)",
     )
+    ap.add_argument(
+        "--peer",
+        action="store_true",
+        help="PostgreSQL: also run django-hordak's transfer_to with as many workers (shared/peers/hordak)",
+    )
+    ap.add_argument("--peer-seconds", type=int, default=20)
+    ap.add_argument("--peer-dir", default=os.environ.get("PEER_DIR", "/tmp/peer"), help="the peer's venv")
+    ap.add_argument("--db-prefix", default="bench_ledger", help="PostgreSQL scratch databases' name prefix")
     ap.add_argument(
         "--reuse-verify-db",
         help="verify the scratch ledger a previous run loaded (PostgreSQL: any value; SQLite: its URL)",
@@ -525,13 +631,15 @@ def main() -> None:
         "--pgbench-seconds", type=int, default=0, help="default: 10 s before, as long as the ledger run after"
     )
     args = ap.parse_args()
+    PREFIX[0] = args.db_prefix
+    listeners = not args.without_listeners
 
     workdir = tempfile.mkdtemp(prefix="ledger_bench_")
     os.environ.setdefault("FUNDAPP_ENV", "benchmark")
-    result: dict = {"db": args.db, "writers": args.writers, "cpus": os.cpu_count()}
+    result: dict = {"db": args.db, "writers": args.writers, "cpus": os.cpu_count(), "listeners": listeners}
 
     if not args.skip_posting:
-        url = scratch(args.db, "bench_ledger", workdir)
+        url = scratch(args.db, args.db_prefix, workdir)
         result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
         result["preloaded_entries"] = args.preload
         accs = ensure_accounts(url, workdir)
@@ -547,14 +655,19 @@ def main() -> None:
             args.entries,
             args.writers,
             not args.no_sealer,
-            args.with_listeners,
+            listeners,
             interval=args.seal_interval,
         )
         result["ledger"]["seal_interval_s"] = None if args.no_sealer else args.seal_interval
+        if pg and args.peer:  # the peer in the same sitting, between the two baselines
+            result["hordak"] = run_hordak(args.writers, args.peer_seconds, args.peer_dir)
         if pg and args.breakdown:  # where the time goes: the same postings, less around them
             result["breakdown"] = {
+                "ledger_alone": run_writers(
+                    url, workdir, accs, args.entries, args.writers, True, False, interval=args.seal_interval
+                ),
                 "service_without_sealer": run_writers(
-                    url, workdir, accs, args.entries, args.writers, False, args.with_listeners
+                    url, workdir, accs, args.entries, args.writers, False, listeners
                 ),
                 "bare_ledger_post_without_sealer": run_writers(
                     url, workdir, accs, args.entries, args.writers, False, target=raw_writer
@@ -572,6 +685,11 @@ def main() -> None:
                 result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
                 for part in result.get("breakdown", {}).values():
                     part["ratio_to_pgbench_tps"] = round(part["postings_per_s"] / tps, 3)
+            peer = result.get("hordak", {}).get("transfers_per_s")
+            if peer:
+                result["ratio_postings_to_hordak_transfer_to"] = round(
+                    result["ledger"]["postings_per_s"] / peer, 3
+                )
         if args.no_sealer or "breakdown" in result:
             from fundapp.extensions import db
             from fundapp.ledger import sealing
@@ -585,15 +703,36 @@ def main() -> None:
                 db.engine.dispose()
         check = time_verify(url, workdir)
         result["ledger"]["verify_after_run_ok"] = check["ok"] and check["cli_exit"] == 0
+        if listeners:
+            result["ledger"]["counters_cover_tree"] = counters_cover_tree(url, workdir, args.preload)
     if not args.skip_verify:
+        vname = args.db_prefix + "_verify"
         if args.reuse_verify_db:  # time verify again on the ledger a previous run loaded
-            vurl = pg_url("bench_ledger_verify") if args.db == "postgresql" else args.reuse_verify_db
+            vurl = pg_url(vname) if args.db == "postgresql" else args.reuse_verify_db
         else:
-            vurl = scratch(args.db, "bench_ledger_verify", workdir)
+            vurl = scratch(args.db, vname, workdir)
             result["verify_load_s"] = round(bulk_load(args.db, vurl, workdir, args.verify_entries), 1)
         result["verify"] = {"entries": args.verify_entries, **time_verify(vurl, workdir)}
     shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(result))
+    if "ledger" in result:
+        print(table(result), file=sys.stderr)
+
+
+def counters_cover_tree(url: str, instance: str, preloaded: int) -> bool:
+    """After the run: do the public counters cover exactly the sealed tree, and agree with it
+    for the entries posted during the run (the preload is bulk-loaded without counters)?"""
+    from fundapp.extensions import db
+    from fundapp.ledger import sealing
+    from fundapp.transparency import counters
+
+    app = make_app(url, instance)
+    with app.app_context():
+        covered = counters.coverage().tree_size
+        size = sealing.tree_size()
+        db.session.rollback()
+        db.engine.dispose()
+    return covered == size - preloaded
 
 
 if __name__ == "__main__":

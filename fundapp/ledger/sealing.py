@@ -131,12 +131,89 @@ def _lock(wait: bool) -> bool | None:
     return True
 
 
+class SealedAccount:
+    """What a seal listener may know of a leg's account."""
+
+    __slots__ = ("code", "project_id", "type")
+
+    def __init__(self, code, type, project_id):
+        self.code, self.type, self.project_id = code, type, project_id
+
+
+class SealedLeg:
+    __slots__ = ("account", "amount_minor", "currency", "direction")
+
+    def __init__(self, direction, account, currency, amount_minor):
+        self.direction, self.account, self.currency, self.amount_minor = (
+            direction,
+            account,
+            currency,
+            amount_minor,
+        )
+
+
+class SealedEntry:
+    """An entry as it was sealed, with its legs: what seal listeners are handed (no ORM object,
+    so a batch of thousands costs no session work). ``reverses`` loads the reversed entry."""
+
+    __slots__ = (
+        "id",
+        "kind",
+        "legs",
+        "posted_at",
+        "project_id",
+        "reverses_id",
+        "sequence",
+        "source_id",
+        "source_type",
+    )
+
+    def __init__(self, id, sequence, kind, posted_at, project_id, source_type, source_id, reverses_id, legs):
+        self.id, self.sequence, self.kind, self.posted_at = id, sequence, kind, posted_at
+        self.project_id, self.source_type, self.source_id = project_id, source_type, source_id
+        self.reverses_id, self.legs = reverses_id, legs
+
+    @property
+    def reverses(self):
+        return None if self.reverses_id is None else db.session.get(JournalEntry, self.reverses_id)
+
+
+_seal_listeners: list[Callable[[list[SealedEntry]], None]] = []
+
+
+def register_seal_listener(fn: Callable[[list[SealedEntry]], None]) -> None:
+    """``fn(entries)`` is called in the sealing transaction with each batch just sealed, in
+    sequence order: one writer at a time, after the postings committed, so figures kept this way
+    cover exactly the entries of the tree they are committed with."""
+    if fn not in _seal_listeners:
+        _seal_listeners.append(fn)
+
+
+def hold_sealer() -> None:
+    """Keep every sealer out until this transaction ends (on SQLite, the write lock does it): for
+    reading or rebuilding what seal listeners keep without a seal in between."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SEAL_LOCK})
+
+
 def _waiting(after: int, take: int):
     """The next ``take`` unsealed entries past id ``after`` with their legs, and the tree size, in
-    one statement: [(id, kind, posted_at, memo, backer, reverses_id, [legs])], size."""
+    one statement: [(id, kind, posted_at, memo, backer, reverses_id, [legs], extra)], size, where
+    ``extra`` is (project_id, source_type, source_id, [(direction, code, type, project_id,
+    currency, amount)]) for the seal listeners."""
     e, leg, acc = JournalEntry.__table__, Leg.__table__, Account.__table__
     batch = (
-        select(e.c.id, e.c.kind, e.c.posted_at, e.c.memo, e.c.backer_label, e.c.reverses_id)
+        select(
+            e.c.id,
+            e.c.kind,
+            e.c.posted_at,
+            e.c.memo,
+            e.c.backer_label,
+            e.c.reverses_id,
+            e.c.project_id,
+            e.c.source_type,
+            e.c.source_id,
+        )
         .where(e.c.sequence.is_(None), e.c.id > after)
         .order_by(e.c.id)
         .limit(take)
@@ -156,6 +233,11 @@ def _waiting(after: int, take: int):
             leg.c.currency,
             leg.c.amount_minor,
             size,
+            batch.c.project_id,
+            batch.c.source_type,
+            batch.c.source_id,
+            acc.c.type,
+            acc.c.project_id,
         )
         .select_from(batch)
         .outerjoin(leg, leg.c.entry_id == batch.c.id)
@@ -165,10 +247,28 @@ def _waiting(after: int, take: int):
     entries: list = []
     for r in rows:
         if not entries or entries[-1][0] != r[0]:
-            entries.append((r[0], r[1], r[2], r[3], r[4], r[5], []))
+            entries.append((r[0], r[1], r[2], r[3], r[4], r[5], [], (r[11], r[12], r[13], [])))
         if r[6] is not None:
             entries[-1][6].append((DIRECTION_CODE[r[6]], r[7], r[8], r[9]))
+            entries[-1][7][3].append((r[6], r[7], r[14], r[15], r[8], r[9]))
     return entries, (rows[0][10] if rows else 0)
+
+
+def _sealed_entries(rows, seq_of) -> list[SealedEntry]:
+    accounts: dict[tuple, SealedAccount] = {}
+    out = []
+    for r in rows:
+        project_id, source_type, source_id, legs = r[7]
+        made = []
+        for direction, code, type_, acc_project, currency, amount in legs:
+            acc = accounts.get((code, type_, acc_project))
+            if acc is None:
+                acc = accounts[(code, type_, acc_project)] = SealedAccount(code, type_, acc_project)
+            made.append(SealedLeg(direction, acc, currency, amount))
+        out.append(
+            SealedEntry(r[0], seq_of[r[0]], r[1], r[2], project_id, source_type, source_id, r[5], made)
+        )
+    return out
 
 
 def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = True) -> int | None:
@@ -254,6 +354,10 @@ def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = Tr
                     MerkleNode.__table__.insert(),
                     [{"level": a, "idx": b, "hash": c} for a, b, c in zip(levels, idxs, hashes, strict=True)],
                 )
+        if _seal_listeners:
+            batch_entries = _sealed_entries(rows, seq_of)
+            for fn in _seal_listeners:
+                fn(batch_entries)
         size += len(rows)
         sealed += len(rows)
         if len(rows) < take:
@@ -380,5 +484,22 @@ def _after_request(response):
     return response
 
 
+def _teardown(exc):
+    """Whatever posted outside a request (a CLI command, a cron job) seals what it committed
+    before its app context ends, waiting for a sealer at work, so that a correct ledger always
+    verifies and the public figures catch up."""
+    if not g.pop("ledger_unsealed", False) or exc is not None:
+        return
+    try:
+        db.session.rollback()  # what was not committed is not sealed, and is not committed here
+        while seal_and_checkpoint(wait=True):
+            db.session.commit()
+        db.session.rollback()
+    except Exception:  # `flask ledger seal` catches up
+        db.session.rollback()
+        log.exception("sealing after the command failed")
+
+
 def init_app(app):
     app.after_request(_after_request)
+    app.teardown_appcontext(_teardown)

@@ -2,8 +2,9 @@
 page and the open-data downloads (CSV, JSON, 360Giving-style grants, IATI-style activities).
 
 Invariants: every public figure comes from maintained counters (``transparency_counters``, kept by
-a ledger posting listener in the posting transaction) or maintained balances — no page scans the
-journal; journal pages use keyset pagination on ``sequence``; downloads stream in keyset batches.
+the ledger's sealer as entries are sealed, so they cover exactly a tree size: see
+``counters.coverage()``) or maintained balances — no page scans the journal; journal pages use
+keyset pagination on ``sequence``; downloads stream in keyset batches.
 No personal data leaves this package: backers appear only under the public label they chose
 (``backer_label``), otherwise as "anonymous backer"; no email, phone or private name is ever read.
 Everything here is public and read-only (``@public`` views, GET only).
@@ -11,11 +12,11 @@ Everything here is public and read-only (``@public`` views, GET only).
 
 
 def init_app(app):
-    from fundapp.ledger import services as ledger_services
+    from fundapp.ledger import sealing
 
     from . import cli, counters, routes, sources
 
     sources.install_resolvers()
-    ledger_services.register_posting_listener(counters.on_entry_posted)
+    sealing.register_seal_listener(counters.on_entries_sealed)
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.transparency_cli)

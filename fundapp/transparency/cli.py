@@ -19,7 +19,7 @@ transparency_cli = AppGroup("transparency", help="Public counters and open data.
 
 
 def _all_entries():
-    """Every posted entry, sealed or not (the counters count at posting time)."""
+    """Every sealed entry in sequence order (the counters count an entry when it is sealed)."""
     from sqlalchemy import select
 
     from fundapp.ledger.models import JournalEntry
@@ -28,17 +28,23 @@ def _all_entries():
     while True:
         rows = list(
             db.session.scalars(
-                select(JournalEntry).where(JournalEntry.id > last).order_by(JournalEntry.id).limit(1000)
+                select(JournalEntry)
+                .where(JournalEntry.sequence > last)
+                .order_by(JournalEntry.sequence)
+                .limit(1000)
             )
         )
         yield from rows
         if len(rows) < 1000:
             return
-        last = rows[-1].id
+        last = rows[-1].sequence
         svc.release(rows)
 
 
 def check_counters() -> list[str]:
+    from fundapp.ledger import sealing
+
+    sealing.hold_sealer()  # no seal between reading the journal and reading the counters
     return counters.differences(counters.recompute(_all_entries()), counters.stored())
 
 
@@ -56,7 +62,10 @@ def check_command():
 
 @transparency_cli.command("rebuild")
 def rebuild_command():
-    """Recompute every counter from the journal (one transaction)."""
+    """Recompute every counter from the sealed journal (one transaction, no seal meanwhile)."""
+    from fundapp.ledger import sealing
+
+    sealing.hold_sealer()
     db.session.execute(delete(Counter))
     db.session.execute(delete(Backer))
     seen: set[str] = set()

@@ -1,10 +1,13 @@
 """Keeping the public counters: what each journal entry adds to which total.
 
-``on_entry_posted(entry)`` is registered with the ledger as a posting listener: it runs inside the
-posting transaction, after the legs are written, and upserts the counters the entry touches in one
-statement (rows in a fixed order, so two postings never deadlock on them). ``classify(entry)`` is
-the single definition of "received", "disbursed", … used both here and by ``recompute()``, which
-rebuilds every counter from the journal (``flask transparency check|rebuild``).
+``on_entries_sealed(entries)`` is registered with the ledger's sealer: it runs in the sealing
+transaction with each batch of entries just sealed, and upserts every counter the batch touches in
+one statement. So the counters are written by one writer at a time, in batches, after the postings
+committed (no posting transaction ever writes a row that every posting shares), and they cover
+exactly the entries sealed into the tree they are committed with: ``coverage()`` says which tree
+size (and which signed checkpoint) the public figures stand for. ``classify(entry)`` is the single
+definition of "received", "disbursed", … used both here and by ``recompute()``, which rebuilds
+every counter from the sealed journal (``flask transparency check|rebuild``).
 
 Definitions (all from the fund's cash side, i.e. legs on asset accounts):
 - received: money in from backers (donations, collected pledges, investments), gross, by channel;
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -258,28 +262,81 @@ def bump(deltas: dict[tuple[str, str, str, str], list[int]]) -> None:
     db.session.execute(stmt)
 
 
-def _remember_backer(backer: tuple[str, str | None], sequence) -> bool:
-    """Record a backer the first time they give; True when they are new."""
+def _remember_backers(found: dict[str, tuple[str | None, int | None]]) -> list[str | None]:
+    """Record the backers of ``found`` (key -> (country, first sequence)) not yet known; return
+    the countries of those that are new."""
+    if not found:
+        return []
+    now = datetime.now(UTC)
+    table = Backer.__table__
     stmt = (
-        _insert(Backer.__table__)
+        _insert(table)
         .values(
-            backer_key=backer[0], country=backer[1], first_sequence=sequence, created_at=datetime.now(UTC)
+            [
+                {"backer_key": key, "country": country, "first_sequence": seq, "created_at": now}
+                for key, (country, seq) in sorted(found.items())
+            ]
         )
         .on_conflict_do_nothing(index_elements=["backer_key"])
-        .returning(Backer.__table__.c.id)
+        .returning(table.c.country)
     )
-    return db.session.execute(stmt).first() is not None
+    return [row[0] for row in db.session.execute(stmt)]
 
 
-def on_entry_posted(entry) -> None:
-    """Posting listener: update the counters in the posting transaction."""
-    backer = backer_of(entry) if entry.kind in IN_KINDS else None
-    place = project_place(_project_of(entry))
-    deltas = contributions(entry, backer=backer, place=place)
-    if backer is not None and _remember_backer(backer, entry.sequence):
-        deltas[("fund", "", "backers", "")][1] += 1
-        deltas[("country", backer[1] or "", "backers", "")][1] += 1
-    bump(deltas)
+def on_entries_sealed(entries) -> None:
+    """Seal listener: add a sealed batch to the counters in the sealing transaction."""
+    total: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    places: dict[int | None, tuple[str, str, str] | None] = {}
+    backers: dict[str, tuple[str | None, int | None]] = {}
+    for entry in entries:
+        backer = backer_of(entry) if entry.kind in IN_KINDS else None
+        project_id = _project_of(entry)
+        if project_id not in places:
+            places[project_id] = project_place(project_id)
+        for k, (a, n) in contributions(entry, backer=backer, place=places[project_id]).items():
+            t = total[k]
+            t[0] += a
+            t[1] += n
+        if backer is not None and backer[0] not in backers:
+            backers[backer[0]] = (backer[1], entry.sequence)
+    for country in _remember_backers(backers):
+        total[("fund", "", "backers", "")][1] += 1
+        total[("country", country or "", "backers", "")][1] += 1
+    bump(total)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the public figures stand for: the first ``tree_size`` entries of the journal, and the
+    newest signed checkpoint at or below that size (None before the first one)."""
+
+    tree_size: int
+    checkpoint_size: int | None
+    checkpoint_root: bytes | None
+    checkpoint_signed_at: datetime | None
+
+
+def coverage() -> Coverage:
+    """The tree size the counters cover (they count every sealed entry once, in the transaction
+    that sealed it) and the newest checkpoint within it."""
+    from fundapp.ledger.models import Checkpoint
+
+    size = db.session.scalar(
+        select(Counter.entries).where(
+            Counter.dimension == "fund",
+            Counter.key == "",
+            Counter.metric == "entries",
+            Counter.currency == "",
+        )
+    )
+    size = int(size or 0)
+    cp = db.session.execute(
+        select(Checkpoint.tree_size, Checkpoint.root_hash, Checkpoint.signed_at)
+        .where(Checkpoint.tree_size <= size)
+        .order_by(Checkpoint.tree_size.desc(), Checkpoint.id.desc())
+        .limit(1)
+    ).first()
+    return Coverage(size, *(tuple(cp) if cp else (None, None, None)))
 
 
 def recompute(entries: Iterable) -> dict[tuple[str, str, str, str], list[int]]:

@@ -1,7 +1,7 @@
-"""Counters behind the public dashboard, kept current in the posting transaction.
+"""Counters behind the public dashboard, kept current by the sealer as entries are sealed.
 
 One row per (dimension, key, metric, currency): e.g. ("region", "Sughd", "received", "TJS"). The
-ledger's posting listener adds each entry's amounts to the rows it touches, so every public total is
+ledger's seal listener adds each sealed batch's amounts to the rows it touches, so every public total is
 a handful of index look-ups, whatever the size of the journal. ``flask transparency check``
 recomputes them from the journal and compares.
 """

@@ -59,6 +59,7 @@ class Books:
             source_id=source[1],
         )
         db.session.commit()
+        self.seal()  # as after a request: the public figures count sealed entries
         return entry
 
     def acc(self, code, currency="TJS"):
@@ -118,6 +119,7 @@ class Books:
     def reverse(self, entry):
         rev = self.ledger.reverse_entry(entry, memo="reversal (test)", idempotency_key=f"test:{next(_keys)}")
         db.session.commit()
+        self.seal()
         return rev
 
     def seal(self):
