@@ -22,6 +22,7 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
@@ -1607,14 +1608,18 @@ def record_repayment(
         select(Repayment).where(Repayment.project_id == project.id, Repayment.reference == reference)
     ).first():
         raise ValidationFailed(_l("A repayment with this reference was already recorded."), field="reference")
-    holdings = [
-        (inv.id, inv.amount)
+    # the investors come with their investments: one statement, however many there are (the
+    # shares and their emails below then read nothing more per investor)
+    paid = {
+        inv.id: inv
         for inv in db.session.scalars(
             select(Investment)
             .where(Investment.project_id == project.id, Investment.state == InvestmentState.PAID)
             .order_by(Investment.id)
+            .options(selectinload(Investment.investor))
         ).all()
-    ]
+    }
+    holdings = [(inv.id, inv.amount) for inv in paid.values()]
     rep = Repayment(
         project_id=project.id,
         amount_minor=amount.amount,
@@ -1656,7 +1661,7 @@ def record_repayment(
     )
     rep.ledger_entry_id, rep.distribution_entry_id = entry.id, dist.id
     for inv_id, share in sched.distribute(amount, holdings):
-        rep.shares.append(RepaymentShare(investment_id=inv_id, amount_minor=share.amount))
+        rep.shares.append(RepaymentShare(investment=paid[inv_id], amount_minor=share.amount))
     left = amount.amount
     for inst in plan.instalments:  # the oldest instalment is paid first
         if left <= 0:

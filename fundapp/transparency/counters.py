@@ -45,16 +45,19 @@ NON_CASH_ASSETS = frozenset({"loans_receivable", "fx_conversion"})
 # source_type → fn(source_id) -> (backer_key, country or None) | None. Funding/payments objects
 # know who paid; the ledger entry deliberately does not.
 _backer_resolvers: dict[str, Callable[[str], tuple[str, str | None] | None]] = {}
-# fn(project_id) -> (region, district, category) | None
+# fn(project_id) -> (region, district, category) | None, and optionally the same for many ids at
+# once: fn(ids) -> {project_id: (region, district, category)}
 _project_resolver: list[Callable[[int], tuple[str, str, str] | None]] = []
+_project_resolver_many: list[Callable] = []
 
 
 def register_backer_resolver(source_type: str, fn) -> None:
     _backer_resolvers[source_type] = fn
 
 
-def set_project_resolver(fn) -> None:
+def set_project_resolver(fn, many=None) -> None:
     _project_resolver[:] = [fn]
+    _project_resolver_many[:] = [many] if many is not None else []
 
 
 def _account(leg):
@@ -287,6 +290,10 @@ def on_entries_sealed(entries) -> None:
     """Seal listener: add a sealed batch to the counters in the sealing transaction."""
     total: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     places: dict[int | None, tuple[str, str, str] | None] = {}
+    if _project_resolver_many:  # the batch's projects in one statement
+        wanted = {_project_of(e) for e in entries}
+        found = _project_resolver_many[0](wanted)
+        places = {pid: found.get(pid) for pid in wanted}
     backers: dict[str, tuple[str | None, int | None]] = {}
     for entry in entries:
         backer = backer_of(entry) if entry.kind in IN_KINDS else None

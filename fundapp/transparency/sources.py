@@ -37,6 +37,21 @@ def project_place(project_id: int):
     return tuple(row) if row else None
 
 
+def project_places(project_ids) -> dict[int, tuple[str, str, str]]:
+    """(region, district, category) of many projects in one statement (a sealed batch's)."""
+    from fundapp.proposals.models import Project
+
+    ids = sorted({i for i in project_ids if i is not None})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Project.id, Project.home_region, Project.home_district, Project.category).where(
+            Project.id.in_(ids)
+        )
+    )
+    return {pid: (region, district, category) for pid, region, district, category in rows}
+
+
 # -- backers ----------------------------------------------------------------------------------------
 def _user_backer(user_id: int | None, email: str | None = None) -> tuple[str, str | None] | None:
     from fundapp.accounts.models import User
@@ -168,7 +183,7 @@ def install_resolvers() -> None:
     """Tell the counters how to find a backer's country and a project's place."""
     from . import counters
 
-    counters.set_project_resolver(project_place)
+    counters.set_project_resolver(project_place, many=project_places)
     if _has("fundapp.funding.models"):
         counters.register_backer_resolver("donation", _donation_backer)
         counters.register_backer_resolver("pledge", _pledge_backer)
