@@ -281,7 +281,10 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
     # a posting worker keeps its connection: no pool health check (an extra round trip) per posting
     app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "pool_pre_ping": False})
     if not with_listeners:  # the ledger alone, without other domains' listeners
+        from fundapp.ledger import sealing
+
         L._listeners.clear()
+        sealing._seal_listeners.clear()  # a writer seals what is left when its app context ends
     rng = random.Random(1000 + wid)
     refused = 0
     with app.app_context():

@@ -461,9 +461,9 @@ def measure(label: str, url: str, instance: Path, workdir: Path, paths: dict[str
     and uncached (``0``: every request goes through the whole app and its queries), each against
     the trivial page measured in the same run."""
     env = {"BENCH_DATABASE_URL": sqlalchemy_url(url), "BENCH_INSTANCE": str(instance)}
-    trivial = Server(workdir, "trivial_app", args.port + 1)
+    trivial = Server(workdir, "trivial_app", args.port)  # the same port: one server at a time
     try:
-        base = load(args.port + 1, "/", args.seconds, args.threads)
+        base = load(args.port, "/", args.seconds, args.threads)
     finally:
         trivial.stop()
     results: dict = {"trivial": base, "cached": {}, "views": {}, "uncached": {}}
