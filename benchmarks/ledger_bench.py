@@ -2,8 +2,15 @@
 """Ledger benchmark: posting throughput under concurrent writers, against a baseline run in the
 same script, and the time of a full ``ledger verify`` over 1,000,000 entries.
 
-    .venv/bin/python benchmarks/ledger_bench.py --db postgresql --entries 20000 --writers 8
+    .venv/bin/python benchmarks/ledger_bench.py --db postgresql --entries 8000 --writers 4 --breakdown --peer
     .venv/bin/python benchmarks/ledger_bench.py --db sqlite --entries 5000 --writers 4
+
+The default is the production shape: every other domain's listener registered (the public
+counters are kept by the sealer's listener), the sealer running. ``--without-listeners`` measures
+the ledger alone; ``--breakdown`` adds that run, the service without the sealer and bare
+``ledger_post()`` calls; ``--peer`` runs django-hordak's ``transfer_to`` with as many workers in
+the same sitting (``shared/peers/hordak/run.sh``, its own venv under ``--peer-dir``) and prints
+the ratio to it beside the ratio to pgbench, as a table on stderr.
 
 Each writer is a separate process running ``post_entry`` + COMMIT in a loop (donations into and
 payouts out of 200 projects, through 3 channel accounts in 2 currencies), while a sealer process
@@ -14,8 +21,9 @@ every ``LEDGER_CHECKPOINT_SECONDS``. Tables are preloaded with
 like) with the same number of clients on the same server, in a scratch database. Then a scratch
 ledger of ``--verify-entries`` entries is bulk-loaded (COPY, not the service) and verified.
 
-Prints one JSON line. Scratch databases: bench_ledger, bench_ledger_verify, bench_pgbench (PostgreSQL,
-dropped and re-created), or files under /tmp (SQLite). Never the test databases.
+Prints one JSON line. Scratch databases: PREFIX, PREFIX_verify, PREFIX_pgbench, PREFIX_hordak
+(``--db-prefix``, ``bench_ledger`` by default; PostgreSQL, dropped and re-created), or files under
+/tmp (SQLite). Never the test databases.
 """
 
 from __future__ import annotations
