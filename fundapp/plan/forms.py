@@ -13,6 +13,7 @@ from wtforms import (
     DateField,
     Field,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -25,6 +26,12 @@ from wtforms.widgets import TextInput
 from .models import STATUS_LABELS, UNIT_LABELS, Source
 
 QUANTITY_MAX_CHARS = 24
+
+
+def choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 _GROUPED = {
     # the page's language → (group separators, decimal separator)
     "ru": ((" ", "\u00a0", "\u202f"), ","),
@@ -138,17 +145,18 @@ class IndicatorForm(FlaskForm):
     name_ru = StringField(_l("Name in Russian"), validators=[InputRequired(), Length(max=300)])
     name_en = StringField(_l("Name in English"), validators=[InputRequired(), Length(max=300)])
     unit = SelectField(
-        _l("Unit"), choices=[(k.value, v) for k, v in UNIT_LABELS.items()], validators=[InputRequired()]
+        _l("Unit"),
+        choices=choices((k.value, v) for k, v in UNIT_LABELS.items()),
+        validators=[InputRequired()],
     )
     currency = StringField(_l("Currency (for money)"), validators=[Optional(), Length(max=3)])
     ascending = BooleanField(_l("Higher is better"), default=True)
     baseline = QuantityField(_l("Baseline"), validators=[Optional()])
     source = SelectField(
         _l("Values come from"),
-        choices=[
-            (Source.AGENCY.value, _l("the agencies' reports")),
-            (Source.COMPUTED.value, _l("the portal")),
-        ],
+        choices=choices(
+            [(Source.AGENCY.value, _l("the agencies' reports")), (Source.COMPUTED.value, _l("the portal"))]
+        ),
         validators=[InputRequired()],
     )
     computed_key = SelectField(_l("What the portal computes"), validators=[Optional()])
@@ -159,7 +167,7 @@ class IndicatorForm(FlaskForm):
 class OverrideForm(FlaskForm):
     status = SelectField(
         _l("Status"),
-        choices=[("", _l("As computed"))] + [(k.value, v) for k, v in STATUS_LABELS.items()],
+        choices=choices([("", _l("As computed"))] + [(k.value, v) for k, v in STATUS_LABELS.items()]),
         validators=[Optional()],
     )
     reason = TextAreaField(_l("Why"), validators=[InputRequired(), Length(max=5000)])
@@ -195,18 +203,20 @@ class MinistryReportForm(FlaskForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2020, 2100)])
     period = SelectField(
         _l("Period"),
-        choices=[
-            ("q1", _l("1st quarter")),
-            ("q2", _l("2nd quarter")),
-            ("q3", _l("3rd quarter")),
-            ("q4", _l("4th quarter")),
-            ("h1", _l("1st half-year")),
-            ("h2", _l("2nd half-year")),
-        ],
+        choices=choices(
+            [
+                ("q1", _l("1st quarter")),
+                ("q2", _l("2nd quarter")),
+                ("q3", _l("3rd quarter")),
+                ("q4", _l("4th quarter")),
+                ("h1", _l("1st half-year")),
+                ("h2", _l("2nd half-year")),
+            ]
+        ),
         validators=[InputRequired()],
     )
     language = SelectField(
-        _l("Language"), choices=[("tg", "Тоҷикӣ"), ("ru", "Русский")], validators=[InputRequired()]
+        _l("Language"), choices=choices([("tg", "Тоҷикӣ"), ("ru", "Русский")]), validators=[InputRequired()]
     )
     make = SubmitField(_l("Prepare the report"))
 
@@ -217,7 +227,7 @@ def report_form_class(indicators):
     class ReportForm(FlaskForm):
         language = SelectField(
             _l("Language of the report"),
-            choices=[("tg", "Тоҷикӣ"), ("ru", "Русский")],
+            choices=choices([("tg", "Тоҷикӣ"), ("ru", "Русский")]),
             validators=[InputRequired()],
         )
         narrative = TextAreaField(

@@ -60,7 +60,7 @@ class ReportState(StrEnum):
 
 REPORT_STATE_LABELS = {
     ReportState.DRAFT: _l("Draft"),
-    ReportState.SUBMITTED: _l("Submitted"),
+    ReportState.SUBMITTED: _l("Sent to the Ministry"),
     ReportState.RETURNED: _l("Returned for changes"),
     ReportState.ACCEPTED: _l("Accepted"),
 }

@@ -269,7 +269,7 @@ def compute(report: MinistryReport, on_progress=lambda pct: None) -> ReportData:
         ),
         period=period_label(report),
         footer=footer_text(report.tree_size, report.root_hex),
-        scorecard_header=[_("No."), _("Action point"), _("Status"), _("Progress"), _("Completion")],
+        scorecard_header=[_("No."), _("Action point"), _("Status"), _("Progress to target"), _("Completion")],
         scorecard=rows,
         figures_header=[_("Computed indicator"), _("Value in the period")],
         figures=figures,
@@ -289,7 +289,9 @@ def render_pdf(data: ReportData) -> bytes:
         def footer(self):
             self.set_y(-14)
             self.set_font("DejaVu", size=6.5)
-            self.multi_cell(0, 3.2, f"{data.footer} · {self.page_no()}", align="C")
+            self.multi_cell(
+                0, 3.2, f"{data.footer} · {self.page_no()}", align="C", new_x="LMARGIN", new_y="NEXT"
+            )
 
     pdf = ReportPDF(orientation="P", unit="mm", format="A4")
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
@@ -298,15 +300,17 @@ def render_pdf(data: ReportData) -> bytes:
     pdf.set_title(data.title)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(0, 6, data.title)
+    pdf.multi_cell(0, 6, data.title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(0, 6, f"{data.period} · {_('Overall progress')}: {data.overall}")
+    pdf.multi_cell(
+        0, 6, f"{data.period} · {_('Overall progress')}: {data.overall}", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.ln(2)
     heading = FontFace(emphasis="BOLD", fill_color=(230, 238, 234))
 
     def table(header, rows, widths):
         if not rows:
-            pdf.multi_cell(0, 6, "—")
+            pdf.multi_cell(0, 6, "—", new_x="LMARGIN", new_y="NEXT")
             return
         pdf.set_font("DejaVu", "", 8)
         with pdf.table(col_widths=widths, headings_style=heading, line_height=4.2) as t:
@@ -317,7 +321,7 @@ def render_pdf(data: ReportData) -> bytes:
 
     def section(title):
         pdf.set_font("DejaVu", "B", 11)
-        pdf.multi_cell(0, 7, title)
+        pdf.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
 
     section(_("Scorecard"))
     table(data.scorecard_header, data.scorecard, (12, 98, 28, 20, 28))
@@ -338,7 +342,7 @@ def render_xlsx(data: ReportData) -> bytes:
     sheets = [
         (_("Scorecard"), data.scorecard_header, data.scorecard),
         (_("Computed"), data.figures_header, data.figures),
-        (_("Received"), data.received_header, data.received),
+        (_("Money received"), data.received_header, data.received),
         (_("Agencies"), data.agency_header, data.agency),
     ]
     first = True

@@ -27,6 +27,7 @@ from .forms import (
     ReviewForm,
     SettingsForm,
     UnlockForm,
+    choices,
     report_form_class,
     targets_form_class,
 )
@@ -102,7 +103,7 @@ def scorecard():
         [(f"{g.group.number}. {getattr(g.group, 'title_' + _lang())}", g.percent or 0) for g in groups],
         fmt=lambda v: f"{v} %",
         label_header=_("Group"),
-        value_header=_("Progress"),
+        value_header=_("Progress to target"),
     )
     return render_template(
         "plan/scorecard.html",
@@ -462,7 +463,9 @@ def manage():
     groups = db.session.scalars(select(PlanGroup).order_by(PlanGroup.number)).all()
     st = services.settings()
     form = SettingsForm(ministry_id=st.ministry_id, deadline_days=st.deadline_days)
-    form.ministry_id.choices = [("", _("— not chosen —"))] + [(a.id, a.name) for a in services.agencies()]
+    form.ministry_id.choices = choices(
+        [("", _("— not chosen —"))] + [(a.id, a.name) for a in services.agencies()]
+    )
     db.session.commit()
     return render_template("plan/manage.html", groups=groups, form=form, lang=_lang())
 
@@ -471,7 +474,7 @@ def manage():
 @roles_required("administrator")
 def save_settings():
     form = SettingsForm()
-    form.ministry_id.choices = [("", "")] + [(a.id, a.name) for a in services.agencies()]
+    form.ministry_id.choices = choices([("", "")] + [(a.id, a.name) for a in services.agencies()])
     if not form.validate():
         groups = db.session.scalars(select(PlanGroup).order_by(PlanGroup.number)).all()
         return render_template("plan/manage.html", groups=groups, form=form, lang=_lang()), 400
@@ -495,13 +498,15 @@ def save_settings():
 def _point_form(formdata=None, **kw) -> PointForm:
     form = PointForm(formdata=formdata, **kw) if formdata is not None else PointForm(**kw)
     lang = _lang()
-    form.group_id.choices = [
-        (g.id, f"{g.number}. {getattr(g, 'title_' + lang)}")
-        for g in db.session.scalars(select(PlanGroup).order_by(PlanGroup.number))
-    ]
+    form.group_id.choices = choices(
+        [
+            (g.id, f"{g.number}. {getattr(g, 'title_' + lang)}")
+            for g in db.session.scalars(select(PlanGroup).order_by(PlanGroup.number))
+        ]
+    )
     agencies = [(a.id, a.name) for a in services.agencies()]
-    form.lead_agency_id.choices = [("", _("— not chosen —"))] + agencies
-    form.supporting_ids.choices = agencies
+    form.lead_agency_id.choices = choices([("", _("— not chosen —"))] + agencies)
+    form.supporting_ids.choices = choices(agencies)
     return form
 
 
@@ -556,7 +561,9 @@ def _edit_point(point: ActionPoint | None):
 
 def _indicator_form(formdata=True, **kw) -> IndicatorForm:
     form = IndicatorForm(**kw) if formdata else IndicatorForm(formdata=None, **kw)
-    form.computed_key.choices = [("", _("— not chosen —"))] + [(k, str(v.label)) for k, v in REGISTRY.items()]
+    form.computed_key.choices = choices(
+        [("", _("— not chosen —"))] + [(k, v.label) for k, v in REGISTRY.items()]
+    )
     return form
 
 

@@ -137,9 +137,10 @@ def _agency_members(org_ids: set[int]):
 
 
 def _public_url(endpoint: str, **values) -> str:
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    path = url_for(endpoint, **values)
-    return base + path if base else url_for(endpoint, _external=True, **values)
+    """A link for mail, always on the configured public address (never the request's Host)."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
 
 
 # -- editing the Plan ----------------------------------------------------------------------------

@@ -53,8 +53,9 @@ def ledger_flows(
     country: str | None = None,
 ) -> list[tuple[str, str, int]]:
     """(entry kind, channel, amount in minor units) for every leg moving money in (``debit``) or
-    out (``credit``) of the channel accounts, in entries sealed below ``tree_size`` and dated in
-    [start, end). With ``country``, only entries whose backer lives in that country."""
+    out (``credit``) of the channel accounts, in entries dated in
+    [start, end) and sealed into the tree of ``tree_size`` entries. With ``country``, only entries
+    whose backer lives in that country."""
     q = (
         select(
             JournalEntry.kind,
@@ -68,7 +69,7 @@ def ledger_flows(
         .where(
             JournalEntry.kind.in_(kinds),
             JournalEntry.sequence.is_not(None),
-            JournalEntry.sequence < tree_size,
+            JournalEntry.sequence <= tree_size,  # sequences start at 1: leaf index + 1
             JournalEntry.occurred_at >= start,
             JournalEntry.occurred_at < end,
             Leg.direction == direction,
