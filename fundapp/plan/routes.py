@@ -141,8 +141,8 @@ def point_detail(point_id: int):
                 actuals.append(
                     services.computed_value(ind, min(periods.quarter_bounds(*yq)[1], today), tree_size)
                 )
-            else:
-                actuals.append(accepted.get(tuple(yq)) or 0)
+            else:  # a quarter without an accepted report keeps the level last reported
+                actuals.append(accepted.get(tuple(yq)) or (actuals[-1] if actuals else 0))
         targets = [services.target_for(ind, *yq) or 0 for yq in quarters]
         if labels:
             charts.append(
