@@ -40,6 +40,15 @@ EXPLICIT = {
     "accounts.step_up": {"anonymous": "login", "member": REDIRECT, **dict.fromkeys(STAFF, OK)},
     # the language switch (a GET form for visitors not signed in) sends everyone back to a page
     "core.set_language": dict.fromkeys(ROLES, REDIRECT),
+    # the Plan's review queue is for members of the Ministry's organisation (none here), its
+    # reports to the Ministry for them, administrators and auditors
+    "plan.review_queue": {"anonymous": "login", **dict.fromkeys(ROLES[1:], 403)},
+    "plan.ministry_reports": {
+        "anonymous": "login",
+        **dict.fromkeys(ROLES[1:], 403),
+        "administrator": OK,
+        "auditor": OK,
+    },
 }
 
 

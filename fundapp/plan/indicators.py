@@ -1,0 +1,130 @@
+"""Indicators the portal computes from its own data. Each is defined once, here: its key, its
+unit and a sentence saying exactly what it counts, which the public page shows beside it. The same
+window (period, country, checkpoint) always gives the same figure, so every report can be
+recomputed from the downloaded ledger and the public pages.
+
+Values are in hundredths (see ``models``): a count of 7 is 700; money is in minor units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from flask_babel import lazy_gettext as _l
+
+from . import sources
+from .models import Unit
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in UTC, an optional country of residence (ISO code), the ledger checkpoint's
+    tree size that bounds money figures, and the currency of money figures."""
+
+    start: datetime
+    end: datetime
+    tree_size: int
+    country: str | None = None
+    currency: str = "TJS"
+
+    @classmethod
+    def of_dates(cls, first: date, last_exclusive: date, tree_size: int, **kw) -> Window:
+        return cls(
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last_exclusive, time(), UTC),
+            tree_size,
+            **kw,
+        )
+
+
+@dataclass(frozen=True)
+class Computed:
+    key: str
+    label: object
+    unit: Unit
+    definition: object
+    compute: Callable[[Window], int]
+
+
+REGISTRY: dict[str, Computed] = {}
+
+
+def computed(key: str, label, unit: Unit, definition):
+    def register(fn):
+        REGISTRY[key] = Computed(key, label, unit, definition, fn)
+        return fn
+
+    return register
+
+
+def breakdown_received(w: Window) -> dict[tuple[str, str], int]:
+    """Money received in the window by (kind, channel), in minor units."""
+    out: dict[tuple[str, str], int] = {}
+    for kind, channel, amount in sources.ledger_flows(
+        sources.RECEIPT_KINDS, "debit", w.start, w.end, w.tree_size, w.currency, w.country
+    ):
+        out[(kind, channel)] = out.get((kind, channel), 0) + amount
+    return out
+
+
+@computed(
+    "money_received",
+    _l("Money received from compatriots"),
+    Unit.MONEY,
+    _l(
+        "The sum of donations, collected pledges and investments that arrived in the fund's card, "
+        "bank and money-transfer accounts in the period, in the indicator's currency, counted from "
+        "the ledger's sealed entries up to the report's checkpoint. Refunds are not deducted."
+    ),
+)
+def money_received(w: Window) -> int:
+    return sum(breakdown_received(w).values())
+
+
+@computed(
+    "money_disbursed",
+    _l("Money disbursed to projects"),
+    Unit.MONEY,
+    _l(
+        "The sum paid out of the fund's accounts for project milestones in the period, in the "
+        "indicator's currency, counted from the ledger's sealed entries up to the report's checkpoint."
+    ),
+)
+def money_disbursed(w: Window) -> int:
+    flows = sources.ledger_flows(("disbursement",), "credit", w.start, w.end, w.tree_size, w.currency)
+    return sum(a for _, _, a in flows)
+
+
+def _projects(state: str, label, definition):
+    @computed(f"projects_{state}", label, Unit.COUNT, definition)
+    def count(w: Window) -> int:
+        return 100 * sources.first_reached(state, w.start, w.end, w.country)
+
+    return count
+
+
+_projects(
+    "submitted",
+    _l("Projects proposed"),
+    _l("Projects submitted for review for the first time in the period (by the author's country)."),
+)
+_projects(
+    "approved",
+    _l("Projects approved"),
+    _l("Projects approved for the first time in the period (by the author's country)."),
+)
+_projects(
+    "funded",
+    _l("Projects funded"),
+    _l("Projects that reached their funding goal in the period (by the author's country)."),
+)
+_projects(
+    "completed",
+    _l("Projects completed"),
+    _l("Projects completed in the period (by the author's country)."),
+)
+
+
+def choices():
+    return [(c.key, c.label) for c in REGISTRY.values()]

@@ -1,0 +1,838 @@
+"""The Plan's verbs: editing points and indicators (with history), the agencies' quarterly
+reports (draft → submitted → accepted | returned; accepted locks, staff unlock with a reason),
+status overrides, reminders, and the evaluation that rolls indicators up to points and groups.
+
+Who may call what: administrators edit the Plan, override a status and unlock a report;
+members of an agency (an organisation of kind ``government_agency``) named on a point report on
+it; members of the Ministry's organisation (``PlanSettings.ministry_id``) accept or return
+reports, never their own. Everything here flushes; the route commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from fundapp.audit.services import record
+from fundapp.community.models import Organisation, OrganisationKind, OrganisationMember
+from fundapp.community.services import member_organisation_ids
+from fundapp.core.db import utcnow
+from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.extensions import db
+from fundapp.mail.services import queue_email
+
+from . import periods, progress
+from .indicators import REGISTRY, Window
+from .models import (
+    ActionPoint,
+    Indicator,
+    IndicatorTarget,
+    PlanGroup,
+    PlanSettings,
+    PointAgency,
+    PointReport,
+    PointRevision,
+    ReminderSent,
+    ReportEvidence,
+    ReportStamp,
+    ReportState,
+    ReportValue,
+    Source,
+    Status,
+    Unit,
+)
+
+TEXT_MAX = 5000
+REMIND_DAYS_BEFORE = 7
+
+
+# -- settings and people -----------------------------------------------------------------------
+def settings() -> PlanSettings:
+    row = db.session.get(PlanSettings, 1)
+    if row is None:
+        row = PlanSettings(id=1, deadline_days=20)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def agencies() -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.kind == OrganisationKind.government_agency)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def agency_ids_of(user) -> set[int]:
+    """The agencies ``user`` is an active member of."""
+    ids = member_organisation_ids(user)
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Organisation.id).where(
+                Organisation.id.in_(ids), Organisation.kind == OrganisationKind.government_agency
+            )
+        )
+    )
+
+
+def is_reviewer(user) -> bool:
+    ministry = settings().ministry_id
+    return ministry is not None and ministry in member_organisation_ids(user)
+
+
+def is_manager(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_role("administrator"))
+
+
+def can_see_all(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.has_any_role("administrator", "auditor"))
+
+
+def reporting_agency(user, point: ActionPoint) -> int | None:
+    """The agency (of those named on the point) through which ``user`` reports on it, or None."""
+    mine = agency_ids_of(user) & point.agency_ids
+    if not mine:
+        return None
+    if point.lead_agency_id in mine:
+        return point.lead_agency_id
+    return min(mine)
+
+
+def points_of(user) -> list[ActionPoint]:
+    mine = agency_ids_of(user)
+    if not mine:
+        return []
+    supporting = select(PointAgency.point_id).where(PointAgency.organisation_id.in_(mine))
+    return list(
+        db.session.scalars(
+            select(ActionPoint)
+            .where((ActionPoint.lead_agency_id.in_(mine)) | (ActionPoint.id.in_(supporting)))
+            .order_by(ActionPoint.group_id, ActionPoint.position, ActionPoint.id)
+        )
+    )
+
+
+def _agency_members(org_ids: set[int]):
+    from fundapp.accounts.models import User
+
+    if not org_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(OrganisationMember, OrganisationMember.user_id == User.id)
+            .where(OrganisationMember.organisation_id.in_(org_ids), OrganisationMember.status == "active")
+            .distinct()
+        )
+    )
+
+
+def _public_url(endpoint: str, **values) -> str:
+    """A link for mail, always on the configured public address (never the request's Host)."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, _external=True, **values)
+
+
+# -- editing the Plan ----------------------------------------------------------------------------
+@dataclass
+class PointData:
+    group_id: int | None
+    number: str
+    text_tg: str
+    text_ru: str
+    text_en: str
+    lead_agency_id: int | None
+    supporting_ids: list[int] = field(default_factory=list)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    weight: int = 1
+    is_example: bool = False
+
+
+POINT_FIELDS = (
+    "group_id",
+    "number",
+    "text_tg",
+    "text_ru",
+    "text_en",
+    "lead_agency_id",
+    "starts_on",
+    "ends_on",
+    "weight",
+    "is_example",
+)
+
+
+def _require_manager(actor) -> None:
+    if not is_manager(actor):
+        raise NotPermitted(_l("Only an administrator edits the Plan."))
+
+
+def _check_point(data: PointData, point: ActionPoint | None) -> list[ValidationFailed]:
+    errors = []
+    if data.group_id is None or db.session.get(PlanGroup, data.group_id) is None:
+        errors.append(ValidationFailed(_l("Choose the group."), field="group_id"))
+    number = (data.number or "").strip()
+    if not number or len(number) > 16:
+        errors.append(ValidationFailed(_l("Enter the point's number, such as 1.3."), field="number"))
+    else:
+        other = db.session.scalar(select(ActionPoint.id).where(ActionPoint.number == number))
+        if other is not None and (point is None or other != point.id):
+            errors.append(ValidationFailed(_l("Another point has this number."), field="number"))
+    for lang in ("tg", "ru", "en"):
+        text = (getattr(data, f"text_{lang}") or "").strip()
+        if not text or len(text) > TEXT_MAX:
+            errors.append(ValidationFailed(_l("Enter the text of the point."), field=f"text_{lang}"))
+    agency_ids = {a.id for a in agencies()}
+    if data.lead_agency_id is not None and data.lead_agency_id not in agency_ids:
+        errors.append(ValidationFailed(_l("Choose a government agency."), field="lead_agency_id"))
+    if any(i not in agency_ids for i in data.supporting_ids):
+        errors.append(ValidationFailed(_l("Choose government agencies."), field="supporting_ids"))
+    if data.starts_on is None:
+        errors.append(ValidationFailed(_l("Enter the first day of the period."), field="starts_on"))
+    if data.ends_on is None:
+        errors.append(ValidationFailed(_l("Enter the last day of the period."), field="ends_on"))
+    if data.starts_on and data.ends_on and data.ends_on < data.starts_on:
+        errors.append(ValidationFailed(_l("The period cannot end before it starts."), field="ends_on"))
+    if not 1 <= int(data.weight or 0) <= 100:
+        errors.append(ValidationFailed(_l("Enter a weight from 1 to 100."), field="weight"))
+    return errors
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def save_point(actor, point: ActionPoint | None, data: PointData, reason: str = "") -> ActionPoint:
+    """Create or edit a point; every change is kept in its history with the reason given.
+    Raises ``ValidationFailed`` errors together (``.errors``) so the form shows them all."""
+    _require_manager(actor)
+    errors = _check_point(data, point)
+    reason = (reason or "").strip()
+    if point is not None and not reason:
+        errors.append(ValidationFailed(_l("Say why the point is changed."), field="reason"))
+    if len(reason) > TEXT_MAX:
+        errors.append(ValidationFailed(_l("At most %(n)s characters.", n=TEXT_MAX), field="reason"))
+    if errors:
+        raise ManyErrors(errors)
+    creating = point is None
+    if creating:
+        point = ActionPoint()
+        db.session.add(point)
+    data.number = data.number.strip()
+    for lang in ("tg", "ru", "en"):
+        setattr(data, f"text_{lang}", getattr(data, f"text_{lang}").strip())
+    changes = {}
+    for name in POINT_FIELDS:
+        new = getattr(data, name)
+        old = getattr(point, name, None)
+        if creating or old != new:
+            changes[name] = [_jsonable(old) if not creating else None, _jsonable(new)]
+            setattr(point, name, new)
+    old_support = sorted(a.organisation_id for a in point.supporting)
+    new_support = sorted(set(data.supporting_ids) - {data.lead_agency_id})
+    if old_support != new_support:
+        changes["supporting"] = [old_support, new_support]
+        point.supporting = [PointAgency(organisation_id=i) for i in new_support]
+    if not changes:
+        return point
+    point.updated_at = utcnow()
+    db.session.flush()
+    db.session.add(
+        PointRevision(
+            point_id=point.id,
+            actor_id=actor.id,
+            kind="created" if creating else "edited",
+            changes=changes,
+            reason=reason,
+        )
+    )
+    record(
+        "plan.point_created" if creating else "plan.point_edited",
+        point,
+        actor=actor,
+        reason=reason or None,
+        changes=changes,
+    )
+    return point
+
+
+class ManyErrors(ValidationFailed):
+    """Several field errors at once (the form shows each beside its field)."""
+
+    def __init__(self, errors: list[ValidationFailed]):
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+
+def save_indicator(actor, point: ActionPoint, indicator: Indicator | None, **data) -> Indicator:
+    """Create or edit an indicator of ``point``; the point's history records the change."""
+    _require_manager(actor)
+    errors = []
+    code = (data.get("code") or "").strip()
+    if not code or len(code) > 24:
+        errors.append(ValidationFailed(_l("Enter a short code, such as 1.3-a."), field="code"))
+    else:
+        other = db.session.scalar(select(Indicator.id).where(Indicator.code == code))
+        if other is not None and (indicator is None or other != indicator.id):
+            errors.append(ValidationFailed(_l("Another indicator has this code."), field="code"))
+    for lang in ("tg", "ru", "en"):
+        name = (data.get(f"name_{lang}") or "").strip()
+        if not name or len(name) > 300:
+            errors.append(ValidationFailed(_l("Enter the indicator's name."), field=f"name_{lang}"))
+    unit = data.get("unit")
+    if unit not in {u.value for u in Unit}:
+        errors.append(ValidationFailed(_l("Choose a unit."), field="unit"))
+    source = data.get("source")
+    key = data.get("computed_key") or None
+    if source == Source.COMPUTED:
+        if key not in REGISTRY:
+            errors.append(ValidationFailed(_l("Choose what the portal computes."), field="computed_key"))
+        elif unit != REGISTRY[key].unit:
+            errors.append(ValidationFailed(_l("The unit must be that of the computed figure."), field="unit"))
+    elif source == Source.AGENCY:
+        key = None
+    else:
+        errors.append(ValidationFailed(_l("Choose where the values come from."), field="source"))
+    currency = (data.get("currency") or "").strip().upper() or None
+    if unit == Unit.MONEY:
+        if not currency or len(currency) != 3 or not currency.isalpha():
+            errors.append(ValidationFailed(_l("Enter a currency code, such as TJS."), field="currency"))
+    else:
+        currency = None
+    weight = data.get("weight") or 1
+    if not 1 <= int(weight) <= 100:
+        errors.append(ValidationFailed(_l("Enter a weight from 1 to 100."), field="weight"))
+    if errors:
+        raise ManyErrors(errors)
+    creating = indicator is None
+    if creating:
+        indicator = Indicator(point=point)
+        db.session.add(indicator)
+    values = {
+        "code": code,
+        "name_tg": data["name_tg"].strip(),
+        "name_ru": data["name_ru"].strip(),
+        "name_en": data["name_en"].strip(),
+        "unit": unit,
+        "currency": currency,
+        "ascending": bool(data.get("ascending", True)),
+        "baseline_x100": int(data.get("baseline_x100") or 0) if unit != Unit.TEXT else 0,
+        "source": source,
+        "computed_key": key,
+        "weight": int(weight),
+    }
+    changes = {}
+    for name, new in values.items():
+        old = getattr(indicator, name, None)
+        if creating or old != new:
+            changes[name] = [None if creating else old, new]
+            setattr(indicator, name, new)
+    if changes:
+        db.session.flush()
+        db.session.add(
+            PointRevision(
+                point_id=point.id,
+                actor_id=actor.id,
+                kind="edited",
+                changes={"indicator": code, **changes},
+                reason="",
+            )
+        )
+        record("plan.indicator_saved", indicator, actor=actor, changes=changes)
+    return indicator
+
+
+def set_targets(actor, indicator: Indicator, targets: dict[tuple[int, int], int | None]) -> None:
+    """Set (or clear, with None) the indicator's target for each (year, quarter) given."""
+    _require_manager(actor)
+    point = indicator.point
+    allowed = set(periods.quarters_between(point.starts_on, point.ends_on))
+    current = {(t.year, t.quarter): t for t in indicator.targets}
+    changes = {}
+    for yq, value in sorted(targets.items()):
+        if yq not in allowed:
+            raise ValidationFailed(_l("That quarter is outside the point's period."), field="targets")
+        old = current.get(yq)
+        if value is None:
+            if old is not None:
+                changes[periods.label(*yq)] = [old.target_x100, None]
+                indicator.targets.remove(old)
+            continue
+        if value < 0 and indicator.unit != Unit.PERCENT:
+            raise ValidationFailed(_l("A target cannot be negative."), field="targets")
+        if old is None:
+            indicator.targets.append(IndicatorTarget(year=yq[0], quarter=yq[1], target_x100=value))
+            changes[periods.label(*yq)] = [None, value]
+        elif old.target_x100 != value:
+            changes[periods.label(*yq)] = [old.target_x100, value]
+            old.target_x100 = value
+    if changes:
+        db.session.flush()
+        db.session.add(
+            PointRevision(
+                point_id=point.id,
+                actor_id=actor.id,
+                kind="edited",
+                changes={"indicator": indicator.code, "targets": changes},
+                reason="",
+            )
+        )
+        record("plan.targets_set", indicator, actor=actor, changes=changes)
+
+
+def override_status(actor, point: ActionPoint, status: str | None, reason: str) -> None:
+    """Set the point's status by hand (or go back to the computed one); a reason is required and
+    kept in the point's history."""
+    _require_manager(actor)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > TEXT_MAX:
+        raise ValidationFailed(_l("Say why the status is set by hand."), field="reason")
+    if status is not None and status not in {s.value for s in Status}:
+        raise ValidationFailed(_l("Choose a status."), field="status")
+    old = point.status_override
+    point.status_override = status
+    point.override_reason = reason if status else None
+    point.updated_at = utcnow()
+    db.session.add(
+        PointRevision(
+            point_id=point.id,
+            actor_id=actor.id,
+            kind="status",
+            changes={"status_override": [old, status]},
+            reason=reason,
+        )
+    )
+    record("plan.status_overridden", point, actor=actor, reason=reason, changes={"status": [old, status]})
+
+
+# -- agencies' reports ---------------------------------------------------------------------------
+def open_quarters(point: ActionPoint, today: date) -> list[tuple[int, int]]:
+    """Quarters of the point's period that have started by ``today`` (reportable)."""
+    return [
+        yq
+        for yq in periods.quarters_between(point.starts_on, point.ends_on)
+        if periods.quarter_bounds(*yq)[0] <= today
+    ]
+
+
+def report_of(point: ActionPoint, year: int, quarter: int) -> PointReport | None:
+    return db.session.scalar(
+        select(PointReport).where(
+            PointReport.point_id == point.id, PointReport.year == year, PointReport.quarter == quarter
+        )
+    )
+
+
+def start_report(actor, point: ActionPoint, year: int, quarter: int, today: date) -> PointReport:
+    """The agency's report for the quarter, created as a draft on first use."""
+    agency = reporting_agency(actor, point)
+    if agency is None:
+        raise NotPermitted(_l("Only the agencies named on this point report on it."))
+    if (year, quarter) not in open_quarters(point, today):
+        raise InvalidTransition(_l("This quarter is not open for reports on this point."))
+    report = report_of(point, year, quarter)
+    if report is None:
+        report = PointReport(
+            point_id=point.id,
+            organisation_id=agency,
+            year=year,
+            quarter=quarter,
+            language="tg" if actor.preferred_language != "ru" else "ru",
+        )
+        db.session.add(report)
+        db.session.flush()
+    return report
+
+
+def can_edit_report(user, report: PointReport) -> bool:
+    return (
+        report.state in (ReportState.DRAFT, ReportState.RETURNED)
+        and reporting_agency(user, report.point) is not None
+    )
+
+
+def save_report(
+    actor,
+    report: PointReport,
+    *,
+    language: str,
+    narrative: str,
+    values: dict[int, tuple[int | None, str]],
+    evidence=(),
+    evidence_public: bool = False,
+    caption: str = "",
+) -> None:
+    """Keep what the agency typed (a draft may be incomplete; submitting checks completeness)."""
+    if not can_edit_report(actor, report):
+        raise NotPermitted(_l("This report cannot be changed now."))
+    errors = []
+    if language not in ("tg", "ru"):
+        errors.append(ValidationFailed(_l("Write the report in Tajik or Russian."), field="language"))
+    narrative = (narrative or "").strip()
+    if len(narrative) > TEXT_MAX * 4:
+        errors.append(ValidationFailed(_l("At most %(n)s characters.", n=TEXT_MAX * 4), field="narrative"))
+    indicators = {i.id: i for i in report.point.indicators if i.source == Source.AGENCY}
+    for ind_id, (value, note) in values.items():
+        ind = indicators.get(ind_id)
+        if ind is None:
+            continue
+        if value is not None and value < 0 and ind.unit != Unit.PERCENT:
+            errors.append(ValidationFailed(_l("A value cannot be negative."), field=f"value_{ind_id}"))
+        if len(note or "") > TEXT_MAX:
+            errors.append(
+                ValidationFailed(_l("At most %(n)s characters.", n=TEXT_MAX), field=f"note_{ind_id}")
+            )
+    if errors:
+        raise ManyErrors(errors)
+    report.language = language
+    report.narrative = narrative
+    for ind_id, (value, note) in values.items():
+        if ind_id not in indicators:
+            continue
+        row = report.value_for(ind_id)
+        if row is None:
+            row = ReportValue(indicator_id=ind_id)
+            report.values.append(row)
+        row.actual_x100 = value if indicators[ind_id].unit != Unit.TEXT else None
+        row.note = (note or "").strip()
+    for f in evidence:
+        from fundapp.files.services import store_upload
+
+        stored = store_upload(
+            f,
+            uploaded_by=actor,
+            allowed=("pdf", "png", "jpeg", "webp"),
+            is_public=evidence_public,
+            field="evidence",
+        )
+        report.evidence.append(
+            ReportEvidence(
+                file_id=stored.id, caption=(caption or "").strip()[:300], is_public=evidence_public
+            )
+        )
+    db.session.flush()
+
+
+def report_problems(report: PointReport) -> list[ValidationFailed]:
+    """What is missing before a report can be submitted."""
+    problems = []
+    if not report.narrative.strip():
+        problems.append(ValidationFailed(_l("Describe what was done in the quarter."), field="narrative"))
+    for ind in report.point.indicators:
+        if ind.source != Source.AGENCY:
+            continue
+        row = report.value_for(ind.id)
+        if ind.unit == Unit.TEXT:
+            if row is None or not row.note.strip():
+                problems.append(ValidationFailed(_l("Describe the result."), field=f"note_{ind.id}"))
+        elif row is None or row.actual_x100 is None:
+            problems.append(
+                ValidationFailed(_l("Enter the value at the end of the quarter."), field=f"value_{ind.id}")
+            )
+    return problems
+
+
+def _stamp(report: PointReport, action: str, actor, comment: str = "") -> None:
+    db.session.add(
+        ReportStamp(report_id=report.id, action=action, actor_id=getattr(actor, "id", None), comment=comment)
+    )
+
+
+def submit_report(actor, report: PointReport) -> None:
+    if reporting_agency(actor, report.point) is None:
+        raise NotPermitted(_l("Only the agencies named on this point report on it."))
+    if report.state not in (ReportState.DRAFT, ReportState.RETURNED):
+        raise InvalidTransition(_l("This report was already submitted."))
+    problems = report_problems(report)
+    if problems:
+        raise ManyErrors(problems)
+    report.state = ReportState.SUBMITTED
+    report.submitted_by_id = actor.id
+    report.submitted_at = utcnow()
+    _stamp(report, "submitted", actor)
+    record("plan.report_submitted", report, actor=actor)
+    ministry = settings().ministry_id
+    for person in _agency_members({ministry} if ministry else set()):
+        queue_email(
+            person,
+            _l("A report on the Plan is waiting for review"),
+            "plan/email/submitted",
+            report=report,
+            point=report.point,
+            url=_public_url("plan.review_queue"),
+        )
+
+
+def _require_reviewer(actor, report: PointReport) -> None:
+    if not is_reviewer(actor):
+        raise NotPermitted(_l("Only the Ministry's reviewers accept or return reports."))
+    if report.submitted_by_id == actor.id:
+        raise NotPermitted(_l("Nobody reviews their own report."))
+    if report.state != ReportState.SUBMITTED:
+        raise InvalidTransition(_l("Only a submitted report can be reviewed."))
+
+
+def _mail_agency(report: PointReport, subject, template: str) -> None:
+    for person in _agency_members({report.organisation_id}):
+        queue_email(
+            person,
+            subject,
+            template,
+            report=report,
+            point=report.point,
+            url=_public_url(
+                "plan.edit_report", point_id=report.point_id, year=report.year, quarter=report.quarter
+            ),
+        )
+
+
+def accept_report(actor, report: PointReport, comment: str = "") -> None:
+    _require_reviewer(actor, report)
+    comment = (comment or "").strip()[:TEXT_MAX]
+    report.state = ReportState.ACCEPTED
+    report.decided_by_id = actor.id
+    report.decided_at = utcnow()
+    report.review_comment = comment
+    _stamp(report, "accepted", actor, comment)
+    record("plan.report_accepted", report, actor=actor, reason=comment or None)
+    _mail_agency(report, _l("Your report on the Plan was accepted"), "plan/email/accepted")
+
+
+def return_report(actor, report: PointReport, comment: str) -> None:
+    _require_reviewer(actor, report)
+    comment = (comment or "").strip()
+    if not comment or len(comment) > TEXT_MAX:
+        raise ValidationFailed(_l("Say what must be changed."), field="comment")
+    report.state = ReportState.RETURNED
+    report.decided_by_id = actor.id
+    report.decided_at = utcnow()
+    report.review_comment = comment
+    _stamp(report, "returned", actor, comment)
+    record("plan.report_returned", report, actor=actor, reason=comment)
+    _mail_agency(report, _l("Your report on the Plan was returned"), "plan/email/returned")
+
+
+def unlock_report(actor, report: PointReport, reason: str) -> None:
+    """An accepted report opens again for changes (back to returned), with a reason."""
+    _require_manager(actor)
+    if report.state != ReportState.ACCEPTED:
+        raise InvalidTransition(_l("Only an accepted report can be unlocked."))
+    reason = (reason or "").strip()
+    if not reason or len(reason) > TEXT_MAX:
+        raise ValidationFailed(_l("Say why the report is unlocked."), field="reason")
+    report.state = ReportState.RETURNED
+    report.review_comment = reason
+    _stamp(report, "unlocked", actor, reason)
+    record("plan.report_unlocked", report, actor=actor, reason=reason)
+    _mail_agency(report, _l("Your report on the Plan was unlocked"), "plan/email/returned")
+
+
+def overdue_quarters(point: ActionPoint, today: date) -> list[tuple[int, int]]:
+    """Quarters whose deadline has passed without a submitted or accepted report."""
+    days = settings().deadline_days
+    done = set(
+        db.session.execute(
+            select(PointReport.year, PointReport.quarter).where(
+                PointReport.point_id == point.id,
+                PointReport.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
+            )
+        ).all()
+    )
+    return [
+        yq
+        for yq in open_quarters(point, today)
+        if periods.deadline(*yq, days) < today and tuple(yq) not in done
+    ]
+
+
+def send_reminders(today: date) -> int:
+    """Mail each point's agencies once when a deadline is a week away, and once when it has
+    passed, for quarters without a submitted report. Returns the number of mails queued."""
+    days = settings().deadline_days
+    sent = 0
+    for point in db.session.scalars(select(ActionPoint)):
+        done = {
+            (r.year, r.quarter)
+            for r in db.session.scalars(select(PointReport).where(PointReport.point_id == point.id))
+            if r.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)
+        }
+        for yq in periods.quarters_between(point.starts_on, point.ends_on):
+            if yq in done or periods.quarter_bounds(*yq)[1] > today + _days(REMIND_DAYS_BEFORE + days):
+                continue
+            due = periods.deadline(*yq, days)
+            if due < today:
+                kind = "overdue"
+            elif (due - today).days <= REMIND_DAYS_BEFORE and periods.quarter_bounds(*yq)[1] <= today:
+                kind = "due"
+            else:
+                continue
+            exists = db.session.scalar(
+                select(ReminderSent.id).where(
+                    ReminderSent.point_id == point.id,
+                    ReminderSent.year == yq[0],
+                    ReminderSent.quarter == yq[1],
+                    ReminderSent.kind == kind,
+                )
+            )
+            if exists:
+                continue
+            db.session.add(ReminderSent(point_id=point.id, year=yq[0], quarter=yq[1], kind=kind))
+            subject = (
+                _l("A report on the Plan is overdue")
+                if kind == "overdue"
+                else _l("A report on the Plan is due soon")
+            )
+            for person in _agency_members(point.agency_ids):
+                queue_email(
+                    person,
+                    subject,
+                    "plan/email/reminder",
+                    point=point,
+                    year=yq[0],
+                    quarter=yq[1],
+                    deadline=due,
+                    overdue=kind == "overdue",
+                    url=_public_url("plan.edit_report", point_id=point.id, year=yq[0], quarter=yq[1]),
+                )
+                sent += 1
+    db.session.flush()
+    return sent
+
+
+def _days(n: int):
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+# -- evaluation ------------------------------------------------------------------------------------
+def final_target(indicator: Indicator) -> int | None:
+    return indicator.targets[-1].target_x100 if indicator.targets else None
+
+
+def target_for(indicator: Indicator, year: int, quarter: int) -> int | None:
+    return next((t.target_x100 for t in indicator.targets if (t.year, t.quarter) == (year, quarter)), None)
+
+
+def accepted_values(indicator: Indicator) -> dict[tuple[int, int], int | None]:
+    rows = db.session.execute(
+        select(PointReport.year, PointReport.quarter, ReportValue.actual_x100)
+        .join(ReportValue, ReportValue.report_id == PointReport.id)
+        .where(ReportValue.indicator_id == indicator.id, PointReport.state == ReportState.ACCEPTED)
+    ).all()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def computed_value(
+    indicator: Indicator,
+    until_exclusive: date,
+    tree_size: int,
+    country: str | None = None,
+    since: date | None = None,
+) -> int:
+    """The computed indicator's cumulative value from the point's start (or ``since``) to the day
+    before ``until_exclusive``."""
+    spec = REGISTRY[indicator.computed_key]
+    first = since or indicator.point.starts_on
+    end = min(until_exclusive, indicator.point.ends_on + _days(1))
+    if end <= first:
+        return 0
+    return spec.compute(
+        Window.of_dates(first, end, tree_size, country=country, currency=indicator.currency or "TJS")
+    )
+
+
+def actual_at(indicator: Indicator, as_of: date, tree_size: int) -> int | None:
+    """The indicator's value on ``as_of``: the latest accepted agency value of a quarter that has
+    started by then, or the computed cumulative value."""
+    if indicator.unit == Unit.TEXT:
+        return None
+    if indicator.source == Source.COMPUTED:
+        return computed_value(indicator, as_of, tree_size)
+    values = {
+        yq: v
+        for yq, v in accepted_values(indicator).items()
+        if v is not None and periods.quarter_bounds(*yq)[0] <= as_of
+    }
+    return values[max(values)] if values else None
+
+
+@dataclass
+class IndicatorView:
+    indicator: Indicator
+    actual: int | None
+    target: int | None
+    progress: Fraction | None
+
+
+@dataclass
+class PointView:
+    point: ActionPoint
+    indicators: list[IndicatorView]
+    rated: progress.Rated
+    overdue: list[tuple[int, int]]
+
+
+@dataclass
+class GroupView:
+    group: PlanGroup
+    points: list[PointView]
+    progress: Fraction | None
+
+    @property
+    def percent(self):
+        return progress.percent(self.progress)
+
+
+def rate_point(point: ActionPoint, today: date, tree_size: int) -> PointView:
+    views = []
+    for ind in point.indicators:
+        actual = actual_at(ind, today, tree_size)
+        target = final_target(ind)
+        p = (
+            progress.indicator_progress(ind.baseline_x100, target, actual, ind.ascending)
+            if ind.quantitative
+            else None
+        )
+        views.append(IndicatorView(ind, actual, target, p))
+    prog = progress.weighted((v.indicator.weight, v.progress) for v in views)
+    computed = progress.status(prog, point.starts_on, point.ends_on, today)
+    shown = Status(point.status_override) if point.status_override else computed
+    completion = progress.completion(prog) if today > point.ends_on else None
+    rated = progress.Rated(prog, shown, computed, completion, overridden=bool(point.status_override))
+    return PointView(point, views, rated, overdue_quarters(point, today))
+
+
+def scorecard(today: date, tree_size: int) -> list[GroupView]:
+    groups = db.session.scalars(select(PlanGroup).order_by(PlanGroup.number)).all()
+    out = []
+    for g in groups:
+        pts = [rate_point(p, today, tree_size) for p in g.points]
+        out.append(GroupView(g, pts, progress.weighted((pv.point.weight, pv.rated.progress) for pv in pts)))
+    return out
+
+
+def overall(groups: list[GroupView]):
+    return progress.weighted((sum(pv.point.weight for pv in g.points) or 1, g.progress) for g in groups)
+
+
+def evidence_access_rule(user, stored_file) -> bool:
+    """Evidence of a report: public when marked so (the file is then public itself); otherwise
+    the agencies of its point and the Ministry's reviewers may download it."""
+    if user is None:
+        return False
+    rows = db.session.scalars(
+        select(PointReport).join(ReportEvidence).where(ReportEvidence.file_id == stored_file.id)
+    ).all()
+    return any(reporting_agency(user, r.point) is not None or is_reviewer(user) for r in rows)
