@@ -13,7 +13,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from fundapp.core.errors import DomainError, ValidationFailed
-from fundapp.core.money import Money, MoneyError
+from fundapp.core.forms import typed_amount
+from fundapp.core.money import Money
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
@@ -468,10 +469,7 @@ def record_repayment(project_id):
         abort(404)
     form = request.form
     try:
-        try:
-            amount = Money.parse(form.get("amount", ""), project.currency)
-        except MoneyError:
-            raise ValidationFailed(_("Enter an amount such as 1500 or 1500.50."), field="amount") from None
+        amount = typed_amount(form.get("amount", ""), project.currency, field="amount")
         try:
             received_on = date.fromisoformat(form.get("received_on", ""))
         except ValueError:

@@ -26,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from fundapp.core.money import MAX_MINOR, Money, MoneyError
+from fundapp.core.forms import typed_amount
+from fundapp.core.money import MAX_MINOR, Money
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import FundingModel, Project, ProjectState
@@ -76,18 +77,7 @@ def parse_backing_amount(text, currency_text, project: Project, *, field: str = 
             ),
             field="currency",
         )
-    if text is None or not str(text).strip():
-        raise ValidationFailed(_l("Enter an amount."), field=field)
-    try:
-        money = Money.parse(str(text), currency)
-    except MoneyError as exc:
-        if "decimal" in str(exc):
-            raise ValidationFailed(
-                _l("Too many decimal places for %(currency)s.", currency=currency), field=field
-            ) from None
-        if "range" in str(exc):
-            raise ValidationFailed(_l("This amount is too large."), field=field) from None
-        raise ValidationFailed(_l("Enter an amount such as 150 or 150.50."), field=field) from None
+    money = typed_amount(text, currency, field=field)
     check_backing_amount(money, project, field=field)
     return money
 
