@@ -137,12 +137,7 @@ def _may_decide(req: RefundRequest, source, actor) -> None:
 
 
 def _lock_request(req: RefundRequest) -> RefundRequest:
-    return db.session.scalars(
-        select(RefundRequest)
-        .where(RefundRequest.id == req.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return services._lock(RefundRequest, req.id)
 
 
 def confirm_refund(req: RefundRequest, *, actor) -> RefundRequest:
