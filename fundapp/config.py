@@ -90,6 +90,8 @@ class Config:
     # backer has to pay a pledge whose saved card failed at the campaign's close.
     MIN_BACKING_MINOR = int(os.environ.get("MIN_BACKING_MINOR", "100"))
     MAX_BACKING_MINOR = int(os.environ.get("MAX_BACKING_MINOR", str(100_000_000_00)))
+    # The largest amount anyone may type in any form (minor units); each form may ask less.
+    MAX_TYPED_AMOUNT_MINOR = int(os.environ.get("MAX_TYPED_AMOUNT_MINOR", str(10**14)))
     PLEDGE_GRACE_DAYS = int(os.environ.get("PLEDGE_GRACE_DAYS", "7"))
     # Stripe signatures older than this many seconds are refused (replay window).
     STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))

@@ -1,8 +1,8 @@
-"""Shared API helpers: one error shape, bounded integer parameters."""
+"""Shared API helpers: one error shape."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 
 class BadParameter(ValueError):
@@ -13,15 +13,3 @@ def api_error(status: int, message: str):
     """``{"error": {"status": …, "message": …}}`` — the shape the core error handler uses for
     ``/api/`` paths too."""
     return jsonify(error={"status": status, "message": message}), status
-
-
-def int_arg(name: str, default: int | None = None, *, low: int = 0, high: int = 10**15) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or len(raw) > 16:
-        raise BadParameter(f"{name} must be a whole number")
-    value = int(raw)
-    if not low <= value <= high:
-        raise BadParameter(f"{name} must be between {low} and {high}")
-    return value

@@ -31,7 +31,8 @@ from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InsufficientFunds, InvalidTransition, NotPermitted, ValidationFailed
-from fundapp.core.money import Money, MoneyError
+from fundapp.core.forms import typed_amount
+from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState, ProjectUpdate
@@ -97,17 +98,8 @@ def clean_text(value, limit: int, field: str, *, required: bool = False) -> str:
 
 
 def parse_amount(text, currency: str, *, field: str = "amount") -> Money:
-    try:
-        money = Money.parse(text if text is not None else "", currency)
-    except MoneyError as exc:
-        if "decimal" in str(exc):
-            raise ValidationFailed(
-                _l("Too many decimal places for %(currency)s.", currency=currency), field=field
-            ) from None
-        raise ValidationFailed(_l("Enter an amount such as 1500 or 1500.50."), field=field) from None
-    if money.amount <= 0:
-        raise ValidationFailed(_l("The amount must be greater than zero."), field=field)
-    return money
+    """An amount typed on the page, read in its language (``fundapp.core.forms.typed_amount``)."""
+    return typed_amount(text, currency, field=field)
 
 
 def lock(request_id: int) -> DisbursementRequest:

@@ -323,6 +323,81 @@ class InvestmentReturn(db.Model):
         return PAY_METHOD_LABELS[PayMethod(self.method)]
 
 
+class RefundState(enum.StrEnum):
+    REQUESTED = "requested"  # a treasurer asked, with the reason and the transfer's reference
+    DONE = "done"  # a second person confirmed: the money went back, the ledger shows it
+    DECLINED = "declined"  # the second person refused: nothing moved
+
+
+REFUND_STATE_LABELS = {
+    RefundState.REQUESTED: _l("Waiting for a second person"),
+    RefundState.DONE: _l("Refunded"),
+    RefundState.DECLINED: _l("Declined"),
+}
+
+
+class RefundRequest(db.Model):
+    """Money going back to a backer, by four eyes: a treasurer requests it (the reason, and for a
+    transfer the reference of the bank payment that returns it), a second person — another
+    treasurer or an administrator, never the requester and never the backer — confirms it, and
+    only then does the ledger move. Donations received and investments owed back go this one way.
+    At most one request of a backing is open at a time."""
+
+    __tablename__ = "refund_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    source_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
+    amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(12), nullable=False, default=RefundState.REQUESTED.value)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    project = relationship("Project")
+
+    __table_args__ = (
+        db.CheckConstraint("source_type IN ('donation', 'investment')", name="source_known"),
+        db.CheckConstraint("method IN ('card', 'bank')", name="method_known"),
+        db.CheckConstraint(f"state IN ({_in(RefundState)})", name="state_known"),
+        db.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        # money leaving by transfer is evidenced by the transfer's reference
+        db.CheckConstraint("method = 'card' OR bank_reference IS NOT NULL", name="transfer_has_reference"),
+        # four eyes, also for anyone writing to the table directly
+        db.CheckConstraint("decided_by_id IS NULL OR decided_by_id <> requested_by_id", name="four_eyes"),
+        db.CheckConstraint("(state = 'requested') = (decided_by_id IS NULL)", name="decided_when_closed"),
+        Index(
+            "uq_refund_requests_open",
+            "source_type",
+            "source_id",
+            unique=True,
+            sqlite_where=db.text("state = 'requested'"),
+            postgresql_where=db.text("state = 'requested'"),
+        ),
+    )
+
+    @property
+    def amount(self) -> Money:
+        return Money(int(self.amount_minor), self.currency)
+
+    @property
+    def state_label(self):
+        return REFUND_STATE_LABELS[RefundState(self.state)]
+
+    @property
+    def method_label(self):
+        return PAY_METHOD_LABELS[PayMethod(self.method)]
+
+
 class RepaymentSchedule(db.Model):
     __tablename__ = "repayment_schedules"
 

@@ -12,16 +12,26 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from fundapp.core.errors import DomainError, ValidationFailed
-from fundapp.core.money import Money, MoneyError
+from fundapp.core.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.forms import typed_amount
+from fundapp.core.money import Money
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
 from fundapp.payments import services as payments
 from fundapp.proposals.models import FundingModel, Project, ProjectState
 
-from . import services
-from .models import Donation, Investment, InvestmentState, PayMethod, Pledge, PledgeState, RepaymentSchedule
+from . import refunds, services
+from .models import (
+    Donation,
+    Investment,
+    InvestmentState,
+    PayMethod,
+    Pledge,
+    PledgeState,
+    RefundRequest,
+    RepaymentSchedule,
+)
 
 bp = Blueprint("funding", __name__, url_prefix="/back")
 
@@ -58,9 +68,26 @@ def donate(project_id):
     project = _public_project(project_id)
     form = request.form if request.method == "POST" else {}
     errors: dict = {}
-    if request.method == "POST":
+    if request.method == "POST" and not form.get("edit"):
         try:
             amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+            if form.get("confirm") != "1":
+                services.check_donation(
+                    project,
+                    amount=amount,
+                    method=form.get("method", ""),
+                    email=form.get("email"),
+                    backer=_user(),
+                    message=form.get("message"),
+                )
+                return render_template(
+                    "funding/confirm.html",
+                    project=project,
+                    amount=amount,
+                    kind="donation",
+                    form=form,
+                    action=url_for("funding.donate", project_id=project.id),
+                )
             donation = services.start_donation(
                 project,
                 amount=amount,
@@ -157,9 +184,19 @@ def pledge(project_id):
     ).one_or_none()
     errors: dict = {}
     form = request.form if request.method == "POST" else {}
-    if request.method == "POST":
+    if request.method == "POST" and not form.get("edit"):
         try:
             amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+            if form.get("confirm") != "1":
+                services.check_backing_amount(amount, project)
+                return render_template(
+                    "funding/confirm.html",
+                    project=project,
+                    amount=amount,
+                    kind="pledge",
+                    form=form,
+                    action=url_for("funding.pledge", project_id=project.id),
+                )
             mine = services.make_pledge(
                 project,
                 backer=_user(),
@@ -396,8 +433,31 @@ def staff_backings():
         .order_by(Project.id)
     ).all()
     return render_template(
-        "funding/staff.html", donations=donations, loans=loans, to_return=services.investments_to_return()
+        "funding/staff.html",
+        donations=donations,
+        loans=loans,
+        to_return=services.investments_to_return(),
+        open_refunds=refunds.open_requests(),
+        refund_of={(r.source_type, r.source_id): r for r in refunds.open_requests()},
     )
+
+
+def _refund_requested(source, anchor: str):
+    """A treasurer asks for money to go back (``refunds.request_refund``); a second person confirms."""
+    try:
+        refunds.request_refund(
+            source,
+            actor=_user(),
+            reason=request.form.get("reason"),
+            bank_reference=request.form.get("bank_reference"),
+        )
+    except (ValidationFailed, InvalidTransition, NotPermitted) as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("funding.staff_backings") + anchor, code=303)
+    db.session.commit()
+    flash(_("The refund is requested; a second person must confirm it before the money moves."), "info")
+    return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
 
 
 @bp.post("/staff/investments/<int:investment_id>/pay-back")
@@ -407,28 +467,55 @@ def pay_back_investment(investment_id):
     inv = db.session.get(Investment, investment_id)
     if inv is None:
         abort(404)
-    try:
-        services.pay_back_investment(inv, actor=_user(), bank_reference=request.form.get("bank_reference"))
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The investment was paid back and the investor told."), "info")
-    return redirect(url_for("funding.staff_backings") + "#to-return", code=303)
+    return _refund_requested(inv, "#to-return")
 
 
 @bp.post("/staff/donations/<int:donation_id>/refund")
-@roles_required("administrator")
+@roles_required("treasurer")
 @step_up_required
 def refund_donation(donation_id):
     donation = db.session.get(Donation, donation_id)
     if donation is None:
         abort(404)
-    services.refund_donation(donation, actor=_user(), reason=request.form.get("reason", ""))
+    return _refund_requested(donation, "#donations")
+
+
+def _refund_request(refund_id: int) -> RefundRequest:
+    req = db.session.get(RefundRequest, refund_id)
+    if req is None:
+        abort(404)
+    return req
+
+
+@bp.post("/staff/refunds/<int:refund_id>/confirm")
+@roles_required(*refunds.CONFIRMERS)
+@step_up_required
+def confirm_refund(refund_id):
+    req = _refund_request(refund_id)
+    try:
+        refunds.confirm_refund(req, actor=_user())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
     db.session.commit()
-    flash(_("The donation was refunded."), "info")
-    return redirect(url_for("funding.staff_backings"), code=303)
+    flash(_("The refund was confirmed: the money is going back and the books show it."), "info")
+    return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
+
+
+@bp.post("/staff/refunds/<int:refund_id>/decline")
+@roles_required(*refunds.CONFIRMERS)
+def decline_refund(refund_id):
+    req = _refund_request(refund_id)
+    try:
+        refunds.decline_refund(req, actor=_user(), reason=request.form.get("decline_reason"))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
+    db.session.commit()
+    flash(_("The refund was declined; nothing moved."), "info")
+    return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
 
 
 @bp.get("/staff/projects/<int:project_id>/loan")
@@ -468,10 +555,7 @@ def record_repayment(project_id):
         abort(404)
     form = request.form
     try:
-        try:
-            amount = Money.parse(form.get("amount", ""), project.currency)
-        except MoneyError:
-            raise ValidationFailed(_("Enter an amount such as 1500 or 1500.50."), field="amount") from None
+        amount = typed_amount(form.get("amount", ""), project.currency, field="amount")
         try:
             received_on = date.fromisoformat(form.get("received_on", ""))
         except ValueError:

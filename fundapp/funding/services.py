@@ -27,7 +27,8 @@ from sqlalchemy.orm import selectinload
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
-from fundapp.core.money import MAX_MINOR, Money, MoneyError
+from fundapp.core.forms import typed_amount
+from fundapp.core.money import MAX_MINOR, Money
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import FundingModel, Project, ProjectState
@@ -77,18 +78,7 @@ def parse_backing_amount(text, currency_text, project: Project, *, field: str = 
             ),
             field="currency",
         )
-    if text is None or not str(text).strip():
-        raise ValidationFailed(_l("Enter an amount."), field=field)
-    try:
-        money = Money.parse(str(text), currency)
-    except MoneyError as exc:
-        if "decimal" in str(exc):
-            raise ValidationFailed(
-                _l("Too many decimal places for %(currency)s.", currency=currency), field=field
-            ) from None
-        if "range" in str(exc):
-            raise ValidationFailed(_l("This amount is too large."), field=field) from None
-        raise ValidationFailed(_l("Enter an amount such as 150 or 150.50."), field=field) from None
+    money = typed_amount(text, currency, field=field)
     check_backing_amount(money, project, field=field)
     return money
 
@@ -319,6 +309,31 @@ def _public_label(user, public_name: str | None) -> str | None:
 # -- donations ----------------------------------------------------------------------------------------
 
 
+def check_donation(
+    project: Project,
+    *,
+    amount: Money,
+    method: str,
+    email: str | None,
+    backer=None,
+    message: str | None = None,
+) -> str:
+    """Everything :func:`start_donation` checks, writing nothing (the confirmation step shows the
+    donation before it exists). Returns the receipt's email address."""
+    _require_open(project, FundingModel.DONATION)
+    check_backing_amount(amount, project)
+    _check_method(method)
+    if backer is not None and getattr(backer, "is_authenticated", True):
+        email = backer.email
+    email = (email or "").strip().lower()
+    if not email or "@" not in email or len(email) > 320:
+        raise ValidationFailed(
+            _l("Enter your email address, so that we can send you a receipt."), field="email"
+        )
+    _clean_text(message, 500, "message")
+    return email
+
+
 def start_donation(
     project: Project,
     *,
@@ -331,16 +346,7 @@ def start_donation(
 ) -> Donation:
     """A donation waiting for its money: by card (then :func:`open_donation_checkout`) or by transfer
     (the backer gets instructions with the donation's reference code)."""
-    _require_open(project, FundingModel.DONATION)
-    check_backing_amount(amount, project)
-    _check_method(method)
-    if backer is not None and getattr(backer, "is_authenticated", True):
-        email = backer.email
-    email = (email or "").strip().lower()
-    if not email or "@" not in email or len(email) > 320:
-        raise ValidationFailed(
-            _l("Enter your email address, so that we can send you a receipt."), field="email"
-        )
+    email = check_donation(project, amount=amount, method=method, email=email, backer=backer, message=message)
     donation = Donation(
         project_id=project.id,
         backer_id=getattr(backer, "id", None),
@@ -443,62 +449,6 @@ def fail_donation(donation: Donation) -> Donation:
     if donation.state == DonationState.PENDING:
         donation.state = DonationState.FAILED.value
         record("donation.failed", donation)
-    return donation
-
-
-def refund_donation(donation: Donation, *, actor, reason: str) -> Donation:
-    """Give a received donation back: reverse its entry and, for a card, refund it through Stripe
-    (idempotency key ``donation-<id>-refund``). Administrators only, with a reason."""
-    if actor is None or not actor.has_role("administrator"):
-        raise NotPermitted(_l("Only an administrator can refund a donation."))
-    reason = _clean_text(reason, 2000, "reason")
-    if not reason:
-        raise ValidationFailed(_l("Give the reason for the refund."), field="reason")
-    donation = _lock(Donation, donation.id)
-    if donation.state == DonationState.REFUNDED:
-        return donation
-    if donation.state != DonationState.RECEIVED:
-        raise InvalidTransition(_l("Only a received donation can be refunded."))
-    ledger = _ledger()
-    from fundapp.ledger.models import JournalEntry
-
-    original = db.session.get(JournalEntry, donation.ledger_entry_id)
-    reversal = ledger.reverse_entry(
-        original,
-        memo=f"Refund of donation {donation.reference_code}: {reason}"[:500],
-        idempotency_key=f"donation:{donation.id}:refund",
-        actor=actor,
-    )
-    if donation.method == PayMethod.CARD and donation.payment_intent_id:
-        refund = _refund_card(
-            donation,
-            "donation",
-            donation.payment_intent_id,
-            donation.amount,
-            key=f"donation-{donation.id}-refund",
-        )
-        donation.stripe_refund_id = refund.id
-    donation.state = DonationState.REFUNDED.value
-    donation.refunded_at = utcnow()
-    donation.refund_reason = reason
-    donation.refunded_by_id = actor.id
-    donation.refund_entry_id = reversal.id
-    _bump(
-        donation.project_id,
-        raised_minor=-donation.amount_minor,
-        refunded_minor=donation.amount_minor,
-        backers=-1,
-        **{_channel_column(donation.method): -donation.amount_minor},
-    )
-    record("donation.refunded", donation, actor=actor, reason=reason, changes={"reversal": reversal.id})
-    queue_email(
-        donation.backer or donation.email,
-        _l("Your donation was refunded"),
-        "funding/email/donation_refunded",
-        donation=donation,
-        project=donation.project,
-        reason=reason,
-    )
     return donation
 
 
@@ -1004,77 +954,6 @@ def return_of(inv: Investment) -> InvestmentReturn | None:
     return db.session.get(InvestmentReturn, inv.id)
 
 
-def pay_back_investment(inv: Investment, *, actor, bank_reference: str | None = None) -> Investment:
-    """A treasurer pays back an investment owed back: a card payment is refunded through Stripe
-    (idempotency key ``investment-<id>-return``), anything else is paid by bank transfer, whose
-    reference is recorded. The ledger moves the amount out of refunds payable to the channel it
-    leaves by, once (the investment is locked; a second call returns it unchanged)."""
-    if actor is None or not actor.has_role("treasurer"):
-        raise NotPermitted(_l("Only a treasurer can pay back an investment."))
-    if actor.id == inv.investor_id:
-        raise NotPermitted(_l("You cannot pay back your own investment."))
-    inv = _lock(Investment, inv.id)
-    if inv.state == InvestmentState.REFUNDED:
-        return inv
-    if inv.state != InvestmentState.RETURN_DUE:
-        raise InvalidTransition(_l("Only an investment owed back can be paid back."))
-    ledger = _ledger()
-    by_card = inv.method == PayMethod.CARD and bool(inv.payment_intent_id)
-    if by_card:
-        from fundapp.payments import gateway
-
-        refund = _refund_card(
-            inv, "investment", inv.payment_intent_id, inv.amount, key=f"investment-{inv.id}-return"
-        )
-        reference, channel = str(gateway.get(refund, "id")), "stripe_clearing"
-    else:
-        reference = _clean_text(bank_reference, 100, "bank_reference")
-        if not reference:
-            raise ValidationFailed(_l("Enter the reference of the bank transfer."), field="bank_reference")
-        channel = "bank"
-    entry = ledger.post_entry(
-        "refund",
-        [
-            ledger.Leg.debit(ledger.get_account("refunds_payable", inv.currency), inv.amount),
-            ledger.Leg.credit(ledger.get_account(channel, inv.currency), inv.amount),
-        ],
-        memo=f"Investment {inv.reference_code} paid back",
-        idempotency_key=f"investment:{inv.id}:paid-back",
-        source_type="investment",
-        source_id=inv.id,
-        project_id=inv.project_id,
-        actor=actor,
-    )
-    method = PayMethod.CARD.value if by_card else PayMethod.BANK.value
-    db.session.add(
-        InvestmentReturn(
-            investment_id=inv.id,
-            method=method,
-            reference=reference,
-            entry_id=entry.id,
-            returned_by_id=actor.id,
-        )
-    )
-    inv.state = InvestmentState.REFUNDED.value
-    db.session.flush()
-    record(
-        "investment.paid_back",
-        inv,
-        actor=actor,
-        changes={"entry": entry.id, "method": method, "reference": reference},
-    )
-    queue_email(
-        inv.investor,
-        _l("Your investment was paid back"),
-        "funding/email/investment_paid_back",
-        investment=inv,
-        project=inv.project,
-        by_card=by_card,
-        reference=reference,
-    )
-    return inv
-
-
 def open_investment_checkout(inv: Investment, *, actor, success_url: str, cancel_url: str) -> str:
     from fundapp.payments import gateway
     from fundapp.payments.services import complete_stripe_call, prepare_stripe_call
@@ -1224,11 +1103,6 @@ def _receive_offline_donation(donation, *, legs, actor):
         **{_channel_column(donation.method): donation.amount_minor},
     )
     record("donation.received", donation, actor=actor, changes={"entry": entry.id, "via": donation.method})
-
-
-def expected_amount(reference: str) -> Money | None:
-    backing = find_backing(reference)
-    return backing.amount if backing is not None else None
 
 
 # -- campaign settlement -----------------------------------------------------------------------------

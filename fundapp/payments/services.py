@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 
 from flask import current_app
@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
-from fundapp.core.money import Money, MoneyError, exponent
+from fundapp.core.forms import typed_amount, typed_rate
+from fundapp.core.money import Money, exponent
 from fundapp.extensions import db
 
 from . import gateway
@@ -169,16 +170,13 @@ def parse_rate(text) -> Fraction | None:
     """An exchange rate typed by a person (``0.1215`` = one unit received is 0.1215 of the project's)."""
     if text is None or not str(text).strip():
         return None
-    cleaned = str(text).strip().replace(",", ".")
-    if len(cleaned) > 30:
-        raise ValidationFailed(_l("Enter the rate as a number such as 0.1215."), field="fx_rate")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed(_l("Enter the rate as a number such as 0.1215."), field="fx_rate") from None
-    if not value.is_finite() or value <= 0 or value > 1_000_000:
-        raise ValidationFailed(_l("The rate must be a positive number."), field="fx_rate")
-    return Fraction(value)
+    return typed_rate(text, field="fx_rate", max_digits=FX_RATE_DIGITS, max_decimals=FX_RATE_DECIMALS)
+
+
+# An exchange rate is read with at most this many digits (and decimals): enough for any real rate,
+# and reading one costs the same whatever is typed.
+FX_RATE_DIGITS = 12
+FX_RATE_DECIMALS = 8
 
 
 def convert(amount: Money, rate: Fraction, currency: str) -> Money:
@@ -254,21 +252,7 @@ def record_offline_receipt(
     currency = (currency or "").strip().upper()
     if currency not in current_app.config["SUPPORTED_CURRENCIES"]:
         raise ValidationFailed(_l("This currency is not supported."), field="currency")
-    try:
-        amount = Money.parse(amount_text or "", currency)
-    except MoneyError as exc:
-        msg = (
-            _l("Too many decimal places for %(currency)s.", currency=currency)
-            if "decimal" in str(exc)
-            else (
-                _l("This amount is too large.")
-                if "range" in str(exc)
-                else _l("Enter an amount such as 1500 or 1500.50.")
-            )
-        )
-        raise ValidationFailed(msg, field="amount") from None
-    if amount.amount <= 0:
-        raise ValidationFailed(_l("The amount must be greater than zero."), field="amount")
+    amount = typed_amount(amount_text, currency, field="amount")
     if not isinstance(received_on, date):
         raise ValidationFailed(_l("Enter the date the money arrived."), field="received_on")
     if received_on > datetime.now(UTC).date():

@@ -243,10 +243,6 @@ class Project(db.Model):
         return Money(sum(int(m.amount_minor) for m in self.milestones), self.currency)
 
     @property
-    def min_backing(self) -> Money | None:
-        return None if self.min_backing_minor is None else Money(int(self.min_backing_minor), self.currency)
-
-    @property
     def max_backing(self) -> Money | None:
         return None if self.max_backing_minor is None else Money(int(self.max_backing_minor), self.currency)
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.funding import services as funding
-from fundapp.funding.models import Donation, DonationState
+from fundapp.funding.models import Donation, DonationState, RefundRequest
 from fundapp.mail.models import OutboxMessage
 from tests.fakes.backing import entry_count, ledger_snapshot
 
@@ -20,18 +20,18 @@ def test_guest_card_donation_through_checkout_and_return_page(app, client, fake_
     """A guest donates by card: redirected to Stripe's page, back on the return page the donation
     is received, posted once with its fee, and a receipt is emailed."""
     project = make_project(model="donation")
-    r = client.post(
-        f"/back/projects/{project.id}/donate",
-        data={
-            "amount": "250.50",
-            "currency": "TJS",
-            "method": "card",
-            "email": "Guest@Example.org",
-            "named": "1",
-            "public_name": "Guest from Moscow",
-            "message": "For the school",
-        },
-    )
+    form = {
+        "amount": "250.50",
+        "currency": "TJS",
+        "method": "card",
+        "email": "Guest@Example.org",
+        "named": "1",
+        "public_name": "Guest from Moscow",
+        "message": "For the school",
+    }
+    r = client.post(f"/back/projects/{project.id}/donate", data=form)
+    assert r.status_code == 200 and "250.50\u00a0TJS" in r.get_data(as_text=True)
+    r = client.post(f"/back/projects/{project.id}/donate", data={**form, "confirm": "1"})
     assert r.status_code == 303 and r.location.startswith(fake_stripe.url + "/pay/cs_")
     session_id = r.location.rsplit("/", 1)[1]
     cs = fake_stripe.complete_checkout(session_id)
@@ -66,7 +66,13 @@ def test_anonymous_unless_opted_in(app, client, make_project):
     project = make_project(model="donation")
     client.post(
         f"/back/projects/{project.id}/donate",
-        data={"amount": "10", "method": "bank", "email": "a@example.org", "public_name": "Secret Name"},
+        data={
+            "amount": "10",
+            "method": "bank",
+            "email": "a@example.org",
+            "public_name": "Secret Name",
+            "confirm": "1",
+        },
     )
     assert db.session.scalars(select(Donation)).one().public_name is None
 
@@ -75,12 +81,12 @@ def test_anonymous_unless_opted_in(app, client, make_project):
     ("data", "message"),
     [
         ({"amount": "0"}, "greater than zero"),
-        ({"amount": "-10"}, "greater than zero"),
-        ({"amount": "10.001"}, "decimal places"),
+        ({"amount": "-10"}, "Write the amount"),
+        ({"amount": "10.001"}, "after the decimal separator"),
         ({"amount": "1" * 40}, "too large"),
-        ({"amount": "ten"}, "amount such as"),
+        ({"amount": "ten"}, "Write the amount"),
         ({"amount": ""}, "Enter an amount"),
-        ({"amount": "NaN"}, "amount such as"),
+        ({"amount": "NaN"}, "Write the amount"),
         ({"amount": "0.50"}, "smallest amount"),
         ({"amount": "5000000"}, "largest amount"),
         ({"amount": "10", "currency": "USD"}, "funded in TJS"),
@@ -120,8 +126,9 @@ def test_card_option_hidden_without_stripe_keys(app_factory, make_user):
 
 
 def test_refund_reverses_the_entry_and_refunds_through_stripe(app, client_for, fake_stripe, make_project):
-    """An administrator refunds with a reason: the original entry is reversed, Stripe's refund is
-    called with an idempotency key, the counters go down; a second refund changes nothing."""
+    """A treasurer requests a refund with a reason and a second person confirms it: only then is the
+    original entry reversed, Stripe's refund called with an idempotency key and the counters
+    lowered; confirming again changes nothing, and a member cannot even ask."""
     project = make_project(model="donation")
     d = funding.start_donation(project, amount=Money(5000, "TJS"), method="card", email="x@example.org")
     db.session.commit()
@@ -132,11 +139,20 @@ def test_refund_reverses_the_entry_and_refunds_through_stripe(app, client_for, f
 
     funding.apply_checkout_session(gateway.retrieve_checkout(d.checkout_session_id))
     db.session.commit()
-    admin_client, _admin = client_for("administrator")
-    r = admin_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": ""})
-    assert r.status_code == 400
-    r = admin_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "asked by the donor"})
+    treasurer_client, _treasurer = client_for("treasurer")
+    r = treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": ""})
     assert r.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(RefundRequest)) == 0
+    r = treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "asked by the donor"})
+    assert r.status_code == 303
+    db.session.expire_all()
+    req = db.session.scalars(select(RefundRequest)).one()
+    assert db.session.get(Donation, d.id).state == DonationState.RECEIVED and fake_stripe.count("refund") == 0
+    assert treasurer_client.post(f"/back/staff/refunds/{req.id}/confirm").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Donation, d.id).state == DonationState.RECEIVED  # not by the requester
+    admin_client, _admin = client_for("administrator")
+    assert admin_client.post(f"/back/staff/refunds/{req.id}/confirm").status_code == 303
     db.session.expire_all()
     d = db.session.get(Donation, d.id)
     assert d.state == DonationState.REFUNDED and d.refund_entry_id
@@ -146,7 +162,31 @@ def test_refund_reverses_the_entry_and_refunds_through_stripe(app, client_for, f
     assert snap[(f"project:{project.id}", "TJS")] == 0
     assert snap[("stripe_clearing", "TJS")] == -(5000 * 29 // 1000 + 30)  # the fee is not given back
     assert funding.project_totals(project)["raised"] == Money(0, "TJS")
-    r = admin_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "again"})
+    admin_client.post(f"/back/staff/refunds/{req.id}/confirm")
+    treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "again"})
     assert fake_stripe.count("refund") == 1
     member_client, _ = client_for("member")
     assert member_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "x"}).status_code == 403
+    assert member_client.post(f"/back/staff/refunds/{req.id}/confirm").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "lang,typed,shown", [("ru", "1 500,5", "1\u00a0500,50\u00a0TJS"), ("en", "1,500.5", "1,500.50\u00a0TJS")]
+)
+def test_a_donation_is_shown_for_confirmation_before_it_exists(app, client, make_project, lang, typed, shown):
+    """Does the first submit show the amount as read, in the page's language and with the
+    currency, writing nothing; does "change" bring the form back with it, and only the
+    confirmation create the donation?"""
+    project = make_project(model="donation")
+    url = f"/back/projects/{project.id}/donate?lang={lang}"
+    form = {"amount": typed, "currency": "TJS", "method": "bank", "email": "a@example.org"}
+    r = client.post(url, data=form)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and shown in page and 'name="confirm" value="1"' in page
+    assert db.session.scalar(select(func.count(Donation.id))) == 0
+    r = client.post(url, data={**form, "amount": "1500.50", "edit": "1"})
+    assert r.status_code == 200 and 'value="1500.50"' in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Donation.id))) == 0
+    r = client.post(url, data={**form, "amount": "1500.50", "confirm": "1"})
+    assert r.status_code == 303
+    assert db.session.scalars(select(Donation)).one().amount == Money(150050, "TJS")

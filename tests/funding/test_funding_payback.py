@@ -1,6 +1,6 @@
-"""Investments owed back are paid back by a treasurer, once: a card payment is refunded through
-Stripe, anything else is recorded with the bank transfer's reference; the ledger empties refunds
-payable into the channel the money leaves by."""
+"""Investments owed back are paid back by four eyes, once: a treasurer requests it (a card payment
+refunded through Stripe, anything else with the bank transfer's reference) and a second person
+confirms; the ledger then empties refunds payable into the channel the money leaves by."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.extensions import db
+from fundapp.funding import refunds
 from fundapp.funding import services as funding
 from fundapp.funding.models import Investment, InvestmentReturn
 from fundapp.ledger.models import JournalEntry
@@ -53,6 +54,12 @@ def owed(make_user, make_project):
     return inv, t1
 
 
+def _pay_back(inv, treasurer, confirmer, bank_reference=None):
+    req = refunds.request_refund(inv, actor=treasurer, bank_reference=bank_reference)
+    refunds.confirm_refund(req, actor=confirmer)
+    return req
+
+
 def _entries_of(inv) -> int:
     return db.session.scalar(
         select(func.count(JournalEntry.id)).where(
@@ -61,26 +68,30 @@ def _entries_of(inv) -> int:
     )
 
 
-def test_a_bank_investment_is_paid_back_once_with_its_reference(owed):
-    """Does the treasurer's payment empty refunds payable into the bank, record the reference, tell
-    the investor, and does a second click change nothing?"""
+def test_a_bank_investment_is_paid_back_once_with_its_reference(owed, make_user):
+    """Does the treasurer's request, once a second person confirms it, empty refunds payable into
+    the bank, record the reference, tell the investor, and does a second click change nothing?"""
     inv, treasurer = owed
+    confirmer = make_user("administrator")
     before = ledger_snapshot()
     assert before[("refunds_payable", "TJS")] == 20_000
     assert inv in funding.investments_to_return()
     with pytest.raises(ValidationFailed) as err:
-        funding.pay_back_investment(inv, actor=treasurer, bank_reference="  ")
+        refunds.request_refund(inv, actor=treasurer, bank_reference="  ")
     assert err.value.field == "bank_reference"
     db.session.rollback()
     entries = _entries_of(inv)
-    funding.pay_back_investment(inv, actor=treasurer, bank_reference="PP-2026-118")
+    req = refunds.request_refund(inv, actor=treasurer, bank_reference="PP-2026-118")
+    db.session.commit()
+    assert ledger_snapshot() == before and inv.state == "return_due"  # nothing moves on one word
+    refunds.confirm_refund(req, actor=confirmer)
     db.session.commit()
     after = ledger_snapshot()
     assert after[("refunds_payable", "TJS")] == 0
     assert after[("bank", "TJS")] == before[("bank", "TJS")] - 20_000
     assert inv.state == "refunded" and inv not in funding.investments_to_return()
     paid = funding.return_of(inv)
-    assert (paid.method, paid.reference, paid.returned_by_id) == ("bank", "PP-2026-118", treasurer.id)
+    assert (paid.method, paid.reference, paid.returned_by_id) == ("bank", "PP-2026-118", confirmer.id)
     assert _entries_of(inv) == entries + 1
     mail = db.session.scalars(
         select(OutboxMessage)
@@ -88,26 +99,39 @@ def test_a_bank_investment_is_paid_back_once_with_its_reference(owed):
         .order_by(OutboxMessage.id.desc())
     ).first()
     assert "PP-2026-118" in mail.body_text
-    funding.pay_back_investment(inv, actor=treasurer, bank_reference="PP-again")
-    db.session.commit()
+    refunds.confirm_refund(req, actor=confirmer)
+    with pytest.raises(InvalidTransition):
+        refunds.request_refund(inv, actor=treasurer, bank_reference="PP-again")
+    db.session.rollback()
     assert ledger_snapshot() == after and funding.return_of(inv).reference == "PP-2026-118"
 
 
-def test_only_another_treasurer_pays_back_and_only_what_is_owed(owed, make_user, make_project):
-    """Are an administrator, the investor (even as a treasurer) and an investment not owed back
-    refused, with nothing written?"""
+def test_only_a_treasurer_asks_and_only_someone_else_confirms(owed, make_user, make_project):
+    """Are an administrator asking, the investor (even as a treasurer), the requester confirming
+    their own request, a member confirming, and an investment not owed back all refused, with
+    nothing paid back?"""
     inv, treasurer = owed
     with pytest.raises(NotPermitted):
-        funding.pay_back_investment(inv, actor=make_user("administrator"), bank_reference="X")
+        refunds.request_refund(inv, actor=make_user("administrator"), bank_reference="X")
     investor_treasurer = make_user("treasurer")
     project = make_project(model="loan", goal_minor=1_000_000)
     own = _invest(project, investor_treasurer, 5_000)
     with pytest.raises(NotPermitted):
-        funding.pay_back_investment(own, actor=investor_treasurer, bank_reference="X")
+        refunds.request_refund(own, actor=investor_treasurer, bank_reference="X")
     with pytest.raises(InvalidTransition):
-        funding.pay_back_investment(own, actor=treasurer, bank_reference="X")
+        refunds.request_refund(own, actor=treasurer, bank_reference="X")
     db.session.rollback()
+    req = refunds.request_refund(inv, actor=treasurer, bank_reference="PP-1")
+    db.session.commit()
+    for who in (treasurer, make_user("member"), make_user("auditor")):
+        with pytest.raises(NotPermitted):
+            refunds.confirm_refund(req, actor=who)
+        db.session.rollback()
+    assert refunds.request_refund(inv, actor=make_user("treasurer"), bank_reference="Y").id == req.id
+    refunds.decline_refund(req, actor=make_user("treasurer"), reason="The reference is wrong")
+    db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(InvestmentReturn)) == 0
+    assert db.session.get(Investment, inv.id).state == "return_due"
 
 
 def test_a_card_investment_is_refunded_through_stripe_once(app, fake_stripe, make_user, make_project):
@@ -130,7 +154,7 @@ def test_a_card_investment_is_refunded_through_stripe_once(app, fake_stripe, mak
     inv = db.session.get(Investment, inv.id)
     assert inv.state == "return_due" and inv.method == "card"
     before = ledger_snapshot()
-    funding.pay_back_investment(inv, actor=treasurer)
+    req = _pay_back(inv, treasurer, make_user("treasurer"))
     db.session.commit()
     assert fake_stripe.count("refund") == 1
     after = ledger_snapshot()
@@ -138,14 +162,15 @@ def test_a_card_investment_is_refunded_through_stripe_once(app, fake_stripe, mak
     assert after[("stripe_clearing", "TJS")] == before[("stripe_clearing", "TJS")] - 10_000
     paid = funding.return_of(inv)
     assert paid.method == "card" and paid.reference.startswith("re_")
-    funding.pay_back_investment(inv, actor=treasurer)
+    refunds.confirm_refund(req, actor=make_user("administrator"))
     db.session.commit()
     assert fake_stripe.count("refund") == 1 and ledger_snapshot() == after
 
 
 def test_the_staff_page_pays_back_over_http(app, owed, make_user):
-    """Does the treasurer find the investment on the staff page and record the transfer there (with
-    a fresh step-up), does an auditor see it without the form, and does the investor see it paid?"""
+    """Does the treasurer find the investment on the staff page and request the pay-back there
+    (with a fresh step-up), does a second person confirm it there, does an auditor see it without
+    the forms, and does the investor see it paid?"""
     inv, treasurer = owed
     c = app.test_client()
     login_as(c, make_user("auditor"))
@@ -163,6 +188,19 @@ def test_the_staff_page_pays_back_over_http(app, owed, make_user):
     r = c.post(action, data={"bank_reference": ""}, follow_redirects=True)
     assert r.status_code == 200 and db.session.get(Investment, inv.id).state == "return_due"
     assert c.post(action, data={"bank_reference": "PP-77"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Investment, inv.id).state == "return_due"
+    req = refunds.open_request_of(inv)
+    with app.test_request_context():
+        confirm = url_for("funding.confirm_refund", refund_id=req.id)
+    assert confirm not in c.get(url).get_data(as_text=True)  # not for the one who asked
+    assert c.post(confirm).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Investment, inv.id).state == "return_due"
+    second = app.test_client()
+    login_as(second, make_user("administrator"))
+    assert confirm in second.get(url).get_data(as_text=True)
+    assert second.post(confirm).status_code == 303
     db.session.expire_all()
     assert db.session.get(Investment, inv.id).state == "refunded"
     investor = app.test_client()

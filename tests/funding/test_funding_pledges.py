@@ -48,7 +48,9 @@ def test_same_pledge_form_twice_makes_one_pledge(app, client_for, make_project):
     project = make_project(model="pledge")
     c, user = client_for("member")
     for _ in range(2):
-        r = c.post(f"/back/projects/{project.id}/pledge", data={"amount": "75", "currency": "TJS"})
+        r = c.post(
+            f"/back/projects/{project.id}/pledge", data={"amount": "75", "currency": "TJS", "confirm": "1"}
+        )
         assert r.status_code == 303
     pledges = db.session.scalars(select(Pledge)).all()
     assert len(pledges) == 1 and pledges[0].amount == Money(7500, "TJS") and pledges[0].backer_id == user.id

@@ -125,7 +125,9 @@ def test_saved_card_on_the_return_page_activates_the_pledge(app, client_for, fak
     """Back from Stripe's setup page, the pledge counts towards the goal (no webhook needed)."""
     project = make_project(model="pledge")
     c, _user = client_for("member")
-    r = c.post(f"/back/projects/{project.id}/pledge", data={"amount": "40", "currency": "TJS"})
+    r = c.post(
+        f"/back/projects/{project.id}/pledge", data={"amount": "40", "currency": "TJS", "confirm": "1"}
+    )
     assert r.status_code == 303 and "/pay/cs_" in r.location
     cs = fake_stripe.complete_checkout(r.location.rsplit("/", 1)[1])
     r = c.get(f"/back/checkout/return?session_id={cs['id']}")

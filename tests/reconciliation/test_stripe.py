@@ -68,7 +68,13 @@ def test_card_donations_reconcile_by_payment_intent(app, client, fake_stripe, ma
     for amount in ("250.50", "100"):
         r = client.post(
             f"/back/projects/{project.id}/donate",
-            data={"amount": amount, "currency": "TJS", "method": "card", "email": "guest@example.org"},
+            data={
+                "amount": amount,
+                "currency": "TJS",
+                "method": "card",
+                "email": "guest@example.org",
+                "confirm": "1",
+            },
         )
         session_id = r.location.rsplit("/", 1)[1]
         cs = fake_stripe.complete_checkout(session_id)
