@@ -13,7 +13,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -517,14 +517,19 @@ def _mail(reg: Registration, subject, template: str, **ctx) -> None:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link, inside a request or outside one (the reminder job): then on
-    ``PUBLIC_BASE_URL``."""
-    try:
-        return url_for(endpoint, _external=True, **values)
-    except RuntimeError:
-        base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
-        with current_app.test_request_context(base_url=base):
+    """An absolute link on the configured public address (``PUBLIC_BASE_URL``), never on the Host
+    a request happened to carry; without that setting, on the request's own address (or
+    localhost outside a request, e.g. the reminder job)."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        if has_request_context():
+            return base + url_for(endpoint, **values)
+        with current_app.test_request_context(base_url=base + "/"):
             return url_for(endpoint, _external=True, **values)
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url="http://localhost/"):
+        return url_for(endpoint, _external=True, **values)
 
 
 def event_link(event: Event) -> str:
@@ -608,10 +613,10 @@ def _new_code(column) -> str:
 def register(event: Event, user, *, guests=0, answers: dict | None = None, now: datetime | None = None):
     """Register ``user`` (with ``guests``): a seat when the guests fit and nobody waits before
     them, else a place at the end of the waiting list. Returns the registration."""
-    now = now or utcnow()
     if not getattr(user, "is_authenticated", False):
         raise NotPermitted()
     event = _lock_event(event.id)
+    now = now or utcnow()  # read under the lock: the queue's order is the order of the lock
     if not registration_open(event, now):
         raise InvalidTransition(_l("Registration for this event is not open."))
     guests = _int({"guests": guests}, "guests", low=0, high=event.max_guests, default=0)
@@ -669,8 +674,8 @@ def register(event: Event, user, *, guests=0, answers: dict | None = None, now: 
 
 def cancel_registration(reg: Registration, actor, *, now: datetime | None = None) -> Registration:
     """The person (or an organiser) gives up the place; people waiting move up in order."""
-    now = now or utcnow()
     event = _lock_event(reg.event_id)
+    now = now or utcnow()
     db.session.refresh(reg)
     if actor is None or (actor.id != reg.user_id and not can_manage(actor, event)):
         raise NotPermitted()
