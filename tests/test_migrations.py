@@ -75,8 +75,9 @@ def _row_counts(engine) -> dict[str, int]:
 
 def test_later_migrations_go_down_and_up_on_a_populated_database(migr_url, tmp_path):
     """With the demo's data in every domain, do the migrations after 0007 go down and up again
-    without losing a row? (On SQLite, a migration that rebuilt a table other tables refer to would
-    fail here on the foreign keys, though it passes on an empty database.)"""
+    without losing a row of the tables that exist at 0007? (On SQLite, a migration that rebuilt a
+    table other tables refer to would fail here on the foreign keys, though it passes on an empty
+    database.)"""
     app = create_app(_base_config(migr_url), instance_path=str(tmp_path / "instance"))
     with app.app_context():
         upgrade()
@@ -86,7 +87,9 @@ def test_later_migrations_go_down_and_up_on_a_populated_database(migr_url, tmp_p
         before = _row_counts(db.engine)
         assert before["ledger_entries"] > 0 and before["disbursement_requests"] > 0
         downgrade(revision="0007")
+        kept = _tables(db.engine)  # tables made after 0007 (new domains) go down with their rows
         upgrade()
-        assert _row_counts(db.engine) == before
+        after = _row_counts(db.engine)
+        assert {t: after[t] for t in kept} == {t: before[t] for t in kept}
         db.session.remove()
         db.engine.dispose()

@@ -35,11 +35,12 @@ def cast(make_user, org_factory):
     members."""
 
     class Cast:
-        staff = make_user("administrator", full_name="Zarina Odinaeva")
-        org_admin = make_user("member", full_name="Rustam Nazarov")
-        other_admin = make_user("member", full_name="Gulnora Rahimova")
-        member = make_user("member", full_name="Farrukh Saidov")
-        member2 = make_user("member", full_name="Dilorom Karimova")
+        # mail is rendered in each person's language: English here, so tests read the source text
+        staff = make_user("administrator", full_name="Zarina Odinaeva", preferred_language="en")
+        org_admin = make_user("member", full_name="Rustam Nazarov", preferred_language="en")
+        other_admin = make_user("member", full_name="Gulnora Rahimova", preferred_language="en")
+        member = make_user("member", full_name="Farrukh Saidov", preferred_language="en")
+        member2 = make_user("member", full_name="Dilorom Karimova", preferred_language="en")
 
     Cast.org = org_factory("Anjumani tojikon", admin=Cast.org_admin)
     Cast.other_org = org_factory("Somon Kazan", admin=Cast.other_admin, city="Kazan")

@@ -113,7 +113,7 @@ def test_guests_fill_seats_and_waiting_list_promotes_in_order(app, make_user, ma
     """With 5 seats: a party of 3 and one of 2 fill it; the next two wait in order; when the party
     of 3 cancels, both waiting people get seats, in the order they joined, with mail."""
     event = make_event(capacity="5", max_guests="2")
-    a, b, c, d = (make_user("member") for _ in range(4))
+    a, b, c, d = (make_user("member", preferred_language="en") for _ in range(4))
     ra = services.register(event, a, guests=2)
     rb = services.register(event, b, guests=1)
     rc = services.register(event, c)
@@ -207,7 +207,7 @@ def test_reminders_are_sent_once_per_registration(app, runner, cast, make_event,
     and nobody waiting or at a later event?"""
     event = make_event(capacity="1")
     later = make_event()
-    waiting = make_user("member")
+    waiting = make_user("member", preferred_language="en")
     services.register(event, cast.member)
     services.register(event, waiting)
     services.register(later, cast.member2)
