@@ -48,7 +48,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
-    # Bumped on password change: outstanding reset links and sessions stop working.
+    # Bumped on sign-out, password change, role change and TOTP reset: outstanding reset links and
+    # every session cookie carrying the old stamp stop working (accounts.services.end_sessions).
     security_stamp: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     roles: Mapped[list[UserRole]] = relationship(

@@ -164,6 +164,9 @@ def login():
 @public
 def logout():
     lang = session.get("lang")
+    if current_user.is_authenticated:
+        services.sign_out(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     if lang:

@@ -213,6 +213,18 @@ def note_login(user: User) -> None:
     user.last_login_at = utcnow()
 
 
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: the login id in each session cookie carries
+    the security stamp, and a cookie with an older stamp no longer signs anyone in. Used by
+    signing out (a copied cookie dies with it), password changes, role changes and TOTP resets."""
+    user.security_stamp = (user.security_stamp or 0) + 1
+
+
+def sign_out(user: User) -> None:
+    end_sessions(user)
+    record("user.signed_out", user, actor=user)
+
+
 def request_password_reset(email: str) -> None:
     """Email a reset link if the address has an account; say nothing either way."""
     user = find_user_by_email(email)
@@ -242,7 +254,7 @@ def set_password(user: User, password: str, *, reason: str = "user.password_chan
     if problem:
         raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(password)
-    user.security_stamp = (user.security_stamp or 0) + 1
+    end_sessions(user)
     record(reason, user, actor=user)
 
 
@@ -383,6 +395,7 @@ def grant_role(user: User, role: str, *, actor: User) -> UserRole:
         raise InvalidTransition(_l("This person already has this role."))
     link = UserRole(role=role, granted_by_id=actor.id)
     user.roles.append(link)
+    end_sessions(user)  # the new role is used after a fresh sign-in (with TOTP for staff)
     db.session.flush()
     record("user.role_granted", user, actor=actor, changes={"role": role})
     return link
@@ -397,6 +410,7 @@ def revoke_role(user: User, role: str, *, actor: User) -> None:
     if link is None:
         raise InvalidTransition(_l("This person does not have this role."))
     user.roles.remove(link)
+    end_sessions(user)  # an open session must not keep the role it lost
     db.session.flush()
     record("user.role_revoked", user, actor=actor, changes={"role": role})
 
@@ -413,7 +427,7 @@ def reset_totp(user: User, *, actor: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
-    user.security_stamp = (user.security_stamp or 0) + 1
+    end_sessions(user)
     record("user.totp_reset", user, actor=actor)
 
 

@@ -86,11 +86,16 @@ def test_people_page_is_in_the_menu_for_administrators_only(client_for):
 
 
 def test_new_role_holder_must_pass_totp(app, client_for, make_user):
-    """When a member becomes staff mid-session, are they sent to set up TOTP before going on?"""
+    """When a member becomes staff mid-session, does that session end, and are they sent to set
+    up TOTP when they sign in again?"""
+    from tests.conftest import PASSWORD
+
     admin_client, _ = client_for("administrator")
     member_client, member = client_for("member")
     admin_client.post(f"/admin/users/{member.id}/roles", data={"role": "reviewer", "action": "grant"})
     r = member_client.get("/me")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    r = member_client.post("/login", data={"email": member.email, "password": PASSWORD})
     assert r.status_code == 302 and "/account/two-factor" in r.headers["Location"]
 
 
