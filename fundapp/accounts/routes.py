@@ -30,6 +30,7 @@ from .forms import (
     LoginForm,
     ProfileForm,
     RegisterForm,
+    ReplaceTotpForm,
     ResetPasswordForm,
     TotpForm,
     UserSearchForm,
@@ -219,27 +220,49 @@ def mfa_verify():
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def mfa_enrol():
-    """Set up an authenticator app: a new secret is kept in the session until a code proves it."""
+    """Set up an authenticator app: a new secret is kept in the session until a code proves it.
+    Replacing one that works also needs the password and a code from the current one."""
     user = current_user._get_current_object()
-    if user.totp_enabled_at is not None and session.get(MFA_SESSION_KEY) is None:
+    already = user.totp_enabled_at is not None
+    if already and session.get(MFA_SESSION_KEY) is None:
         return redirect(url_for("accounts.mfa_verify", next=request.values.get("next")))
     secret = session.get("totp_enrol_secret")
     if not secret:
         secret = services.new_totp_secret()
         session["totp_enrol_secret"] = secret
-    form = TotpForm()
+    form = ReplaceTotpForm() if already else TotpForm()
     if form.validate_on_submit():
-        if services.enrol_totp(user, secret, form.code.data):
+        if already:
+            try:
+                services.replace_totp(
+                    user,
+                    password=form.current_password.data,
+                    current_code=form.current_code.data,
+                    secret=secret,
+                    code=form.code.data,
+                )
+            except ValidationFailed as exc:
+                db.session.commit()  # a current code checked is spent, right or wrong the rest
+                _form_error(form, exc)
+            else:
+                session.pop("totp_enrol_secret", None)
+                _start_session(user, mfa=True)  # the new stamp ends every other session
+                db.session.commit()
+                flash(_("Your new authenticator is set up. Other devices have been signed out."), "success")
+                return redirect(_next())
+        elif services.enrol_totp(user, secret, form.code.data):
             session.pop("totp_enrol_secret", None)
             mark_mfa_verified()
             db.session.commit()
             flash(_("Two-step sign-in is on. You will be asked for a code each time you sign in."), "success")
             return redirect(_next())
-        form.code.errors = [
-            *form.code.errors,
-            _("This code is wrong. Check the time on your phone and try again."),
-        ]
+        else:
+            form.code.errors = [
+                *form.code.errors,
+                _("This code is wrong. Check the time on your phone and try again."),
+            ]
     status = 400 if form.errors else 200
     return render_template(
         "accounts/mfa_enrol.html",
@@ -247,7 +270,7 @@ def mfa_enrol():
         secret=secret,
         uri=services.totp_uri(user, secret),
         qr=services.totp_qr_data_uri(services.totp_uri(user, secret)),
-        already=user.totp_enabled_at is not None,
+        already=already,
     ), status
 
 

@@ -327,7 +327,7 @@ def totp_qr_data_uri(uri: str) -> str | None:
 def _matching_step(secret: str, code: str, at: datetime | None = None) -> int | None:
     """The time-step (±1 for clock drift) whose code equals ``code``, or None."""
     code = re.sub(r"\s+", "", code or "")
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         return None
     totp = pyotp.TOTP(secret)
     now = at or datetime.now(UTC)
@@ -379,6 +379,30 @@ def enrol_totp(user: User, secret: str, code: str) -> bool:
     user.totp_last_step = step
     record("user.totp_enrolled", user, actor=user)
     return True
+
+
+def replace_totp(user: User, *, password: str, current_code: str, secret: str, code: str) -> None:
+    """Swap a working authenticator for a new one. A session alone is not enough: the person
+    gives their password and a code from the current authenticator, then a code from the new
+    one. Other sessions end. Raises ``ValidationFailed`` naming the field at fault."""
+    if user.totp_enabled_at is None or not user.totp_secret:
+        raise InvalidTransition(_l("Two-step sign-in is not on yet."))
+    if not verify_password(user, password or ""):
+        raise ValidationFailed(_l("The current password is wrong."), field="current_password")
+    if not verify_totp(user, current_code):
+        raise ValidationFailed(
+            _l("This code is wrong or was already used. Wait for the next one."), field="current_code"
+        )
+    step = _matching_step(secret, code)
+    if step is None:
+        raise ValidationFailed(
+            _l("This code is wrong. Check the time on your phone and try again."), field="code"
+        )
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    end_sessions(user)
+    record("user.totp_replaced", user, actor=user)
 
 
 # -- roles -------------------------------------------------------------------------------------
