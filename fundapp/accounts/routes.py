@@ -36,7 +36,7 @@ from .forms import (
     UserSearchForm,
     geo,
 )
-from .models import User
+from .models import RoleGrant, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -429,6 +429,7 @@ def admin_users():
         q=q or "",
         roles=services.GRANTABLE_ROLES,
         role_labels=ROLE_LABELS,
+        pending=services.pending_role_grants(),
     )
 
 
@@ -443,8 +444,8 @@ def admin_change_role(user_id):
     action = request.form.get("action", "")
     actor = current_user._get_current_object()
     if action == "grant":
-        services.grant_role(user, role, actor=actor)
-        message = _("Role granted.")
+        services.request_role(user, role, actor=actor)
+        message = _("Asked for. The role is given when a second administrator approves it.")
     elif action == "revoke":
         services.revoke_role(user, role, actor=actor)
         message = _("Role removed.")
@@ -453,6 +454,29 @@ def admin_change_role(user_id):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("accounts.admin_users", q=request.form.get("q") or None))
+
+
+@bp.post("/admin/role-grants/<int:grant_id>")
+@roles_required("administrator")
+@step_up_required
+def admin_decide_role_grant(grant_id):
+    """A second administrator approves or refuses a role another one asked for."""
+    grant = db.session.get(RoleGrant, grant_id)
+    if grant is None:
+        abort(404)
+    actor = current_user._get_current_object()
+    decision = request.form.get("decision", "")
+    if decision == "approve":
+        services.approve_role_grant(grant, actor=actor)
+        message = _("Role granted.")
+    elif decision == "refuse":
+        services.refuse_role_grant(grant, actor=actor)
+        message = _("The request is turned down.")
+    else:
+        raise ValidationFailed(field="decision")
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("accounts.admin_users"))
 
 
 @bp.post("/admin/users/<int:user_id>/two-factor/reset")
