@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from fundapp.audit.services import record
 from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.params import page_arg
 from fundapp.core.security import (
     MFA_SESSION_KEY,
     mark_mfa_verified,
@@ -420,7 +421,7 @@ def profile():
 def admin_users():
     form = UserSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     users = services.search_users(q, page=max(page, 1))
     return render_template(
         "accounts/admin_users.html",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from fundapp.core.params import whole_number
+
 
 class BadParameter(ValueError):
     """A query parameter that cannot be read: a 400 with a message naming it."""
@@ -19,7 +21,7 @@ def int_arg(name: str, default: int | None = None, *, low: int = 0, high: int = 
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 16:
+    if whole_number(raw) is None or len(raw) > 16:
         raise BadParameter(f"{name} must be a whole number")
     value = int(raw)
     if not low <= value <= high:

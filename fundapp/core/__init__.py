@@ -5,7 +5,9 @@ import os
 
 
 def init_app(app):
-    from . import demo, errors_views, i18n, i18n_cli, security, views
+    from . import demo, errors_views, i18n, i18n_cli, params, security, views
+
+    params.init_app(app)  # before any route is added
 
     # Behind a load balancer, trust its X-Forwarded-For/-Proto (for rate limits per client and
     # secure cookies) — only as many hops as there really are proxies. X-Forwarded-Host is never

@@ -134,7 +134,10 @@ def step_up_required(view):
 
 
 def safe_next(target: str | None, fallback: str = "core.home") -> str:
-    """Only same-site relative paths are followed after login or a language switch."""
+    """Only same-site relative paths are followed after login or a language switch. Control
+    characters (a CR/LF would split the Location header) send the person to ``fallback``."""
+    if target and any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        target = None
     if target:
         parts = urlsplit(target)
         local = not parts.scheme and not parts.netloc and target.startswith("/")
