@@ -146,6 +146,9 @@ def register_user(email: str, password: str, full_name: str, *, language: str | 
         raise ValidationFailed(problem, field="password")
     existing = find_user_by_email(email)
     if existing is not None:
+        # The same work as a new account (one password hash), so the time of the answer does
+        # not tell whether the address is registered.
+        hash_password(password)
         queue_email(
             existing,
             _l("Someone tried to register with your address"),

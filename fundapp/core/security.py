@@ -206,7 +206,20 @@ def _set_headers(response):
         response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if current_user and getattr(current_user, "is_authenticated", False):
         response.headers.setdefault("Cache-Control", "no-store")
+    if _is_token_page():
+        # A page reached by a secret link (password reset, email confirmation, a donation's
+        # receipt) is never kept by a browser or proxy, and its address never sent on as a Referer.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# Pages whose address carries a secret besides those with a ``<token>`` in the URL.
+TOKEN_ENDPOINTS = frozenset({"funding.checkout_return"})
+
+
+def _is_token_page() -> bool:
+    return bool(request.view_args and "token" in request.view_args) or request.endpoint in TOKEN_ENDPOINTS
 
 
 def _fresh_request_state():
