@@ -72,3 +72,18 @@ def test_a_password_change_ends_other_sessions(app, make_user):
     assert r.status_code == 302
     assert here.get("/me").status_code == 200
     assert there.get("/me").status_code == 302
+
+
+def test_signing_in_starts_a_fresh_session(app, make_user):
+    """Is whatever a session held before signing in (a planted value) gone after it, so a session
+    fixed by someone else never becomes a signed-in one?"""
+    user = make_user()
+    c = app.test_client()
+    with c.session_transaction() as sess:
+        sess["planted"] = "by someone else"
+    from tests.conftest import PASSWORD
+
+    r = c.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert r.status_code == 302
+    with c.session_transaction() as sess:
+        assert "planted" not in sess and sess.get("_user_id")
