@@ -145,4 +145,3 @@ def test_an_upload_in_a_refused_request_leaves_nothing_on_disk(app, make_user, s
     assert services.read_bytes(stored) == samples["pdf"]  # readable before the commit too
     db.session.commit()
     assert [p.name for p in folder.glob("*")] == [stored.storage_name]
-
