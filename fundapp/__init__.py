@@ -8,9 +8,9 @@ import importlib.util
 import logging
 import os
 
-from flask import Flask
-
 from .config import Config, instance_secret
+from .core.urls import FundApp
+from .core.urls import configure as configure_public_address
 
 # Domain packages, in dependency order. Each may provide ``init_app(app)`` (blueprints, CLI),
 # ``models`` (imported so the metadata is complete) and ``demo`` (``flask demo load``).
@@ -50,8 +50,8 @@ def import_models() -> None:
             importlib.import_module(f"fundapp.{name}.models")
 
 
-def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
-    app = Flask(
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> FundApp:
+    app = FundApp(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,
@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.update(test_config)
+    configure_public_address(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key", 48)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -95,9 +95,15 @@ class Config:
     PLEDGE_GRACE_DAYS = int(os.environ.get("PLEDGE_GRACE_DAYS", "7"))
     # Stripe signatures older than this many seconds are refused (replay window).
     STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
-    # Links in mail sent outside a request (campaign closing, reminders); the fund's bank details
-    # for transfers (a mapping, set in instance/config.py; sample details are shown without it).
+    # The fund's public address: every absolute link (mail, payment return addresses, the API) is
+    # built on it, never on the request's Host or X-Forwarded-Host (fundapp/core/urls.py). Required
+    # in production; http://127.0.0.1:5000 in development. Requests for any other host than those
+    # in TRUSTED_HOSTS (comma-separated; default: the public address's host, plus localhost in
+    # development) are refused with 400.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS")
+    # The fund's bank details for transfers (a mapping, set in instance/config.py; sample details
+    # are shown without it).
     FUND_BANK_DETAILS: dict | None = None
     # Entries are sealed right after each posting commits; a new signed checkpoint is made at most
     # this often (and by `flask ledger checkpoint`, and when the public checkpoint is asked for and
@@ -120,3 +126,5 @@ class TestConfig(Config):
     DEMO_MODE = True
     TRANSPARENCY_CACHE_SECONDS = 0  # tests that need the caches turn them on
     LEDGER_CHECKPOINT_SECONDS = 0
+    PUBLIC_BASE_URL = "http://localhost"
+    TRUSTED_HOSTS = None  # the public address's host, localhost and 127.0.0.1 (the live server)

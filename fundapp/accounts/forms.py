@@ -128,7 +128,28 @@ class TotpForm(FlaskForm):
         _l("Six-digit code"),
         validators=[
             InputRequired(message=_l("Please enter the code from your authenticator app.")),
-            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code is six digits.")),
+            Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is six digits.")),
+        ],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class ReplaceTotpForm(TotpForm):
+    """Replacing a working authenticator: the password and a code from the current one prove
+    that the person, not merely a session, asks for it."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[
+            InputRequired(message=_l("Please enter your current password.")),
+            Length(max=PASSWORD_MAX),
+        ],
+    )
+    current_code = StringField(
+        _l("Code from your current authenticator"),
+        validators=[
+            InputRequired(message=_l("Please enter the code from your authenticator app.")),
+            Regexp(r"^\s*[0-9]{3}\s?[0-9]{3}\s*$", message=_l("The code is six digits.")),
         ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )

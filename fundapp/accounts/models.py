@@ -21,6 +21,28 @@ class Role(enum.StrEnum):
 
 STAFF_ROLES = frozenset({Role.REVIEWER, Role.ADMINISTRATOR, Role.TREASURER, Role.AUDITOR})
 
+# Roles one person never holds together, because a four-eyes rule assumes they are two people
+# (docs/SECURITY.md, "Separation of duties"): who authorises money against who moves it, and
+# the auditor against everyone whose work the auditor checks; an administrator decides proposals
+# on reviewers' independent scores.
+INCOMPATIBLE_ROLES = (
+    frozenset({Role.ADMINISTRATOR, Role.TREASURER}),
+    frozenset({Role.ADMINISTRATOR, Role.REVIEWER}),
+    frozenset({Role.AUDITOR, Role.ADMINISTRATOR}),
+    frozenset({Role.AUDITOR, Role.TREASURER}),
+    frozenset({Role.AUDITOR, Role.REVIEWER}),
+)
+
+
+def incompatible_with(role: str, held) -> str | None:
+    """A role in ``held`` that may not be combined with ``role``, or None."""
+    for pair in INCOMPATIBLE_ROLES:
+        if role in pair:
+            (other,) = pair - {role}
+            if other in held:
+                return str(other)
+    return None
+
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
@@ -48,7 +70,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
-    # Bumped on password change: outstanding reset links and sessions stop working.
+    # Bumped on sign-out, password change, role change and TOTP reset: outstanding reset links and
+    # every session cookie carrying the old stamp stop working (accounts.services.end_sessions).
     security_stamp: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     roles: Mapped[list[UserRole]] = relationship(
@@ -102,5 +125,51 @@ class UserRole(db.Model):
         UniqueConstraint("user_id", "role"),
         db.CheckConstraint(
             "role IN ('reviewer', 'administrator', 'treasurer', 'auditor')", name="role_known"
+        ),
+    )
+
+
+class RoleGrantState(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class RoleGrant(db.Model):
+    """A staff role asked for by one administrator and given only when a second one approves.
+
+    The database itself refuses an approval by the asker or by the person who gets the role."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default=RoleGrantState.PENDING.value)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+    __table_args__ = (
+        db.CheckConstraint(
+            "role IN ('reviewer', 'administrator', 'treasurer', 'auditor')", name="role_known"
+        ),
+        db.CheckConstraint("state IN ('pending', 'approved', 'refused')", name="state_known"),
+        db.CheckConstraint(
+            "state <> 'approved' OR (decided_by_id IS NOT NULL AND decided_by_id <> requested_by_id "
+            "AND decided_by_id <> user_id)",
+            name="approved_by_a_second_person",
+        ),
+        db.Index(
+            "uq_role_grants_one_pending",
+            "user_id",
+            "role",
+            unique=True,
+            sqlite_where=db.text("state = 'pending'"),
+            postgresql_where=db.text("state = 'pending'"),
         ),
     )

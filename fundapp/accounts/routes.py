@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from fundapp.audit.services import record
 from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.params import page_arg
 from fundapp.core.security import (
     MFA_SESSION_KEY,
     mark_mfa_verified,
@@ -30,12 +31,13 @@ from .forms import (
     LoginForm,
     ProfileForm,
     RegisterForm,
+    ReplaceTotpForm,
     ResetPasswordForm,
     TotpForm,
     UserSearchForm,
     geo,
 )
-from .models import User
+from .models import RoleGrant, User
 
 bp = Blueprint("accounts", __name__)
 
@@ -164,6 +166,9 @@ def login():
 @public
 def logout():
     lang = session.get("lang")
+    if current_user.is_authenticated:
+        services.sign_out(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     session.clear()
     if lang:
@@ -216,27 +221,49 @@ def mfa_verify():
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def mfa_enrol():
-    """Set up an authenticator app: a new secret is kept in the session until a code proves it."""
+    """Set up an authenticator app: a new secret is kept in the session until a code proves it.
+    Replacing one that works also needs the password and a code from the current one."""
     user = current_user._get_current_object()
-    if user.totp_enabled_at is not None and session.get(MFA_SESSION_KEY) is None:
+    already = user.totp_enabled_at is not None
+    if already and session.get(MFA_SESSION_KEY) is None:
         return redirect(url_for("accounts.mfa_verify", next=request.values.get("next")))
     secret = session.get("totp_enrol_secret")
     if not secret:
         secret = services.new_totp_secret()
         session["totp_enrol_secret"] = secret
-    form = TotpForm()
+    form = ReplaceTotpForm() if already else TotpForm()
     if form.validate_on_submit():
-        if services.enrol_totp(user, secret, form.code.data):
+        if already:
+            try:
+                services.replace_totp(
+                    user,
+                    password=form.current_password.data,
+                    current_code=form.current_code.data,
+                    secret=secret,
+                    code=form.code.data,
+                )
+            except ValidationFailed as exc:
+                db.session.commit()  # a current code checked is spent, right or wrong the rest
+                _form_error(form, exc)
+            else:
+                session.pop("totp_enrol_secret", None)
+                _start_session(user, mfa=True)  # the new stamp ends every other session
+                db.session.commit()
+                flash(_("Your new authenticator is set up. Other devices have been signed out."), "success")
+                return redirect(_next())
+        elif services.enrol_totp(user, secret, form.code.data):
             session.pop("totp_enrol_secret", None)
             mark_mfa_verified()
             db.session.commit()
             flash(_("Two-step sign-in is on. You will be asked for a code each time you sign in."), "success")
             return redirect(_next())
-        form.code.errors = [
-            *form.code.errors,
-            _("This code is wrong. Check the time on your phone and try again."),
-        ]
+        else:
+            form.code.errors = [
+                *form.code.errors,
+                _("This code is wrong. Check the time on your phone and try again."),
+            ]
     status = 400 if form.errors else 200
     return render_template(
         "accounts/mfa_enrol.html",
@@ -244,7 +271,7 @@ def mfa_enrol():
         secret=secret,
         uri=services.totp_uri(user, secret),
         qr=services.totp_qr_data_uri(services.totp_uri(user, secret)),
-        already=user.totp_enabled_at is not None,
+        already=already,
     ), status
 
 
@@ -394,7 +421,7 @@ def profile():
 def admin_users():
     form = UserSearchForm(request.args)
     q = form.q.data if form.validate() else None
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     users = services.search_users(q, page=max(page, 1))
     return render_template(
         "accounts/admin_users.html",
@@ -403,6 +430,7 @@ def admin_users():
         q=q or "",
         roles=services.GRANTABLE_ROLES,
         role_labels=ROLE_LABELS,
+        pending=services.pending_role_grants(),
     )
 
 
@@ -417,8 +445,8 @@ def admin_change_role(user_id):
     action = request.form.get("action", "")
     actor = current_user._get_current_object()
     if action == "grant":
-        services.grant_role(user, role, actor=actor)
-        message = _("Role granted.")
+        services.request_role(user, role, actor=actor)
+        message = _("Asked for. The role is given when a second administrator approves it.")
     elif action == "revoke":
         services.revoke_role(user, role, actor=actor)
         message = _("Role removed.")
@@ -427,6 +455,29 @@ def admin_change_role(user_id):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("accounts.admin_users", q=request.form.get("q") or None))
+
+
+@bp.post("/admin/role-grants/<int:grant_id>")
+@roles_required("administrator")
+@step_up_required
+def admin_decide_role_grant(grant_id):
+    """A second administrator approves or refuses a role another one asked for."""
+    grant = db.session.get(RoleGrant, grant_id)
+    if grant is None:
+        abort(404)
+    actor = current_user._get_current_object()
+    decision = request.form.get("decision", "")
+    if decision == "approve":
+        services.approve_role_grant(grant, actor=actor)
+        message = _("Role granted.")
+    elif decision == "refuse":
+        services.refuse_role_grant(grant, actor=actor)
+        message = _("The request is turned down.")
+    else:
+        raise ValidationFailed(field="decision")
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("accounts.admin_users"))
 
 
 @bp.post("/admin/users/<int:user_id>/two-factor/reset")

@@ -23,7 +23,7 @@ from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFaile
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 
-from .models import Role, User, UserRole
+from .models import Role, RoleGrant, RoleGrantState, User, UserRole, incompatible_with
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 
@@ -146,6 +146,9 @@ def register_user(email: str, password: str, full_name: str, *, language: str | 
         raise ValidationFailed(problem, field="password")
     existing = find_user_by_email(email)
     if existing is not None:
+        # The same work as a new account (one password hash), so the time of the answer does
+        # not tell whether the address is registered.
+        hash_password(password)
         queue_email(
             existing,
             _l("Someone tried to register with your address"),
@@ -213,6 +216,18 @@ def note_login(user: User) -> None:
     user.last_login_at = utcnow()
 
 
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` on the server: the login id in each session cookie carries
+    the security stamp, and a cookie with an older stamp no longer signs anyone in. Used by
+    signing out (a copied cookie dies with it), password changes, role changes and TOTP resets."""
+    user.security_stamp = (user.security_stamp or 0) + 1
+
+
+def sign_out(user: User) -> None:
+    end_sessions(user)
+    record("user.signed_out", user, actor=user)
+
+
 def request_password_reset(email: str) -> None:
     """Email a reset link if the address has an account; say nothing either way."""
     user = find_user_by_email(email)
@@ -242,7 +257,7 @@ def set_password(user: User, password: str, *, reason: str = "user.password_chan
     if problem:
         raise ValidationFailed(problem, field="password")
     user.password_hash = hash_password(password)
-    user.security_stamp = (user.security_stamp or 0) + 1
+    end_sessions(user)
     record(reason, user, actor=user)
 
 
@@ -315,7 +330,7 @@ def totp_qr_data_uri(uri: str) -> str | None:
 def _matching_step(secret: str, code: str, at: datetime | None = None) -> int | None:
     """The time-step (±1 for clock drift) whose code equals ``code``, or None."""
     code = re.sub(r"\s+", "", code or "")
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         return None
     totp = pyotp.TOTP(secret)
     now = at or datetime.now(UTC)
@@ -369,22 +384,160 @@ def enrol_totp(user: User, secret: str, code: str) -> bool:
     return True
 
 
+def replace_totp(user: User, *, password: str, current_code: str, secret: str, code: str) -> None:
+    """Swap a working authenticator for a new one. A session alone is not enough: the person
+    gives their password and a code from the current authenticator, then a code from the new
+    one. Other sessions end. Raises ``ValidationFailed`` naming the field at fault."""
+    if user.totp_enabled_at is None or not user.totp_secret:
+        raise InvalidTransition(_l("Two-step sign-in is not on yet."))
+    if not verify_password(user, password or ""):
+        raise ValidationFailed(_l("The current password is wrong."), field="current_password")
+    if not verify_totp(user, current_code):
+        raise ValidationFailed(
+            _l("This code is wrong or was already used. Wait for the next one."), field="current_code"
+        )
+    step = _matching_step(secret, code)
+    if step is None:
+        raise ValidationFailed(
+            _l("This code is wrong. Check the time on your phone and try again."), field="code"
+        )
+    user.totp_secret = secret
+    user.totp_enabled_at = utcnow()
+    user.totp_last_step = step
+    end_sessions(user)
+    record("user.totp_replaced", user, actor=user)
+
+
 # -- roles -------------------------------------------------------------------------------------
 
 GRANTABLE_ROLES = tuple(r.value for r in Role if r is not Role.MEMBER)
 
 
-def grant_role(user: User, role: str, *, actor: User) -> UserRole:
+def _role_conflict(user: User | None, role: str, held=None) -> None:
+    other = incompatible_with(role, user.role_names if held is None else held)
+    if other is not None:
+        raise ValidationFailed(
+            _l(
+                "One person cannot be both %(role)s and %(other)s: the fund's four-eyes rules need "
+                "two people there.",
+                role=_role_label(role),
+                other=_role_label(other),
+            ),
+            field="role",
+        )
+
+
+def _role_label(role: str) -> str:
+    from .forms import ROLE_LABELS
+
+    return str(ROLE_LABELS.get(role, role))
+
+
+def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
+    """An administrator asks for ``user`` to get a staff role; it is given only when a second
+    administrator approves (``approve_role_grant``). Roles that four-eyes rules keep apart are
+    refused here already."""
     if not actor.has_role(Role.ADMINISTRATOR):
         raise NotPermitted()
     if role not in GRANTABLE_ROLES:
         raise ValidationFailed(_l("Unknown role."), field="role")
     if user.has_role(role):
         raise InvalidTransition(_l("This person already has this role."))
-    link = UserRole(role=role, granted_by_id=actor.id)
+    _role_conflict(user, role)
+    pending = db.session.scalar(
+        select(RoleGrant).where(
+            RoleGrant.user_id == user.id, RoleGrant.role == role, RoleGrant.state == RoleGrantState.PENDING
+        )
+    )
+    if pending is not None:
+        raise InvalidTransition(_l("This role is already waiting for a second administrator."))
+    grant = RoleGrant(user_id=user.id, role=role, requested_by_id=actor.id)
+    try:
+        with db.session.begin_nested():  # a twin request racing this one hits the unique index
+            db.session.add(grant)
+            db.session.flush()
+    except IntegrityError:
+        raise InvalidTransition(_l("This role is already waiting for a second administrator.")) from None
+    record("user.role_requested", user, actor=actor, changes={"role": role, "grant": grant.id})
+    return grant
+
+
+def _lock_grant(grant_id: int) -> RoleGrant | None:
+    return db.session.scalars(
+        select(RoleGrant)
+        .where(RoleGrant.id == grant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def approve_role_grant(grant: RoleGrant, *, actor: User) -> UserRole:
+    """A second administrator — neither the one who asked nor the person concerned — gives the
+    role. The person's sessions end, so the role is used after a fresh sign-in."""
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise NotPermitted()
+    grant = _lock_grant(grant.id)
+    if grant is None:
+        raise InvalidTransition(_l("This request was already decided."))
+    if actor.id in (grant.requested_by_id, grant.user_id):
+        raise NotPermitted(
+            _l("A second administrator gives the role: not the one who asked, nor the person concerned.")
+        )
+    if grant.state != RoleGrantState.PENDING:
+        raise InvalidTransition(_l("This request was already decided."))
+    user = grant.user
+    if user.has_role(grant.role):
+        raise InvalidTransition(_l("This person already has this role."))
+    _role_conflict(user, grant.role)
+    grant.state = RoleGrantState.APPROVED.value
+    grant.decided_by_id = actor.id
+    grant.decided_at = utcnow()
+    link = UserRole(role=grant.role, granted_by_id=actor.id)
     user.roles.append(link)
+    end_sessions(user)  # the new role is used after a fresh sign-in (with TOTP for staff)
     db.session.flush()
-    record("user.role_granted", user, actor=actor, changes={"role": role})
+    record(
+        "user.role_granted",
+        user,
+        actor=actor,
+        changes={"role": grant.role, "grant": grant.id, "requested_by": grant.requested_by_id},
+    )
+    return link
+
+
+def refuse_role_grant(grant: RoleGrant, *, actor: User) -> RoleGrant:
+    """Any administrator may turn a waiting request down (the asker withdraws it this way)."""
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise NotPermitted()
+    grant = _lock_grant(grant.id)
+    if grant is None or grant.state != RoleGrantState.PENDING:
+        raise InvalidTransition(_l("This request was already decided."))
+    grant.state = RoleGrantState.REFUSED.value
+    grant.decided_by_id = actor.id
+    grant.decided_at = utcnow()
+    record("user.role_refused", grant.user, actor=actor, changes={"role": grant.role, "grant": grant.id})
+    return grant
+
+
+def pending_role_grants() -> list[RoleGrant]:
+    return list(
+        db.session.scalars(
+            select(RoleGrant).where(RoleGrant.state == RoleGrantState.PENDING).order_by(RoleGrant.id)
+        )
+    )
+
+
+def grant_role_directly(user: User, role: str, *, via: str) -> UserRole:
+    """Give a role without a second administrator: only for the command line (someone with the
+    server's shell) and demo data. The incompatible pairs hold here too."""
+    if role not in GRANTABLE_ROLES:
+        raise ValidationFailed(_l("Unknown role."), field="role")
+    _role_conflict(user, role)
+    link = UserRole(role=role)
+    user.roles.append(link)
+    end_sessions(user)
+    db.session.flush()
+    record("user.role_granted", user, changes={"role": role, "via": via})
     return link
 
 
@@ -397,6 +550,7 @@ def revoke_role(user: User, role: str, *, actor: User) -> None:
     if link is None:
         raise InvalidTransition(_l("This person does not have this role."))
     user.roles.remove(link)
+    end_sessions(user)  # an open session must not keep the role it lost
     db.session.flush()
     record("user.role_revoked", user, actor=actor, changes={"role": role})
 
@@ -413,7 +567,7 @@ def reset_totp(user: User, *, actor: User) -> None:
     user.totp_secret = None
     user.totp_enabled_at = None
     user.totp_last_step = None
-    user.security_stamp = (user.security_stamp or 0) + 1
+    end_sessions(user)
     record("user.totp_reset", user, actor=actor)
 
 
@@ -438,9 +592,10 @@ def create_user(
         full_name=full_name,
         email_confirmed_at=utcnow() if confirmed else None,
     )
-    for role in roles:
-        if role != Role.MEMBER:
-            user.roles.append(UserRole(role=str(role)))
+    staff = [str(r) for r in roles if r != Role.MEMBER]
+    for role in staff:
+        _role_conflict(None, role, staff)
+        user.roles.append(UserRole(role=role))
     db.session.add(user)
     db.session.flush()
     record("user.created", user, actor=actor, changes={"roles": sorted(str(r) for r in roles)})

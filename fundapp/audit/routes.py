@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select
 from wtforms import DateField, Form, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from fundapp.core.params import parse_id
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
 
@@ -66,8 +67,8 @@ def filtered_query(form: AuditFilterForm):
         )
     if data.get("actor"):
         actor = data["actor"]
-        if actor.isdigit():
-            stmt = stmt.where(AuditEvent.actor_id == int(actor))
+        if parse_id(actor) is not None:
+            stmt = stmt.where(AuditEvent.actor_id == parse_id(actor))
         else:
             stmt = stmt.where(func.lower(AuditEvent.actor_label).like(_like(actor.lower()), escape="\\"))
     if data.get("action"):

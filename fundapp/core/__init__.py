@@ -5,15 +5,18 @@ import os
 
 
 def init_app(app):
-    from . import demo, errors_views, i18n, i18n_cli, security, views
+    from . import demo, errors_views, i18n, i18n_cli, params, security, views
+
+    params.init_app(app)  # before any route is added
 
     # Behind a load balancer, trust its X-Forwarded-For/-Proto (for rate limits per client and
-    # https links) — only as many hops as there really are proxies.
+    # secure cookies) — only as many hops as there really are proxies. X-Forwarded-Host is never
+    # trusted: links are built on PUBLIC_BASE_URL, and the Host is checked against TRUSTED_HOSTS.
     hops = int(app.config.get("TRUSTED_PROXY_HOPS") or os.environ.get("TRUSTED_PROXY_HOPS") or 0)
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     app.jinja_env.add_extension("jinja2.ext.do")
     security.init_app(app)

@@ -134,7 +134,10 @@ def step_up_required(view):
 
 
 def safe_next(target: str | None, fallback: str = "core.home") -> str:
-    """Only same-site relative paths are followed after login or a language switch."""
+    """Only same-site relative paths are followed after login or a language switch. Control
+    characters (a CR/LF would split the Location header) send the person to ``fallback``."""
+    if target and any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        target = None
     if target:
         parts = urlsplit(target)
         local = not parts.scheme and not parts.netloc and target.startswith("/")
@@ -203,7 +206,20 @@ def _set_headers(response):
         response.headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if current_user and getattr(current_user, "is_authenticated", False):
         response.headers.setdefault("Cache-Control", "no-store")
+    if _is_token_page():
+        # A page reached by a secret link (password reset, email confirmation, a donation's
+        # receipt) is never kept by a browser or proxy, and its address never sent on as a Referer.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
     return response
+
+
+# Pages whose address carries a secret besides those with a ``<token>`` in the URL.
+TOKEN_ENDPOINTS = frozenset({"funding.checkout_return"})
+
+
+def _is_token_page() -> bool:
+    return bool(request.view_args and "token" in request.view_args) or request.endpoint in TOKEN_ENDPOINTS
 
 
 def _fresh_request_state():

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from fundapp.core.errors import ValidationFailed
+from fundapp.core.params import page_arg
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
@@ -22,8 +23,7 @@ bp = Blueprint("council", __name__)
 @bp.get("/council")
 @public
 def list_decisions():
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = page_arg()
     result = db.paginate(
         select(CouncilDecision).order_by(CouncilDecision.decided_on.desc(), CouncilDecision.id.desc()),
         page=page,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
+from fundapp.core.params import parse_id
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState
@@ -81,7 +82,7 @@ def request_new(project_id: int):
     resends = _resendable(project)
     if isinstance(resends, Response):
         return resends
-    keep = [int(v) for v in request.form.getlist("keep_evidence") if v.isdigit()]
+    keep = [i for i in map(parse_id, request.form.getlist("keep_evidence")) if i is not None]
     if resends is not None and request.method == "GET":
         _fill_from(form, resends)
         keep = [e.id for e in resends.evidence]
@@ -138,7 +139,7 @@ def _resendable(project: Project):
     raw = request.args.get("resend")
     if raw is None:
         return None
-    original = db.session.get(DisbursementRequest, int(raw)) if raw.isdigit() else None
+    original = db.session.get(DisbursementRequest, parse_id(raw)) if parse_id(raw) else None
     if original is None or original.project_id != project.id:
         abort(404)
     if original.state != DisbursementState.RETURNED or original.resent_as is not None:

@@ -33,6 +33,7 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import InsufficientFunds, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount
 from fundapp.core.money import Money
+from fundapp.core.urls import public_url
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState, ProjectUpdate
@@ -154,16 +155,8 @@ def staff_with_role(role: str) -> list[User]:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for email, inside a request or outside one (CLI, demo data: then on
-    ``PUBLIC_BASE_URL``)."""
-    from flask import url_for
-
-    try:
-        return url_for(endpoint, _external=True, **values)
-    except RuntimeError:
-        base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
-        with current_app.test_request_context(base_url=base):
-            return url_for(endpoint, _external=True, **values)
+    """An absolute link for email, always on ``PUBLIC_BASE_URL`` (inside a request or outside one)."""
+    return public_url(endpoint, **values)
 
 
 def _notify(users, subject, template: str, *, exclude=(), **ctx) -> None:

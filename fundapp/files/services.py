@@ -13,6 +13,8 @@ from pathlib import Path
 import filetype
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from fundapp.core.errors import ValidationFailed
 from fundapp.extensions import db
@@ -103,10 +105,9 @@ def store_upload(
             _l("This file type is not accepted. Allowed: %(kinds)s.", kinds=names), field=field
         )
     storage_name = secrets.token_hex(24)
-    path = upload_dir() / storage_name
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    # Written when the transaction commits: a request refused later (another field wrong, a
+    # rule broken) rolls back and leaves nothing on disk.
+    db.session.info.setdefault(_PENDING, {})[upload_dir() / storage_name] = data
     stored = StoredFile(
         storage_name=storage_name,
         original_filename=_clean_filename(file_storage.filename, kind),
@@ -155,4 +156,41 @@ def can_download(user, stored_file: StoredFile) -> bool:
 
 
 def read_bytes(stored_file: StoredFile) -> bytes:
-    return file_path(stored_file).read_bytes()
+    path = file_path(stored_file)
+    pending = db.session.info.get(_PENDING) or {}
+    if path in pending:  # stored in this very transaction
+        return pending[path]
+    return path.read_bytes()
+
+
+# -- files follow their transaction -----------------------------------------------------------
+
+_PENDING = "fundapp.files.pending"  # {path: bytes} to write at commit
+_WRITTEN = "fundapp.files.written"  # paths written by a commit still under way
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    written = session.info.setdefault(_WRITTEN, [])
+    for path, data in pending.items():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        written.append(path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written(session) -> None:
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _discard_pending(session, previous_transaction) -> None:
+    if previous_transaction.nested:  # a savepoint: the outer transaction may still commit
+        return
+    session.info.pop(_PENDING, None)
+    for path in session.info.pop(_WRITTEN, []):  # the commit that wrote them failed
+        path.unlink(missing_ok=True)

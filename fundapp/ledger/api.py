@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from fundapp.core.params import whole_number
 from fundapp.core.security import public
 from fundapp.extensions import db
 
@@ -24,7 +25,7 @@ def _int_arg(name: str, default: int | None, *, low: int = 0, high: int = 10**15
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 16:
+    if whole_number(raw) is None or len(raw) > 16:
         raise BadParameter(f"{name} must be a whole number")
     value = int(raw)
     if not low <= value <= high:

@@ -11,6 +11,8 @@ the card option is hidden and :func:`enabled` is False.
 
 from __future__ import annotations
 
+import time
+
 import stripe
 from flask import current_app
 
@@ -223,6 +225,9 @@ def _get(obj, name):
 get = _get
 
 
+WEBHOOK_FUTURE_SKEW = 60  # seconds of clock drift allowed between Stripe and us
+
+
 def construct_event(payload: bytes, sig_header: str | None):
     """Verify the signature of a webhook on its raw body; raises ValueError or
     ``stripe.SignatureVerificationError`` when it does not hold (wrong secret, tampered body, stale)."""
@@ -231,6 +236,14 @@ def construct_event(payload: bytes, sig_header: str | None):
         raise stripe.SignatureVerificationError("webhooks are not configured", sig_header, payload)
     if not sig_header:
         raise stripe.SignatureVerificationError("no signature", sig_header, payload)
-    return stripe.Webhook.construct_event(
+    event = stripe.Webhook.construct_event(
         payload, sig_header, secret, tolerance=current_app.config.get("STRIPE_WEBHOOK_TOLERANCE", 300)
     )
+    # Stripe's library refuses only signatures that are too old; one dated ahead of our clock
+    # (beyond a minute of drift) is refused too, or a captured future-dated one replays for longer.
+    stamps = [p[2:] for p in sig_header.split(",") if p.strip().startswith("t=")]
+    if not stamps or not stamps[0].strip().isascii() or not stamps[0].strip().isdigit():
+        raise stripe.SignatureVerificationError("no timestamp", sig_header, payload)
+    if int(stamps[0]) > time.time() + WEBHOOK_FUTURE_SKEW:
+        raise stripe.SignatureVerificationError("timestamp in the future", sig_header, payload)
+    return event

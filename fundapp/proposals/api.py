@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from fundapp.core.params import whole_number
 from fundapp.core.security import public
 from fundapp.extensions import db
 
@@ -51,11 +52,11 @@ def project_summary(p: Project) -> dict:
 @bp.get("/projects")
 @public
 def projects():
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 10_000))
-        per_page = max(1, min(int(request.args.get("per_page", 20)), 100))
-    except ValueError:
+    page = whole_number(request.args.get("page", "1"))
+    per_page = whole_number(request.args.get("per_page", "20"))
+    if page is None or per_page is None:
         abort(400)
+    page, per_page = max(1, min(page, 10_000)), max(1, min(per_page, 100))
     from .routes import search_projects
 
     items, total, pages = search_projects(request.args, page, per_page)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from fundapp.core.errors import ValidationFailed
+from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
@@ -114,10 +115,7 @@ def _filtered_projects(args):
 
 
 def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
+    return page_arg()
 
 
 def search_projects(args, page: int, per_page: int = PER_PAGE):
@@ -293,10 +291,10 @@ def _row_action(project_id: int, anchor: str, action):
 
 
 def _int_field(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError:
-        raise ValidationFailed(_("This row does not exist."), field="row") from None
+    value = parse_id(request.form.get(name))
+    if value is None:
+        raise ValidationFailed(_("This row does not exist."), field="row")
+    return value
 
 
 def _date_field(name: str) -> date | None:
@@ -421,7 +419,7 @@ def transition(project_id: int):
             if raw:
                 from fundapp.council.models import CouncilDecision
 
-                decision = db.session.get(CouncilDecision, int(raw)) if raw.isdigit() else None
+                decision = db.session.get(CouncilDecision, parse_id(raw)) if parse_id(raw) else None
                 if decision is None:
                     raise ValidationFailed(
                         _("Choose a Council decision from the list."), field="council_decision"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount, typed_rate
 from fundapp.core.money import Money
+from fundapp.core.urls import public_url
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 
@@ -255,12 +256,8 @@ def followers(project: Project) -> list[User]:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute link for email, inside a request or outside one (CLI, scheduled jobs)."""
-    try:
-        return url_for(endpoint, _external=True, **values)
-    except RuntimeError:
-        with current_app.test_request_context():
-            return url_for(endpoint, _external=True, **values)
+    """An absolute link for email, always on ``PUBLIC_BASE_URL`` (inside a request or outside one)."""
+    return public_url(endpoint, **values)
 
 
 def project_link(project: Project) -> str:

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from fundapp.accounts.models import User
 from fundapp.core.errors import ValidationFailed
+from fundapp.core.params import parse_id
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
 from fundapp.proposals.models import Project
@@ -128,7 +129,7 @@ def assign(project_id: int):
     if project is None:
         abort(404)
     raw = request.form.get("reviewer", "")
-    reviewer = db.session.get(User, int(raw)) if raw.isdigit() else None
+    reviewer = db.session.get(User, parse_id(raw)) if parse_id(raw) else None
     try:
         services.assign_reviewer(project, reviewer, actor=current_user)
     except ValidationFailed as exc:

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
 
 from fundapp.core.money import CURRENCY_EXPONENTS, Money
+from fundapp.core.params import whole_number
 from fundapp.extensions import db
 from fundapp.ledger.models import Account, AccountBalance, EntryKind, JournalEntry, Leg
 
@@ -379,7 +380,7 @@ def _int_arg(args, name: str, *, minimum: int = 1) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    if whole_number(raw) is None or len(raw) > 18:
         raise BadFilter(name, _l("Please give a whole number."))
     value = int(raw)
     if value < minimum:

@@ -16,14 +16,25 @@ def _roles(user_id):
     return db.session.get(User, user_id).role_names
 
 
+def _grant(admin_client, second_client, person, role):
+    """One administrator asks, a second approves."""
+    from fundapp.accounts.models import RoleGrant
+
+    r = admin_client.post(f"/admin/users/{person.id}/roles", data={"role": role, "action": "grant"})
+    assert r.status_code == 302
+    grant = db.session.scalars(select(RoleGrant).order_by(RoleGrant.id.desc())).first()
+    return second_client.post(f"/admin/role-grants/{grant.id}", data={"decision": "approve"})
+
+
 def test_admin_grants_and_revokes_roles_with_audit(client_for, make_user):
-    """Can an administrator grant and remove a role, with each change in the audit trail?"""
+    """Can an administrator ask for a role, a second one give it, and one remove it, with each
+    step in the audit trail?"""
     c, admin = client_for("administrator")
+    c2, admin2 = client_for("administrator")
     person = make_user(email="person@example.org")
     page = c.get("/admin/users?q=PERSON@").get_data(as_text=True)
     assert "person@example.org" in page and admin.email not in page
-    r = c.post(f"/admin/users/{person.id}/roles", data={"role": "treasurer", "action": "grant"})
-    assert r.status_code == 302
+    assert _grant(c, c2, person, "treasurer").status_code == 302
     assert "treasurer" in _roles(person.id)
     r = c.post(f"/admin/users/{person.id}/roles", data={"role": "treasurer", "action": "revoke"})
     assert r.status_code == 302
@@ -32,7 +43,8 @@ def test_admin_grants_and_revokes_roles_with_audit(client_for, make_user):
         select(AuditEvent).where(AuditEvent.object_id == str(person.id)).order_by(AuditEvent.id)
     ).all()
     assert [(e.action, e.changes["role"], e.actor_id) for e in events] == [
-        ("user.role_granted", "treasurer", admin.id),
+        ("user.role_requested", "treasurer", admin.id),
+        ("user.role_granted", "treasurer", admin2.id),
         ("user.role_revoked", "treasurer", admin.id),
     ]
 
@@ -86,11 +98,17 @@ def test_people_page_is_in_the_menu_for_administrators_only(client_for):
 
 
 def test_new_role_holder_must_pass_totp(app, client_for, make_user):
-    """When a member becomes staff mid-session, are they sent to set up TOTP before going on?"""
+    """When a member becomes staff mid-session, does that session end, and are they sent to set
+    up TOTP when they sign in again?"""
+    from tests.conftest import PASSWORD
+
     admin_client, _ = client_for("administrator")
+    second_client, _ = client_for("administrator")
     member_client, member = client_for("member")
-    admin_client.post(f"/admin/users/{member.id}/roles", data={"role": "reviewer", "action": "grant"})
+    _grant(admin_client, second_client, member, "reviewer")
     r = member_client.get("/me")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    r = member_client.post("/login", data={"email": member.email, "password": PASSWORD})
     assert r.status_code == 302 and "/account/two-factor" in r.headers["Location"]
 
 

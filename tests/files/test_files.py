@@ -131,3 +131,17 @@ def test_staff_with_oversight_may_download(app, make_user, samples):
     assert services.can_download(make_user("administrator"), stored)
     assert services.can_download(make_user("auditor"), stored)
     assert not services.can_download(make_user("reviewer"), stored)
+
+
+def test_an_upload_in_a_refused_request_leaves_nothing_on_disk(app, make_user, samples):
+    """When the request that carried a good file is refused afterwards (rolled back), is nothing
+    left in instance/uploads — and does a committed upload land there?"""
+    user = make_user("member")
+    folder = Path(app.instance_path) / "uploads"
+    services.store_upload(upload(samples["pdf"], "evidence.pdf"), uploaded_by=user)
+    db.session.rollback()
+    assert not list(folder.glob("*"))
+    stored = services.store_upload(upload(samples["pdf"], "evidence.pdf"), uploaded_by=user)
+    assert services.read_bytes(stored) == samples["pdf"]  # readable before the commit too
+    db.session.commit()
+    assert [p.name for p in folder.glob("*")] == [stored.storage_name]

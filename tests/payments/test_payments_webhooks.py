@@ -191,3 +191,18 @@ def test_same_event_delivered_concurrently_applies_once(app, fake_stripe, make_p
     assert sorted(codes) == [200] * 6 + [303]
     assert db.session.scalar(select(func.count(StripeEvent.id))) == 2
     assert entry_count() == 2
+
+
+def test_a_signature_dated_in_the_future_is_refused(app, client, fake_stripe, make_project):
+    """Is a correctly signed event dated an hour ahead refused (400, nothing recorded), while one
+    within a minute of clock drift is accepted?"""
+    project = make_project(model="donation")
+    d = _card_donation(project, 2500)
+    fake_stripe.complete_checkout(d.checkout_session_id)
+    event = fake_stripe.events_of("checkout.session.completed")[0]
+    payload, _headers = fake_stripe.signed(event)
+    _, future = fake_stripe.signed(event, timestamp=int(time.time()) + 3600)
+    assert client.post("/payments/stripe/webhook", data=payload, headers=future).status_code == 400
+    assert db.session.scalar(select(func.count(StripeEvent.id))) == 0
+    _, drift = fake_stripe.signed(event, timestamp=int(time.time()) + 30)
+    assert client.post("/payments/stripe/webhook", data=payload, headers=drift).status_code == 200
