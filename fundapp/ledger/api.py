@@ -7,11 +7,13 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
 from fundapp.core.security import public
-from fundapp.extensions import db
+from fundapp.extensions import db, limiter
 
 from . import public as records
-from . import sealing
+from . import sealing, witnessing
 from .models import Checkpoint, JournalEntry
+
+MAX_NOTE_BYTES = 64 * 1024
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/api/v1/ledger")
 
@@ -149,3 +151,62 @@ def consistency():
 def balances():
     """Every account's stored balance (the published totals the entries must add up to)."""
     return jsonify(balances=records.balances(), tree_size=sealing.tree_size())
+
+
+@bp.get("/checkpoints")
+@public
+def checkpoints():
+    """Every checkpoint the fund signed, oldest first (``?after=<id>&limit=<n>``, n ≤ 100), each
+    with its cosignatures and an RFC 6962 consistency proof from the checkpoint before it: a
+    reader can check that the log only ever grew."""
+    after = _int_arg("after", 0)
+    limit = _int_arg("limit", 100, low=1, high=100)
+    items = db.session.scalars(
+        select(Checkpoint).where(Checkpoint.id > after).order_by(Checkpoint.id).limit(limit)
+    ).all()
+    previous = db.session.scalar(
+        select(Checkpoint).where(Checkpoint.id <= after).order_by(Checkpoint.id.desc()).limit(1)
+    )
+    cosigned = records.cosignatures_of([cp.id for cp in items])
+    out = []
+    for cp in items:
+        record = records.checkpoint_record(cp, cosigned[cp.id])
+        if previous is not None:
+            old, new = previous.tree_size, cp.tree_size
+            proof = sealing.with_tree(lambda t, old=old, new=new: t.consistency_proof(old, new))
+            record["consistency"] = {
+                "from_id": previous.id,
+                "from": old,
+                "to": new,
+                "proof": [p.hex() for p in proof],
+            }
+        else:
+            record["consistency"] = None
+        out.append(record)
+        previous = cp
+    return jsonify(checkpoints=out, next_after=items[-1].id if len(items) == limit else None)
+
+
+@bp.post("/cosignatures")
+@public
+@limiter.limit("120 per hour")
+def cosignatures():
+    """A witness hands in its cosignature: the body is the checkpoint's signed note (text) with the
+    witness's C2SP tlog-cosignature line. Only the configured witnesses' valid cosignatures of a
+    checkpoint the fund signed are kept; they are published beside it."""
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_NOTE_BYTES:
+        return jsonify(error="the note is too large"), 413
+    try:
+        kept = witnessing.accept_cosignatures(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return jsonify(error="the note must be UTF-8 text"), 400
+    except witnessing.CosignatureRefused as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 422
+    db.session.commit()
+    cp = db.session.get(Checkpoint, kept[0].checkpoint_id) if kept else None
+    return jsonify(
+        accepted=len(kept),
+        checkpoint=records.checkpoint_record(cp) if cp is not None else None,
+    ), (201 if kept else 200)
