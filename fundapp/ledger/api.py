@@ -89,6 +89,32 @@ def checkpoint():
     return jsonify(records.checkpoint_record(cp))
 
 
+def checkpoint_covering(seq: int) -> Checkpoint | None:
+    """The latest checkpoint, signing a new one first if it does not cover entry ``seq`` yet
+    (commits); None when the entry is not sealed."""
+    if not 1 <= seq <= sealing.tree_size():
+        return None
+    cp = _checkpoint_of_size(None)
+    if cp is None or cp.tree_size < seq:
+        cp = sealing.make_checkpoint()
+        db.session.commit()
+    return cp
+
+
+@bp.get("/entries/<int:seq>/receipt-proof.json")
+@public
+def receipt_proof(seq: int):
+    """A backer's evidence for one entry, as a small file: the entry, its leaf hash, the signed
+    checkpoint and the inclusion proof (``tools/verify_ledger.py --receipt FILE``)."""
+    cp = checkpoint_covering(seq)
+    evidence = records.receipt_proof(seq, cp) if cp is not None else None
+    if evidence is None:
+        return _not_found("no sealed entry with this sequence number")
+    response = jsonify(evidence)
+    response.headers["Content-Disposition"] = f'attachment; filename="hamvatan-receipt-{seq}.json"'
+    return response
+
+
 @bp.get("/entries/<int:seq>/proof")
 @public
 def inclusion_proof(seq: int):

@@ -362,6 +362,6 @@ class Cosignature(db.Model):
     )
 
     @property
-    def signature_raw(self) -> bytes:
-        """The signature as it appears in the note: key id || u64 timestamp || signature."""
-        return self.key_id + struct.pack(">Q", self.timestamp) + self.signature
+    def timestamped_signature(self) -> bytes:
+        """The cosignature after the key id in its note line: u64 timestamp || signature."""
+        return struct.pack(">Q", self.timestamp) + self.signature

@@ -63,7 +63,7 @@ def checkpoint_record(cp: Checkpoint, cosignatures: list[Cosignature] | None = N
         return record
     body = checkpoint_body(cp.origin, cp.tree_size, cp.root_hash)
     lines = [signature_line(cp.origin, bytes.fromhex(cp.key_id), cp.signature)]
-    lines += [signature_line(c.witness_name, c.key_id, c.signature_raw) for c in cosignatures]
+    lines += [signature_line(c.witness_name, c.key_id, c.timestamped_signature) for c in cosignatures]
     record.update(
         format="c2sp.org/tlog-checkpoint",
         message=body.decode(),
@@ -157,3 +157,27 @@ def balances() -> list[dict]:
         }
         for code, currency, type_, project_id, d, c, bal, res in rows
     ]
+
+
+RECEIPT_FORMAT = "hamvatan-fund-receipt-proof/v1"
+
+
+def receipt_proof(seq: int, checkpoint: Checkpoint) -> dict | None:
+    """A backer's evidence for entry ``seq``: the entry as hashed, its leaf hash, the signed
+    checkpoint and the RFC 6962 inclusion proof into it. ``tools/verify_ledger.py --receipt``
+    checks it offline; kept, it later shows whether the fund rewrote that entry."""
+    from .sealing import with_tree
+
+    items = entries_after(seq - 1, 1) if seq >= 1 else []
+    if not items or items[0]["seq"] != seq or seq > checkpoint.tree_size:
+        return None
+    size = checkpoint.tree_size
+    proof = with_tree(lambda t: t.inclusion_proof(seq - 1, size))
+    return {
+        "format": RECEIPT_FORMAT,
+        "entry": items[0],
+        "leaf_index": seq - 1,
+        "leaf_hash": items[0]["leaf_hash"],
+        "inclusion_proof": [p.hex() for p in proof],
+        "checkpoint": checkpoint_record(checkpoint),
+    }

@@ -91,7 +91,7 @@ class VerifierKey:
 
 def parse_vkey(text: str) -> VerifierKey:
     """Read a vkey; ValueError when it is malformed or its key id does not match its key."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3 or not parts[0]:
         raise ValueError("a verifier key is <name>+<key id>+<key>")
     name, kid_hex, material = parts
