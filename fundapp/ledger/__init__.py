@@ -24,5 +24,6 @@ def init_app(app):
     # witnesses are programs without a session: a cosignature proves itself by its signature
     csrf.exempt(api.cosignatures)
     app.jinja_env.globals["account_name"] = labels.account_name
+    app.jinja_env.globals["ledger_receipt_evidence"] = api.receipt_evidence
     app.cli.add_command(cli.ledger_cli)
     sealing.init_app(app)

@@ -115,6 +115,25 @@ def receipt_proof(seq: int):
     return response
 
 
+@bp.get("/postings/<int:entry_id>/receipt-proof.json")
+@public
+def posting_receipt_proof(entry_id: int):
+    """The same evidence, found by the posting a receipt mail names (sealing numbers an entry only
+    after its commit, so the mail cannot yet know its sequence number)."""
+    seq = records.sequence_of(entry_id)
+    if seq is None:
+        return _not_found("this posting is not sealed yet; try again in a minute")
+    return receipt_proof(seq)
+
+
+def receipt_evidence(entry_id: int | None) -> dict | None:
+    """What a receipt page shows of its ledger entry: number, leaf hash, checkpoint, inclusion
+    proof (None while the entry waits to be sealed)."""
+    seq = records.sequence_of(entry_id) if entry_id else None
+    cp = checkpoint_covering(seq) if seq else None
+    return records.receipt_proof(seq, cp) if cp is not None else None
+
+
 @bp.get("/entries/<int:seq>/proof")
 @public
 def inclusion_proof(seq: int):

@@ -181,3 +181,8 @@ def receipt_proof(seq: int, checkpoint: Checkpoint) -> dict | None:
         "inclusion_proof": [p.hex() for p in proof],
         "checkpoint": checkpoint_record(checkpoint),
     }
+
+
+def sequence_of(entry_id: int) -> int | None:
+    """The sealed sequence number of a journal entry (None while it waits to be sealed)."""
+    return db.session.scalar(select(JournalEntry.sequence).where(JournalEntry.id == entry_id))
