@@ -85,9 +85,9 @@ def test_the_receipt_page_and_mail_carry_the_ledger_evidence(app, client, make_u
 def test_a_receipt_before_sealing_says_so(app, client, make_user):
     """Before its entry is sealed, does the page say the proof is coming (not fail), and the
     mailed link answer 404 with a reason?"""
-    from fundapp.funding.models import Donation
-
     from flask import g
+
+    from fundapp.funding.models import Donation
 
     donation = _received_donation(make_user)
     g.pop("ledger_unsealed", None)  # the test's postings would be sealed after the next request
