@@ -11,9 +11,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import and_, exists, func, select
 
 from fundapp.core.money import CURRENCY_EXPONENTS, Money
@@ -557,6 +559,27 @@ def release(entries) -> None:
                 db.session.expunge(leg)
         if entry in db.session:
             db.session.expunge(entry)
+
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+# what /transparency/verify offers for download: name -> (file, media type)
+VERIFIER_FILES = {
+    "verify_ledger.py": (_SOURCE_ROOT / "tools" / "verify_ledger.py", "text/x-python; charset=utf-8"),
+    "witness.py": (_SOURCE_ROOT / "tools" / "witness.py", "text/x-python; charset=utf-8"),
+    "LEDGER_FORMAT.md": (_SOURCE_ROOT / "docs" / "LEDGER_FORMAT.md", "text/markdown; charset=utf-8"),
+    "ledger-test-vectors.json": (_SOURCE_ROOT / "docs" / "ledger-test-vectors.json", "application/json"),
+}
+
+
+def ledger_format_html() -> Markup | None:
+    """docs/LEDGER_FORMAT.md as HTML (raw HTML in it is not passed through)."""
+    from markdown_it import MarkdownIt
+
+    path = VERIFIER_FILES["LEDGER_FORMAT.md"][0]
+    if not path.is_file():
+        return None
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return Markup(md.render(path.read_text(encoding="utf-8")))  # noqa: S704 - html disabled above
 
 
 def latest_checkpoint():
