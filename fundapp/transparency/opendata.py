@@ -9,8 +9,6 @@ project (never the owner's name), places as region and district.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from xml.etree import ElementTree as ET
 from flask import url_for
 from sqlalchemy import select
 
+from fundapp.core.csvfile import csv_chunks
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
@@ -106,24 +105,15 @@ def leg_records(entry) -> list[dict]:
     return out
 
 
-def _csv_line(values) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(["" if v is None else v for v in values])
-    return buf.getvalue()
-
-
 def entries_csv() -> Iterator[str]:
-    yield _csv_line(ENTRY_FIELDS)
-    for entry in svc.iter_entries():
-        rec = entry_record(entry)
-        yield _csv_line(rec[f] for f in ENTRY_FIELDS)
+    return csv_chunks(
+        ENTRY_FIELDS, ([rec[f] for f in ENTRY_FIELDS] for rec in map(entry_record, svc.iter_entries()))
+    )
 
 
 def legs_csv() -> Iterator[str]:
-    yield _csv_line(LEG_FIELDS)
-    for entry in svc.iter_entries():
-        for rec in leg_records(entry):
-            yield _csv_line(rec[f] for f in LEG_FIELDS)
+    rows = ([rec[f] for f in LEG_FIELDS] for entry in svc.iter_entries() for rec in leg_records(entry))
+    return csv_chunks(LEG_FIELDS, rows)
 
 
 def entries_json() -> Iterator[str]:

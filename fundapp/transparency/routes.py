@@ -215,7 +215,7 @@ def download(name: str):
         abort(404)
     builder, mimetype = DOWNLOADS[name]
 
-    response = Response(stream_with_context(builder()), mimetype=mimetype)
+    response = Response(stream_with_context(builder()), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="hamvatan-{name}"'
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -37,7 +37,7 @@ def _get(client, name):
     assert r.status_code == 200
     assert r.is_streamed
     assert "attachment" in r.headers["Content-Disposition"]
-    return r.get_data(as_text=True)
+    return r.data.decode("utf-8-sig")
 
 
 def test_csv_downloads_add_up_to_the_balances(client, money_moved):
