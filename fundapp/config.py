@@ -105,6 +105,8 @@ class Config:
     # and the witnesses whose cosignatures the fund accepts (C2SP vkeys, space-separated).
     LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN")
     LEDGER_WITNESSES = os.environ.get("LEDGER_WITNESSES", "").split()
+    # Public breakdowns by backers' country show a country only with at least this many backers.
+    TRANSPARENCY_MIN_GROUP_BACKERS = int(os.environ.get("TRANSPARENCY_MIN_GROUP_BACKERS", "5"))
 
 
 class TestConfig(Config):

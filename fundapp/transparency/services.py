@@ -147,6 +147,34 @@ def pledged_by_currency(project_id: int | None = None) -> dict[str, int]:
 SMALL_DIMENSIONS = ("fund", "month", "region", "district", "category", "country", "channel", "kind")
 
 
+# Dimensions that group backers by something about them (where they live): a group of fewer than
+# TRANSPARENCY_MIN_GROUP_BACKERS backers would tie an anonymous backer's country to their amount,
+# so such groups are shown together as OTHER_GROUP. Region, district, category, channel and month
+# describe projects and payments, which the journal publishes entry by entry anyway.
+BACKER_GROUPS = ("country",)
+OTHER_GROUP = "other"
+
+
+def min_group_backers() -> int:
+    return int(current_app.config.get("TRANSPARENCY_MIN_GROUP_BACKERS", 5))
+
+
+def fold_small_groups(items: list[tuple[str, int]], backers: dict[str, int]) -> list[tuple[str, int]]:
+    """``items`` (key, amount) with every key counted fewer than the minimum backers added up
+    under OTHER_GROUP."""
+    least = min_group_backers()
+    kept: list[tuple[str, int]] = []
+    other = 0
+    for key, amount in items:
+        if backers.get(key, 0) < least or key == OTHER_GROUP:
+            other += amount
+        else:
+            kept.append((key, amount))
+    if other:
+        kept.append((OTHER_GROUP, other))
+    return kept
+
+
 class Snapshot:
     """All small counters, read in one query, and the figures computed from them."""
 
@@ -174,6 +202,9 @@ class Snapshot:
         items = [
             (k, a) for (k, cur), (a, _n) in self.rows[(dimension, metric)].items() if cur == currency and a
         ]
+        if dimension in BACKER_GROUPS:
+            backers = {k: n for (k, _cur), (_a, n) in self.rows[(dimension, "backers")].items()}
+            items = fold_small_groups(items, backers)
         items.sort(key=lambda kv: (-kv[1], kv[0]))
         return items[:limit]
 
@@ -243,9 +274,19 @@ def breakdown(dimension: str, metric: str, currency: str, limit: int = 12) -> li
         select(Counter.key, Counter.amount_minor)
         .where(Counter.dimension == dimension, Counter.metric == metric, Counter.currency == currency)
         .order_by(Counter.amount_minor.desc(), Counter.key)
-        .limit(limit)
+        .limit(None if dimension in BACKER_GROUPS else limit)
     )
-    return [(k, int(a)) for k, a in rows if a]
+    items = [(k, int(a)) for k, a in rows if a]
+    if dimension in BACKER_GROUPS:
+        backers = dict(
+            db.session.execute(
+                select(Counter.key, Counter.entries).where(
+                    Counter.dimension == dimension, Counter.metric == "backers"
+                )
+            ).all()
+        )
+        items = sorted(fold_small_groups(items, backers), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return items
 
 
 def months(currency: str, last: int = 24) -> tuple[list[str], dict[str, list[int]]]:
