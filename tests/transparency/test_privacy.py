@@ -184,4 +184,3 @@ def test_countries_with_few_backers_are_shown_as_other(app, client, books, proje
         assert "Kazakhstan" not in chart and "Germany" not in chart
     finally:
         counters._backer_resolvers.pop("test_gift", None)
-
