@@ -565,6 +565,14 @@ OPERATIONS: dict[str, dict] = {
             "404": _error("No sealed entry with this sequence number"),
         },
     },
+    "ledger_api.posting_receipt_proof": {
+        "summary": "A backer's evidence for one entry, found by the posting a receipt mail names",
+        "tags": ["ledger"],
+        "responses": {
+            "200": _json({"type": "object"}, "The same file as /entries/<seq>/receipt-proof.json"),
+            "404": _error("The posting is not sealed yet"),
+        },
+    },
     "ledger_api.inclusion_proof": {
         "summary": "RFC 6962 inclusion proof of an entry",
         "tags": ["ledger"],
