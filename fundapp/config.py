@@ -109,6 +109,12 @@ class Config:
     # this often (and by `flask ledger checkpoint`, and when the public checkpoint is asked for and
     # the latest one is older). 0 signs one after every seal.
     LEDGER_CHECKPOINT_SECONDS = int(os.environ.get("LEDGER_CHECKPOINT_SECONDS", "10"))
+    # The checkpoints' origin line and key name (default: the public address's host + "/ledger"),
+    # and the witnesses whose cosignatures the fund accepts (C2SP vkeys, space-separated).
+    LEDGER_ORIGIN = os.environ.get("LEDGER_ORIGIN")
+    LEDGER_WITNESSES = os.environ.get("LEDGER_WITNESSES", "").split()
+    # Public breakdowns by backers' country show a country only with at least this many backers.
+    TRANSPARENCY_MIN_GROUP_BACKERS = int(os.environ.get("TRANSPARENCY_MIN_GROUP_BACKERS", "5"))
 
 
 class TestConfig(Config):

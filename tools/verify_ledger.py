@@ -5,27 +5,41 @@ Needs only the Python standard library and the ``cryptography`` package (for Ed2
 
     python tools/verify_ledger.py https://fund.example.org            # fetch over the API
     python tools/verify_ledger.py ledger-export.json                  # `flask ledger export FILE`
+    python tools/verify_ledger.py SOURCE --state ~/.hamvatan.json     # pin key and checkpoint
+    python tools/verify_ledger.py SOURCE --witness <vkey> [--witness <vkey>] [--min-witnesses N]
     python tools/verify_ledger.py SOURCE --known-checkpoint old.json  # one you saved earlier
     python tools/verify_ledger.py SOURCE --save-checkpoint new.json   # keep this one for next time
     python tools/verify_ledger.py SOURCE --public-key <hex>           # pin the fund's key
+    python tools/verify_ledger.py --receipt my-receipt-proof.json     # a backer's proof, offline
+    python tools/verify_ledger.py SOURCE --receipt my-receipt-proof.json  # ... and still in the books
 
 What it checks, from the entries alone:
   * each entry re-encodes (canonical JSON v1) to its published leaf hash, and balances per currency;
   * the sequence numbers run 1, 2, 3, … with no gap, repeat or reordering;
   * the RFC 6962 Merkle root over the entries equals the root in every signed checkpoint given,
-    and each checkpoint's Ed25519 signature is valid (with the pinned key, if given);
+    and each checkpoint's Ed25519 signature (a C2SP signed note) is valid;
+  * with ``--state FILE``: the first run pins the fund's key and the checkpoint it verified; later
+    runs refuse another key and a history that does not extend that checkpoint;
+  * with ``--witness``: the latest checkpoint carries valid C2SP cosignatures from those witnesses
+    (all of them, or ``--min-witnesses``), who each checked it extends what they saw before;
   * a checkpoint you saved earlier (``--known-checkpoint``) is a prefix of today's history: the
     fund cannot rewrite the past and re-sign it without this failing;
+  * a receipt proof (``--receipt``): the entry hashes to its leaf, the leaf is in the signed tree,
+    and (with a SOURCE) today's ledger still holds that very entry under a consistent history;
   * the published account balances equal the sums of the entries' legs, and debits equal credits.
 
-Exit status 0 only if everything holds.
+The formats are specified in docs/LEDGER_FORMAT.md. Exit status 0 only if everything holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
+import io
 import json
+import os
+import struct
 import sys
 import urllib.parse
 import urllib.request
@@ -34,6 +48,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 CHECKPOINT_HEADER = "hamvatan-fund-ledger-checkpoint/v1"
+RECEIPT_FORMAT = "hamvatan-fund-receipt-proof/v1"
+EM_DASH = "\u2014"
 CANONICAL_KEYS = ("backer", "kind", "legs", "memo", "posted_at", "reverses", "seq", "v")
 DEBIT_NORMAL = {"asset", "expense"}
 
@@ -70,6 +86,26 @@ def root_at(levels: list[list[bytes]], size: int) -> bytes:
         return node_hash(mth(start, k), mth(start + k, n - k))
 
     return mth(0, size)
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof, root: bytes) -> bool:
+    """RFC 9162 section 2.1.3.2."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
 
 
 def verify_consistency(old_size, new_size, old_root, new_root, proof) -> bool:
@@ -114,16 +150,77 @@ def encode_entry(entry: dict) -> bytes:
 
 
 def checkpoint_message(cp: dict) -> bytes:
+    """What the fund's signature covers: the C2SP checkpoint note text, or (checkpoints signed
+    before the note format, without an origin) the older plain statement."""
+    if cp.get("origin"):
+        root = base64.b64encode(bytes.fromhex(cp["root_hash"])).decode()
+        return f"{cp['origin']}\n{int(cp['tree_size'])}\n{root}\n".encode()
     return f"{CHECKPOINT_HEADER}\n{int(cp['tree_size'])}\n{cp['root_hash']}\n{cp['signed_at']}\n".encode()
+
+
+def ed25519_ok(public_raw: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
 
 
 def signature_ok(cp: dict, public_key_hex: str) -> bool:
     try:
-        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key_hex))
-        key.verify(bytes.fromhex(cp["signature"]), checkpoint_message(cp))
-    except (InvalidSignature, ValueError, KeyError, TypeError):
+        return ed25519_ok(
+            bytes.fromhex(public_key_hex), bytes.fromhex(cp["signature"]), checkpoint_message(cp)
+        )
+    except (ValueError, KeyError, TypeError):
         return False
-    return True
+
+
+def note_key_id(name: str, sig_type: int, public_raw: bytes) -> bytes:
+    """C2SP signed-note key id: SHA-256(name || 0x0A || type || public key)[:4]."""
+    return hashlib.sha256(name.encode() + b"\n" + bytes([sig_type]) + public_raw).digest()[:4]
+
+
+def parse_vkey(text: str) -> tuple[str, bytes, int, bytes]:
+    parts = text.strip().split("+", 2)
+    if len(parts) != 3 or not parts[0]:
+        raise ValueError(f"not a verifier key: {text!r}")
+    raw = base64.b64decode(parts[2], validate=True)
+    kid = bytes.fromhex(parts[1])
+    if len(raw) != 33 or kid != note_key_id(parts[0], raw[0], raw[1:]):
+        raise ValueError(f"not a valid Ed25519 verifier key: {text!r}")
+    return parts[0], kid, raw[0], raw[1:]
+
+
+def note_signatures(note: str) -> tuple[bytes, list[tuple[str, bytes]]]:
+    text, _, sigs = note.rpartition("\n\n")
+    out = []
+    for line in sigs.split("\n"):
+        prefix, _, rest = line.partition(" ")
+        name, _, b64 = rest.partition(" ")
+        if prefix == EM_DASH and name and b64:
+            try:
+                out.append((name, base64.b64decode(b64, validate=True)))
+            except ValueError:
+                continue
+    return (text + "\n").encode(), out
+
+
+def cosigned_by(cp: dict, witness_vkey: str) -> bool:
+    """Does the checkpoint's note carry a valid C2SP tlog-cosignature (type 0x04) by this witness,
+    over exactly this checkpoint?"""
+    name, kid, sig_type, pub = parse_vkey(witness_vkey)
+    if sig_type != 0x04 or not cp.get("note"):
+        return False
+    body, signatures = note_signatures(cp["note"])
+    if body != checkpoint_message(cp):
+        return False
+    for n, raw in signatures:
+        if n == name and raw[:4] == kid and len(raw) == 76:
+            (timestamp,) = struct.unpack(">Q", raw[4:12])
+            message = f"cosignature/v1\ntime {timestamp}\n".encode() + body
+            if ed25519_ok(pub, raw[12:], message):
+                return True
+    return False
 
 
 # -- loading ---------------------------------------------------------------------------------------
@@ -189,7 +286,50 @@ class Result:
         print(f"      {message}", file=self.out)
 
 
-def check(data: dict, *, known: dict | None = None, pinned_key: str | None = None, out=sys.stdout) -> Result:
+def check_receipt(receipt: dict, r: Result, *, pinned_key: str | None = None) -> bytes | None:
+    """The offline half of a receipt proof: its entry hashes to its leaf, the leaf is included in
+    the tree of its checkpoint, and the checkpoint is signed (by the pinned key, if given).
+    Returns the leaf hash when all of it holds."""
+    if receipt.get("format") != RECEIPT_FORMAT:
+        r.fail("not a Hamvatan Fund receipt proof")
+        return None
+    entry, cp = receipt.get("entry") or {}, receipt.get("checkpoint") or {}
+    label = f"receipt for entry {entry.get('seq')}"
+    key = pinned_key or cp.get("public_key") or ""
+    if pinned_key and cp.get("public_key") != pinned_key:
+        r.fail(f"{label}: its checkpoint is signed with a different key than the one you pinned")
+        return None
+    if not signature_ok(cp, key):
+        r.fail(f"{label}: the checkpoint's signature is NOT valid")
+        return None
+    leaf = leaf_hash(encode_entry(entry))
+    if leaf.hex() != receipt.get("leaf_hash") or leaf.hex() != entry.get("leaf_hash", leaf.hex()):
+        r.fail(f"{label}: the entry does not hash to the receipt's leaf hash")
+        return None
+    try:
+        proof = [bytes.fromhex(h) for h in receipt.get("inclusion_proof") or []]
+        included = verify_inclusion(
+            leaf, int(receipt["leaf_index"]), int(cp["tree_size"]), proof, bytes.fromhex(cp["root_hash"])
+        )
+    except (KeyError, ValueError, TypeError):
+        included = False
+    if not included or receipt.get("leaf_index") != entry.get("seq", 0) - 1:
+        r.fail(f"{label}: the inclusion proof does NOT place the entry in the signed tree")
+        return None
+    r.ok(f"{label}: included in the signed tree of size {cp['tree_size']} (root {cp['root_hash'][:16]}…)")
+    return leaf
+
+
+def check(
+    data: dict,
+    *,
+    known: dict | None = None,
+    pinned_key: str | None = None,
+    witnesses: list[str] | tuple[str, ...] = (),
+    min_witnesses: int | None = None,
+    receipt: dict | None = None,
+    out=sys.stdout,
+) -> Result:
     r = Result(out)
     entries = data.get("entries") or []
     cp = data.get("checkpoint")
@@ -274,6 +414,37 @@ def check(data: dict, *, known: dict | None = None, pinned_key: str | None = Non
         else:
             r.ok(f"{label} is a prefix of today's ledger (consistent)")
 
+    # 3b. witnesses: independent parties vouch that this checkpoint extends what they saw
+    if witnesses:
+        need = len(witnesses) if min_witnesses is None else min_witnesses
+        have = [w for w in witnesses if cp and cosigned_by(cp, w)]
+        if len(have) < need:
+            r.fail(
+                f"the latest checkpoint carries valid cosignatures from {len(have)} of the required "
+                f"{need} witness(es): do not trust it yet"
+            )
+        else:
+            names = ", ".join(w.split("+")[0] for w in have)
+            r.ok(f"the latest checkpoint is cosigned by {len(have)} witness(es): {names}")
+
+    # 3c. a backer's receipt proof: the entry they were given is still there, unchanged
+    if receipt is not None:
+        leaf = check_receipt(receipt, r, pinned_key=key)
+        if leaf is not None:
+            rcp, seq = receipt["checkpoint"], receipt["entry"]["seq"]
+            if seq > len(leaves) or leaves[seq - 1] != leaf:
+                r.fail(
+                    f"entry {seq} of today's ledger is NOT the one on your receipt: the past was rewritten"
+                )
+            elif (
+                rcp["tree_size"] > len(leaves) or root_at(levels, rcp["tree_size"]).hex() != rcp["root_hash"]
+            ):
+                r.fail(
+                    "your receipt's checkpoint is INCONSISTENT with today's ledger: the past was rewritten"
+                )
+            else:
+                r.ok(f"entry {seq} of your receipt is unchanged in today's ledger")
+
     # 4. published balances
     balances = data.get("balances")
     if balances is not None:
@@ -312,27 +483,80 @@ def check(data: dict, *, known: dict | None = None, pinned_key: str | None = Non
     return r
 
 
+def _read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def _write_json(path: str, value: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(value, fh, indent=1)
+    os.replace(tmp, path)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("source", help="the fund's base URL, or a file written by `flask ledger export`")
+    parser.add_argument(
+        "source", nargs="?", help="the fund's base URL, or a file written by `flask ledger export`"
+    )
+    parser.add_argument("--state", help="pin the fund's key and the last verified checkpoint in this file")
     parser.add_argument("--known-checkpoint", help="a checkpoint JSON you saved earlier")
     parser.add_argument("--public-key", help="the fund's Ed25519 public key (hex) to pin")
+    parser.add_argument("--witness", action="append", default=[], help="a witness's verifier key to require")
+    parser.add_argument("--min-witnesses", type=int, help="how many of the --witness keys must cosign")
+    parser.add_argument("--receipt", help="a receipt proof (JSON) downloaded from the fund")
     parser.add_argument("--save-checkpoint", help="write the latest checkpoint here, to use next time")
     args = parser.parse_args(argv)
+    if not args.source and not args.receipt:
+        parser.error("give the fund's address, an export file, or --receipt")
+    receipt = _read_json(args.receipt) if args.receipt else None
+    state = _read_json(args.state) if args.state and os.path.exists(args.state) else None
+    pinned = args.public_key or (state or {}).get("public_key")
+    if state and args.public_key and state.get("public_key") != args.public_key:
+        print("NOT VERIFIED: --public-key differs from the key pinned in the state file.")
+        return 1
+    if not args.source:
+        result = Result(sys.stdout)
+        check_receipt(receipt, result, pinned_key=pinned)
+        if result.failures:
+            print("\nNOT VERIFIED: the receipt proof does not hold.")
+            return 1
+        print("\nVERIFIED: the receipt's entry is in the fund's signed ledger.")
+        return 0
     data = load(args.source)
     known = None
     if args.known_checkpoint:
-        with open(args.known_checkpoint, encoding="utf-8") as fh:
-            known = json.load(fh)
-        known = known.get("checkpoint", known)  # accept an export file too
+        known = _read_json(args.known_checkpoint)
+        known = known.get("checkpoint", known)  # accept an export file or a receipt too
     print(f"Checking {data['source']}")
-    result = check(data, known=known, pinned_key=args.public_key)
+    result = check(
+        data,
+        known=known,
+        pinned_key=pinned,
+        witnesses=args.witness,
+        min_witnesses=args.min_witnesses,
+        receipt=receipt,
+    )
+    if state is not None and state.get("checkpoint"):
+        saved = state["checkpoint"]["tree_size"]
+        if check(data, known=state["checkpoint"], pinned_key=pinned, out=io.StringIO()).failures:
+            result.fail(
+                f"the checkpoint of size {saved} you verified before is INCONSISTENT with today's "
+                "ledger, or signed with another key: the past was rewritten"
+            )
+        else:
+            result.ok(f"today's ledger extends the checkpoint of size {saved} you verified before")
     if result.failures:
         print(f"\nNOT VERIFIED: {result.failures} check(s) failed.")
         return 1
+    if args.state and data.get("checkpoint"):
+        cp = data["checkpoint"]
+        if state is None:
+            print(f"pinned the fund's key {cp['public_key']} in {args.state} (first use)")
+        _write_json(args.state, {"public_key": cp["public_key"], "vkey": cp.get("vkey"), "checkpoint": cp})
     if args.save_checkpoint and data.get("checkpoint"):
-        with open(args.save_checkpoint, "w", encoding="utf-8") as fh:
-            json.dump(data["checkpoint"], fh, indent=1)
+        _write_json(args.save_checkpoint, data["checkpoint"])
         print(f"saved the checkpoint to {args.save_checkpoint}")
     print("\nVERIFIED: the ledger is consistent, complete and signed.")
     return 0

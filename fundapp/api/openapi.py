@@ -98,7 +98,10 @@ SCHEMAS: dict[str, dict] = {
     },
     "Checkpoint": {
         "type": "object",
-        "description": "A signed statement of the Merkle tree: size, root and signing time (Ed25519).",
+        "description": (
+            "A signed statement of the Merkle tree: a C2SP tlog-checkpoint note (origin, size, base64 "
+            "root) signed with the fund's Ed25519 note key, with the witnesses' cosignatures."
+        ),
         "required": [
             "tree_size",
             "root_hash",
@@ -119,7 +122,23 @@ SCHEMAS: dict[str, dict] = {
             "public_key_base64": {"type": "string"},
             "signature": HEX,
             "signature_base64": {"type": "string"},
-            "message": {"type": "string"},
+            "message": {"type": "string", "description": "The signed note text"},
+            "id": INT,
+            "origin": {"type": ["string", "null"]},
+            "format": {"type": "string"},
+            "note": {"type": "string", "description": "The signed note with every signature line"},
+            "vkey": {"type": "string", "description": "The fund's C2SP verifier key"},
+            "cosignatures": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"witness": {"type": "string"}, "key_id": HEX, "timestamp": INT},
+                },
+            },
+            "consistency": {
+                "type": ["object", "null"],
+                "description": "In the list only: the proof that it extends the checkpoint before",
+            },
         },
     },
     "Balance": {
@@ -478,6 +497,80 @@ OPERATIONS: dict[str, dict] = {
             "200": _json(_ref("Checkpoint"), "The checkpoint and the fund's public key"),
             "400": _error("A parameter is not a whole number in range"),
             "404": _error("No such checkpoint yet"),
+        },
+    },
+    "ledger_api.checkpoints": {
+        "summary": "Every signed checkpoint, oldest first, with consistency proofs between neighbours",
+        "tags": ["ledger"],
+        "parameters": [
+            _q("after", "Only checkpoints with a larger id"),
+            _q("limit", "How many (1-100, default 100)", minimum=1, maximum=100),
+        ],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["checkpoints", "next_after"],
+                    "properties": {
+                        "checkpoints": {"type": "array", "items": _ref("Checkpoint")},
+                        "next_after": NULLABLE_INT,
+                    },
+                },
+                "A page of checkpoints",
+            ),
+            "400": _error("A parameter is not a whole number in range"),
+        },
+    },
+    "ledger_api.cosignatures": {
+        "summary": "A witness hands in its C2SP cosignature of a checkpoint",
+        "tags": ["ledger"],
+        "requestBody": {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string", "description": "The cosigned note"}}},
+        },
+        "responses": {
+            "200": _json({"type": "object"}, "Nothing new: these cosignatures were already kept"),
+            "201": _json({"type": "object"}, "The cosignatures kept, and the checkpoint as now published"),
+            "400": _error("The body is not UTF-8 text"),
+            "413": _error("The note is too large"),
+            "422": _error("Not a checkpoint of this fund cosigned by a configured witness"),
+        },
+    },
+    "ledger_api.receipt_proof": {
+        "summary": "A backer's evidence for one entry, to keep and check offline",
+        "tags": ["ledger"],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": [
+                        "format",
+                        "entry",
+                        "leaf_index",
+                        "leaf_hash",
+                        "inclusion_proof",
+                        "checkpoint",
+                    ],
+                    "properties": {
+                        "format": {"type": "string", "const": "hamvatan-fund-receipt-proof/v1"},
+                        "entry": _ref("LedgerEntry"),
+                        "leaf_index": INT,
+                        "leaf_hash": HEX,
+                        "inclusion_proof": {"type": "array", "items": HEX},
+                        "checkpoint": _ref("Checkpoint"),
+                    },
+                },
+                "The entry, its leaf hash, the signed checkpoint and the inclusion proof",
+            ),
+            "404": _error("No sealed entry with this sequence number"),
+        },
+    },
+    "ledger_api.posting_receipt_proof": {
+        "summary": "A backer's evidence for one entry, found by the posting a receipt mail names",
+        "tags": ["ledger"],
+        "responses": {
+            "200": _json({"type": "object"}, "The same file as /entries/<seq>/receipt-proof.json"),
+            "404": _error("The posting is not sealed yet"),
         },
     },
     "ledger_api.inclusion_proof": {

@@ -6,18 +6,16 @@ Exports are themselves recorded, so the trail shows who took a copy of it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import re
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from wtforms import DateField, Form, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from fundapp.core.csvfile import BOM, csv_line, csv_response
 from fundapp.core.params import parse_id
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
@@ -30,7 +28,6 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 READERS = ("auditor", "administrator")
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 class AuditFilterForm(Form):
@@ -134,18 +131,6 @@ def event_detail(event_id: int):
     return render_template("audit/event.html", event=event, related=related)
 
 
-def safe_cell(value) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    if _PLAIN_NUMBER.fullmatch(text):  # "-1165.00" is an amount, not a formula
-        return text
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
-
-
 EXPORT_COLUMNS = (
     "id",
     "occurred_at_utc",
@@ -161,35 +146,31 @@ EXPORT_COLUMNS = (
 
 
 def _csv_rows(stmt):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    yield buffer.getvalue()
+    yield BOM + csv_line(EXPORT_COLUMNS)
     offset = 0
     while True:
         batch = db.session.scalars(stmt.limit(EXPORT_BATCH).offset(offset)).all()
         if not batch:
             break
-        buffer.seek(0)
-        buffer.truncate()
-        for e in batch:
-            writer.writerow(
+        yield "".join(
+            csv_line(
                 [
                     e.id,
                     e.occurred_at.astimezone(UTC).isoformat(),
-                    e.actor_id or "",
-                    safe_cell(e.actor_label),
-                    safe_cell(e.ip_address),
-                    safe_cell(e.action),
-                    safe_cell(e.object_type),
-                    safe_cell(e.object_id),
-                    safe_cell(e.reason),
-                    safe_cell(json.dumps(e.changes, ensure_ascii=False, sort_keys=True, default=str))
+                    e.actor_id,
+                    e.actor_label,
+                    e.ip_address,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    e.reason,
+                    json.dumps(e.changes, ensure_ascii=False, sort_keys=True, default=str)
                     if e.changes is not None
-                    else "",
+                    else None,
                 ]
             )
-        yield buffer.getvalue()
+            for e in batch
+        )
         offset += EXPORT_BATCH
         if len(batch) < EXPORT_BATCH:
             break
@@ -205,11 +186,4 @@ def export_csv():
     db.session.commit()
     stmt = filtered_query(form)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return Response(
-        stream_with_context(_csv_rows(stmt)),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="audit-events-{stamp}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_response(_csv_rows(stmt), f"audit-events-{stamp}.csv", no_store=True)

@@ -440,6 +440,7 @@ def receive_donation(donation: Donation, *, legs=None, actor=None, via: str = "c
         donation=donation,
         project=project,
         link=_external("funding.donation_status", token=donation.access_token),
+        evidence_link=_external("ledger_api.posting_receipt_proof", entry_id=entry.id),
     )
     return donation
 

@@ -16,9 +16,14 @@ Callers: any domain that moves money calls ``fundapp.ledger.services`` inside it
 
 
 def init_app(app):
+    from fundapp.extensions import csrf
+
     from . import api, cli, labels, sealing
 
     app.register_blueprint(api.bp)
+    # witnesses are programs without a session: a cosignature proves itself by its signature
+    csrf.exempt(api.cosignatures)
     app.jinja_env.globals["account_name"] = labels.account_name
+    app.jinja_env.globals["ledger_receipt_evidence"] = api.receipt_evidence
     app.cli.add_command(cli.ledger_cli)
     sealing.init_app(app)

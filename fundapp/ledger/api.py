@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from fundapp.core.params import whole_number
 from fundapp.core.security import public
-from fundapp.extensions import db
+from fundapp.extensions import db, limiter
 
 from . import public as records
-from . import sealing
+from . import sealing, witnessing
 from .models import Checkpoint, JournalEntry
+
+MAX_NOTE_BYTES = 64 * 1024
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/api/v1/ledger")
 
@@ -88,6 +90,51 @@ def checkpoint():
     return jsonify(records.checkpoint_record(cp))
 
 
+def checkpoint_covering(seq: int) -> Checkpoint | None:
+    """The latest checkpoint, signing a new one first if it does not cover entry ``seq`` yet
+    (commits); None when the entry is not sealed."""
+    if not 1 <= seq <= sealing.tree_size():
+        return None
+    cp = _checkpoint_of_size(None)
+    if cp is None or cp.tree_size < seq:
+        cp = sealing.make_checkpoint()
+        db.session.commit()
+    return cp
+
+
+@bp.get("/entries/<int:seq>/receipt-proof.json")
+@public
+def receipt_proof(seq: int):
+    """A backer's evidence for one entry, as a small file: the entry, its leaf hash, the signed
+    checkpoint and the inclusion proof (``tools/verify_ledger.py --receipt FILE``)."""
+    cp = checkpoint_covering(seq)
+    evidence = records.receipt_proof(seq, cp) if cp is not None else None
+    if evidence is None:
+        return _not_found("no sealed entry with this sequence number")
+    response = jsonify(evidence)
+    response.headers["Content-Disposition"] = f'attachment; filename="hamvatan-receipt-{seq}.json"'
+    return response
+
+
+@bp.get("/postings/<int:entry_id>/receipt-proof.json")
+@public
+def posting_receipt_proof(entry_id: int):
+    """The same evidence, found by the posting a receipt mail names (sealing numbers an entry only
+    after its commit, so the mail cannot yet know its sequence number)."""
+    seq = records.sequence_of(entry_id)
+    if seq is None:
+        return _not_found("this posting is not sealed yet; try again in a minute")
+    return receipt_proof(seq)
+
+
+def receipt_evidence(entry_id: int | None) -> dict | None:
+    """What a receipt page shows of its ledger entry: number, leaf hash, checkpoint, inclusion
+    proof (None while the entry waits to be sealed)."""
+    seq = records.sequence_of(entry_id) if entry_id else None
+    cp = checkpoint_covering(seq) if seq else None
+    return records.receipt_proof(seq, cp) if cp is not None else None
+
+
 @bp.get("/entries/<int:seq>/proof")
 @public
 def inclusion_proof(seq: int):
@@ -150,3 +197,62 @@ def consistency():
 def balances():
     """Every account's stored balance (the published totals the entries must add up to)."""
     return jsonify(balances=records.balances(), tree_size=sealing.tree_size())
+
+
+@bp.get("/checkpoints")
+@public
+def checkpoints():
+    """Every checkpoint the fund signed, oldest first (``?after=<id>&limit=<n>``, n ≤ 100), each
+    with its cosignatures and an RFC 6962 consistency proof from the checkpoint before it: a
+    reader can check that the log only ever grew."""
+    after = _int_arg("after", 0)
+    limit = _int_arg("limit", 100, low=1, high=100)
+    items = db.session.scalars(
+        select(Checkpoint).where(Checkpoint.id > after).order_by(Checkpoint.id).limit(limit)
+    ).all()
+    previous = db.session.scalar(
+        select(Checkpoint).where(Checkpoint.id <= after).order_by(Checkpoint.id.desc()).limit(1)
+    )
+    cosigned = records.cosignatures_of([cp.id for cp in items])
+    out = []
+    for cp in items:
+        record = records.checkpoint_record(cp, cosigned[cp.id])
+        if previous is not None:
+            old, new = previous.tree_size, cp.tree_size
+            proof = sealing.with_tree(lambda t, old=old, new=new: t.consistency_proof(old, new))
+            record["consistency"] = {
+                "from_id": previous.id,
+                "from": old,
+                "to": new,
+                "proof": [p.hex() for p in proof],
+            }
+        else:
+            record["consistency"] = None
+        out.append(record)
+        previous = cp
+    return jsonify(checkpoints=out, next_after=items[-1].id if len(items) == limit else None)
+
+
+@bp.post("/cosignatures")
+@public
+@limiter.limit("120 per hour")
+def cosignatures():
+    """A witness hands in its cosignature: the body is the checkpoint's signed note (text) with the
+    witness's C2SP tlog-cosignature line. Only the configured witnesses' valid cosignatures of a
+    checkpoint the fund signed are kept; they are published beside it."""
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_NOTE_BYTES:
+        return jsonify(error="the note is too large"), 413
+    try:
+        kept = witnessing.accept_cosignatures(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return jsonify(error="the note must be UTF-8 text"), 400
+    except witnessing.CosignatureRefused as exc:
+        db.session.rollback()
+        return jsonify(error=str(exc)), 422
+    db.session.commit()
+    cp = db.session.get(Checkpoint, kept[0].checkpoint_id) if kept else None
+    return jsonify(
+        accepted=len(kept),
+        checkpoint=records.checkpoint_record(cp) if cp is not None else None,
+    ), (201 if kept else 200)

@@ -10,6 +10,7 @@ trigger on the closing leg on SQLite; see ``migrations/versions/0002_ledger.py``
 
 from __future__ import annotations
 
+import struct
 from datetime import datetime
 from enum import StrEnum
 
@@ -319,7 +320,9 @@ class MerkleNode(db.Model):
 
 
 class Checkpoint(db.Model):
-    """A signed statement of the tree: its size, its root hash and the time it was signed."""
+    """A signed statement of the tree: its size and root hash, as a C2SP checkpoint of ``origin``
+    (``origin`` NULL: the older plain statement, which also covers ``signed_at``). ``key_id`` is
+    the note key id in hex. Every checkpoint is kept and published."""
 
     __tablename__ = "ledger_checkpoints"
 
@@ -330,8 +333,35 @@ class Checkpoint(db.Model):
     key_id: Mapped[str] = mapped_column(String(16), nullable=False)
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
     signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    origin: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         CheckConstraint("tree_size >= 0", name="tree_size_not_negative"),
         Index("ix_ledger_checkpoints_tree_size", "tree_size"),
     )
+
+
+class Cosignature(db.Model):
+    """A witness's C2SP tlog-cosignature of a checkpoint: the witness saw this tree head and found
+    it consistent with every one it saw before. Kept as received (append-only); published beside
+    the checkpoint."""
+
+    __tablename__ = "ledger_cosignatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(ForeignKey("ledger_checkpoints.id"), nullable=False)
+    witness_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(4), nullable=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("checkpoint_id", "witness_name", "key_id"),
+        CheckConstraint("timestamp >= 0", name="timestamp_not_negative"),
+    )
+
+    @property
+    def timestamped_signature(self) -> bytes:
+        """The cosignature after the key id in its note line: u64 timestamp || signature."""
+        return struct.pack(">Q", self.timestamp) + self.signature

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from fundapp.extensions import db
 
 from .encoding import entry_fields, format_time
-from .models import Account, AccountBalance, Checkpoint, JournalEntry, Leg
-from .signing import checkpoint_message
+from .models import Account, AccountBalance, Checkpoint, Cosignature, JournalEntry, Leg
+from .signing import SIG_ED25519, checkpoint_body, checkpoint_message, signature_line, vkey
 
 DIRECTION_CODE = {"debit": "D", "credit": "C"}
 
@@ -25,9 +25,26 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def checkpoint_record(cp: Checkpoint) -> dict:
+def cosignatures_of(checkpoint_ids: list[int]) -> dict[int, list[Cosignature]]:
+    out: dict[int, list[Cosignature]] = {i: [] for i in checkpoint_ids}
+    if checkpoint_ids:
+        for c in db.session.scalars(
+            select(Cosignature)
+            .where(Cosignature.checkpoint_id.in_(checkpoint_ids))
+            .order_by(Cosignature.witness_name, Cosignature.id)
+        ):
+            out[c.checkpoint_id].append(c)
+    return out
+
+
+def checkpoint_record(cp: Checkpoint, cosignatures: list[Cosignature] | None = None) -> dict:
+    """A checkpoint as published: its fields, the signed note (the fund's signature and every
+    accepted cosignature) and the fund's verifier key."""
     signed_at = format_time(cp.signed_at)
-    return {
+    if cosignatures is None:
+        cosignatures = cosignatures_of([cp.id])[cp.id]
+    record = {
+        "id": cp.id,
         "tree_size": cp.tree_size,
         "root_hash": cp.root_hash.hex(),
         "signed_at": signed_at,
@@ -37,8 +54,27 @@ def checkpoint_record(cp: Checkpoint) -> dict:
         "public_key_base64": _b64(cp.public_key),
         "signature": cp.signature.hex(),
         "signature_base64": _b64(cp.signature),
-        "message": checkpoint_message(cp.tree_size, cp.root_hash, signed_at).decode("ascii"),
+        "origin": cp.origin,
     }
+    if cp.origin is None:  # signed before the note format
+        record["format"] = "hamvatan-fund-ledger-checkpoint/v1"
+        record["message"] = checkpoint_message(cp.tree_size, cp.root_hash, signed_at).decode("ascii")
+        record["cosignatures"] = []
+        return record
+    body = checkpoint_body(cp.origin, cp.tree_size, cp.root_hash)
+    lines = [signature_line(cp.origin, bytes.fromhex(cp.key_id), cp.signature)]
+    lines += [signature_line(c.witness_name, c.key_id, c.timestamped_signature) for c in cosignatures]
+    record.update(
+        format="c2sp.org/tlog-checkpoint",
+        message=body.decode(),
+        note=body.decode() + "\n" + "".join(lines),
+        vkey=vkey(cp.origin, SIG_ED25519, cp.public_key),
+        cosignatures=[
+            {"witness": c.witness_name, "key_id": c.key_id.hex(), "timestamp": c.timestamp}
+            for c in cosignatures
+        ],
+    )
+    return record
 
 
 def entries_after(after: int, limit: int) -> list[dict]:
@@ -121,3 +157,32 @@ def balances() -> list[dict]:
         }
         for code, currency, type_, project_id, d, c, bal, res in rows
     ]
+
+
+RECEIPT_FORMAT = "hamvatan-fund-receipt-proof/v1"
+
+
+def receipt_proof(seq: int, checkpoint: Checkpoint) -> dict | None:
+    """A backer's evidence for entry ``seq``: the entry as hashed, its leaf hash, the signed
+    checkpoint and the RFC 6962 inclusion proof into it. ``tools/verify_ledger.py --receipt``
+    checks it offline; kept, it later shows whether the fund rewrote that entry."""
+    from .sealing import with_tree
+
+    items = entries_after(seq - 1, 1) if seq >= 1 else []
+    if not items or items[0]["seq"] != seq or seq > checkpoint.tree_size:
+        return None
+    size = checkpoint.tree_size
+    proof = with_tree(lambda t: t.inclusion_proof(seq - 1, size))
+    return {
+        "format": RECEIPT_FORMAT,
+        "entry": items[0],
+        "leaf_index": seq - 1,
+        "leaf_hash": items[0]["leaf_hash"],
+        "inclusion_proof": [p.hex() for p in proof],
+        "checkpoint": checkpoint_record(checkpoint),
+    }
+
+
+def sequence_of(entry_id: int) -> int | None:
+    """The sealed sequence number of a journal entry (None while it waits to be sealed)."""
+    return db.session.scalar(select(JournalEntry.sequence).where(JournalEntry.id == entry_id))

@@ -399,14 +399,15 @@ def make_checkpoint(*, force: bool = False) -> Checkpoint:
     key = signing.load_private_key()
     pub = signing.public_bytes(key.public_key())
     now = utcnow()
-    signed_at = format_time(now)
+    origin = signing.ledger_origin()
     cp = Checkpoint(
         tree_size=size,
         root_hash=root,
         signed_at=now,
-        key_id=signing.key_id(pub),
+        origin=origin,
+        key_id=signing.note_key_id(origin, signing.SIG_ED25519, pub).hex(),
         public_key=pub,
-        signature=key.sign(signing.checkpoint_message(size, root, signed_at)),
+        signature=key.sign(signing.checkpoint_body(origin, size, root)),
     )
     db.session.add(cp)
     db.session.flush()

@@ -477,6 +477,7 @@ def check_tree(
         Checkpoint.signed_at,
         Checkpoint.public_key,
         Checkpoint.signature,
+        Checkpoint.origin,
     )
     # A checkpoint is signed after each sealing request, so there can be very many: the latest
     # ones and a random sample of the older ones are checked in full (all with all_checkpoints),
@@ -503,9 +504,9 @@ def check_tree(
         report.fail(f"checkpoint {cp_id} is smaller than the one before it")
     if not checkpoints:
         report.fail("there is no signed checkpoint")
-    for cp_id, cp_size, root, signed_at, pub, sig in checkpoints:
+    for cp_id, cp_size, root, signed_at, pub, sig, origin in checkpoints:
         root, pub, sig = bytes(root), bytes(pub), bytes(sig)
-        message = signing.checkpoint_message(cp_size, root, format_time(signed_at))
+        message = signing.signed_message(origin, cp_size, root, format_time(signed_at))
         if not signing.verify_signature(pub, sig, message):
             report.fail(f"checkpoint {cp_id} (size {cp_size}): the signature is not valid")
         if cp_size > size:

@@ -5,8 +5,6 @@ decimal amounts with a dot, references)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,8 +12,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 
-from fundapp.audit.routes import safe_cell
 from fundapp.audit.services import record
+from fundapp.core.csvfile import csv_chunks, csv_response
 from fundapp.core.money import Money
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
@@ -106,16 +104,7 @@ def statement(account: Account, start: date, end: date):
 
 
 def _csv_response(name: str, header: list[str], rows) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(v) if isinstance(v, str) else v for v in row])
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
-    )
+    return csv_response(csv_chunks(header, list(rows)), name, no_store=True)
 
 
 def _exported(what: str, **params) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +13,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from fundapp.audit.routes import safe_cell
+from fundapp.core.csvfile import csv_chunks, csv_response
 from fundapp.core.errors import DomainError
 from fundapp.core.money import Money
 from fundapp.core.security import roles_required, step_up_required
@@ -187,35 +185,27 @@ def run_export(run_id: int):
     run = _run(run_id)
     record("reconciliation.exported", run)
     db.session.commit()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "item", "kind", "how", "status", "currency", "statement_date", "statement_amount",
-            "statement_reference", "counterparty", "ledger_leg_id", "ledger_date", "ledger_amount",
-            "difference", "reviewed_by", "reviewed_at", "resolution",
-        ]
-    )  # fmt: skip
+    header = [
+        "item", "kind", "how", "status", "currency", "statement_date", "statement_amount",
+        "statement_reference", "counterparty", "ledger_leg_id", "ledger_date", "ledger_amount",
+        "difference", "reviewed_by", "reviewed_at", "resolution",
+    ]  # fmt: skip
 
     def dec(v):
         return "" if v is None else str(Money(int(v), run.currency).to_decimal())
 
-    for i in run.items:
-        writer.writerow(
-            [
-                i.id, i.kind, i.how, i.status, i.currency,
-                i.line_on.isoformat() if i.line_on else "", dec(i.line_amount_minor),
-                safe_cell(i.line_reference), safe_cell(i.line_counterparty), i.leg_id or "",
-                i.leg_on.isoformat() if i.leg_on else "", dec(i.leg_amount_minor),
-                dec(i.difference.amount), i.reviewed_by.email if i.reviewed_by else "",
-                i.reviewed_at.isoformat() if i.reviewed_at else "", safe_cell(i.resolution_note),
-            ]
-        )  # fmt: skip
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="reconciliation-{run.id}.csv"'},
-    )
+    rows = [
+        [
+            i.id, i.kind, i.how, i.status, i.currency,
+            i.line_on.isoformat() if i.line_on else "", dec(i.line_amount_minor),
+            i.line_reference, i.line_counterparty, i.leg_id or "",
+            i.leg_on.isoformat() if i.leg_on else "", dec(i.leg_amount_minor),
+            dec(i.difference.amount), i.reviewed_by.email if i.reviewed_by else "",
+            i.reviewed_at.isoformat() if i.reviewed_at else "", i.resolution_note,
+        ]
+        for i in run.items
+    ]  # fmt: skip
+    return csv_response(csv_chunks(header, rows), f"reconciliation-{run.id}.csv")
 
 
 def _item(item_id: int) -> ReconciliationItem:

@@ -9,8 +9,6 @@ project (never the owner's name), places as region and district.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ from xml.etree import ElementTree as ET
 from flask import url_for
 from sqlalchemy import select
 
+from fundapp.core.csvfile import csv_chunks
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.ledger.models import JournalEntry
@@ -106,24 +105,15 @@ def leg_records(entry) -> list[dict]:
     return out
 
 
-def _csv_line(values) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(["" if v is None else v for v in values])
-    return buf.getvalue()
-
-
 def entries_csv() -> Iterator[str]:
-    yield _csv_line(ENTRY_FIELDS)
-    for entry in svc.iter_entries():
-        rec = entry_record(entry)
-        yield _csv_line(rec[f] for f in ENTRY_FIELDS)
+    return csv_chunks(
+        ENTRY_FIELDS, ([rec[f] for f in ENTRY_FIELDS] for rec in map(entry_record, svc.iter_entries()))
+    )
 
 
 def legs_csv() -> Iterator[str]:
-    yield _csv_line(LEG_FIELDS)
-    for entry in svc.iter_entries():
-        for rec in leg_records(entry):
-            yield _csv_line(rec[f] for f in LEG_FIELDS)
+    rows = ([rec[f] for f in LEG_FIELDS] for entry in svc.iter_entries() for rec in leg_records(entry))
+    return csv_chunks(LEG_FIELDS, rows)
 
 
 def entries_json() -> Iterator[str]:
@@ -241,13 +231,14 @@ def grant_record(project) -> dict:
                     }
                 )
     award = project.decided_at or project.published_at or project.created_at
+    awarded = max((own.received - own.refunded) if own else 0, own.disbursed if own else 0)
     record = {
         "id": f"{GRANT_PREFIX}{project.id}",
         "title": project.title,
         "description": project.summary or project.title,
         "currency": project.currency,
         "amountAppliedFor": _Num(decimal_text(project.goal_minor, project.currency)),
-        "amountAwarded": _Num(decimal_text(project.goal_minor, project.currency)),
+        "amountAwarded": _Num(decimal_text(awarded, project.currency)),
         "amountDisbursed": _Num(decimal_text(own.disbursed if own else 0, project.currency)),
         "awardDate": _datetime(award),
         "url": url_for("proposals.project_detail", project_id=project.id, _external=True)
@@ -288,6 +279,24 @@ def grant_record(project) -> dict:
     return record
 
 
+# A project's money has been awarded once its campaign succeeded; a project that failed or was
+# cancelled was awarded only what it was actually paid.
+AWARDED_STATES = frozenset({"funded", "implementing", "completed"})
+
+
+def is_grant(project) -> bool:
+    """Is the project a 360Giving grant: money given (not lent) and actually awarded? A campaign
+    still raising has been awarded nothing yet; a loan is not a grant."""
+    if project.funding_model == "loan":
+        return False
+    if project.state in AWARDED_STATES:
+        return True
+    own = next(
+        (t for t in svc.project_figures(project)["currencies"] if t.currency == project.currency), None
+    )
+    return bool(own and own.disbursed)
+
+
 def _has_endpoint(name: str) -> bool:
     from flask import current_app
 
@@ -310,6 +319,8 @@ def grants_json() -> Iterator[str]:
     yield _dumps(head)[:-1] + ', "grants": ['
     first = True
     for project in iter_public_projects():
+        if not is_grant(project):
+            continue
         yield ("" if first else ",") + "\n" + _dumps(grant_record(project))
         first = False
     yield "\n]}\n"
@@ -330,13 +341,36 @@ TRANSACTION_TYPES = {
     "disbursed": ("3", "Disbursement"),
     "repayments": ("6", "Loan repayment"),
     "interest": ("5", "Interest payment"),
-    "repaid": ("6", "Repayment to investors"),
 }
+# Not exported: "repaid", the fund passing a project's repayment on to its investors. The
+# repayment itself is the loan's movement (type 6 for the principal, 5 for the interest); the
+# payout moves the same money again, and exporting it too would count every repayment twice.
 
 
-def _narrative(parent, tag: str, text: str, **attrs):
+_TAJIK_LETTERS = frozenset("ғӣқӯҳҷҒӢҚӮҲҶ")
+
+
+def text_language(text: str) -> str:
+    """The language of text the project's people wrote: Tajik (Cyrillic with Tajik letters),
+    Russian (other Cyrillic) or English, for IATI's xml:lang."""
+    if any(ch in _TAJIK_LETTERS for ch in text):
+        return "tg"
+    if any("\u0400" <= ch <= "\u04ff" for ch in text):
+        return "ru"
+    return "en"
+
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _narrative(parent, tag: str, text: str, *, written_by_people: bool = False, **attrs):
+    """An element with one narrative; text people wrote carries its own xml:lang (the
+    activity's default language is English, the language of what the fund writes)."""
     el = ET.SubElement(parent, tag, attrs)
-    ET.SubElement(el, "narrative").text = text
+    narrative = ET.SubElement(el, "narrative")
+    narrative.text = text
+    if written_by_people and (lang := text_language(text)) != "en":
+        narrative.set(XML_LANG, lang)
     return el
 
 
@@ -350,16 +384,16 @@ def activity_element(project) -> ET.Element:
             .astimezone(UTC)
             .replace(microsecond=0)
             .isoformat(),
-            "{http://www.w3.org/XML/1998/namespace}lang": "en",
+            XML_LANG: "en",
             "default-currency": project.currency,
         },
     )
     ET.SubElement(act, "iati-identifier").text = f"{FUND_ID}-PROJECT-{project.id}"
     _narrative(act, "reporting-org", FUND_NAME, ref=FUND_ID, type="22")
-    _narrative(act, "title", project.title)
-    _narrative(act, "description", project.summary or project.title, type="1")
+    _narrative(act, "title", project.title, written_by_people=True)
+    _narrative(act, "description", project.summary or project.title, written_by_people=True, type="1")
     _narrative(act, "participating-org", FUND_NAME, ref=FUND_ID, role="1", type="22")
-    _narrative(act, "participating-org", f"{project.title} (project team)", role="4")
+    _narrative(act, "participating-org", f"{project.title} (project team)", written_by_people=True, role="4")
     ET.SubElement(act, "activity-status", code=ACTIVITY_STATUS.get(project.state, "2"))
     start = project.campaign_starts_at or project.published_at or project.created_at
     ET.SubElement(act, "activity-date", type="2", **{"iso-date": _date(start)})

@@ -150,13 +150,39 @@ def project_money(project_id: int):
 @public
 def verify():
     site = request.host_url.rstrip("/")
+
+    def context():
+        from fundapp.ledger import public as records
+
+        cp = svc.latest_checkpoint()
+        return {
+            "checkpoint": cp,
+            "record": records.checkpoint_record(cp) if cp is not None else None,
+            "site": site,
+            "format_html": svc.ledger_format_html(),
+        }
+
     return _page(
         ("verify", site),
         _("Verify the ledger yourself"),
         _("What the signed checkpoints prove, and how to check the ledger yourself."),
         "transparency/verify.html",
-        context=lambda: {"checkpoint": svc.latest_checkpoint(), "site": site},
+        context=context,
     )
+
+
+@bp.get("/transparency/verify/<name>")
+@public
+def verifier_file(name: str):
+    """The verifier, the witness, the format and its test vectors, to download and read."""
+    found = svc.VERIFIER_FILES.get(name)
+    if found is None or not found[0].is_file():
+        abort(404)
+    path, mimetype = found
+    response = Response(path.read_bytes(), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/transparency/data")
@@ -189,7 +215,7 @@ def download(name: str):
         abort(404)
     builder, mimetype = DOWNLOADS[name]
 
-    response = Response(stream_with_context(builder()), mimetype=mimetype)
+    response = Response(stream_with_context(builder()), content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="hamvatan-{name}"'
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -11,9 +11,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import and_, exists, func, select
 
 from fundapp.core.money import CURRENCY_EXPONENTS, Money
@@ -146,6 +148,34 @@ def pledged_by_currency(project_id: int | None = None) -> dict[str, int]:
 SMALL_DIMENSIONS = ("fund", "month", "region", "district", "category", "country", "channel", "kind")
 
 
+# Dimensions that group backers by something about them (where they live): a group of fewer than
+# TRANSPARENCY_MIN_GROUP_BACKERS backers would tie an anonymous backer's country to their amount,
+# so such groups are shown together as OTHER_GROUP. Region, district, category, channel and month
+# describe projects and payments, which the journal publishes entry by entry anyway.
+BACKER_GROUPS = ("country",)
+OTHER_GROUP = "other"
+
+
+def min_group_backers() -> int:
+    return int(current_app.config.get("TRANSPARENCY_MIN_GROUP_BACKERS", 5))
+
+
+def fold_small_groups(items: list[tuple[str, int]], backers: dict[str, int]) -> list[tuple[str, int]]:
+    """``items`` (key, amount) with every key counted fewer than the minimum backers added up
+    under OTHER_GROUP."""
+    least = min_group_backers()
+    kept: list[tuple[str, int]] = []
+    other = 0
+    for key, amount in items:
+        if backers.get(key, 0) < least or key == OTHER_GROUP:
+            other += amount
+        else:
+            kept.append((key, amount))
+    if other:
+        kept.append((OTHER_GROUP, other))
+    return kept
+
+
 class Snapshot:
     """All small counters, read in one query, and the figures computed from them."""
 
@@ -173,6 +203,9 @@ class Snapshot:
         items = [
             (k, a) for (k, cur), (a, _n) in self.rows[(dimension, metric)].items() if cur == currency and a
         ]
+        if dimension in BACKER_GROUPS:
+            backers = {k: n for (k, _cur), (_a, n) in self.rows[(dimension, "backers")].items()}
+            items = fold_small_groups(items, backers)
         items.sort(key=lambda kv: (-kv[1], kv[0]))
         return items[:limit]
 
@@ -242,9 +275,19 @@ def breakdown(dimension: str, metric: str, currency: str, limit: int = 12) -> li
         select(Counter.key, Counter.amount_minor)
         .where(Counter.dimension == dimension, Counter.metric == metric, Counter.currency == currency)
         .order_by(Counter.amount_minor.desc(), Counter.key)
-        .limit(limit)
+        .limit(None if dimension in BACKER_GROUPS else limit)
     )
-    return [(k, int(a)) for k, a in rows if a]
+    items = [(k, int(a)) for k, a in rows if a]
+    if dimension in BACKER_GROUPS:
+        backers = dict(
+            db.session.execute(
+                select(Counter.key, Counter.entries).where(
+                    Counter.dimension == dimension, Counter.metric == "backers"
+                )
+            ).all()
+        )
+        items = sorted(fold_small_groups(items, backers), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return items
 
 
 def months(currency: str, last: int = 24) -> tuple[list[str], dict[str, list[int]]]:
@@ -558,6 +601,27 @@ def release(entries) -> None:
                 db.session.expunge(leg)
         if entry in db.session:
             db.session.expunge(entry)
+
+
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]
+# what /transparency/verify offers for download: name -> (file, media type)
+VERIFIER_FILES = {
+    "verify_ledger.py": (_SOURCE_ROOT / "tools" / "verify_ledger.py", "text/x-python; charset=utf-8"),
+    "witness.py": (_SOURCE_ROOT / "tools" / "witness.py", "text/x-python; charset=utf-8"),
+    "LEDGER_FORMAT.md": (_SOURCE_ROOT / "docs" / "LEDGER_FORMAT.md", "text/markdown; charset=utf-8"),
+    "ledger-test-vectors.json": (_SOURCE_ROOT / "docs" / "ledger-test-vectors.json", "application/json"),
+}
+
+
+def ledger_format_html() -> Markup | None:
+    """docs/LEDGER_FORMAT.md as HTML (raw HTML in it is not passed through)."""
+    from markdown_it import MarkdownIt
+
+    path = VERIFIER_FILES["LEDGER_FORMAT.md"][0]
+    if not path.is_file():
+        return None
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    return Markup(md.render(path.read_text(encoding="utf-8")))  # noqa: S704 - html disabled above
 
 
 def latest_checkpoint():

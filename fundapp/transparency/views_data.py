@@ -81,6 +81,8 @@ def category_label(key: str) -> str:
 def country_label(code: str) -> str:
     if not code:
         return _("Not stated")
+    if code == svc.OTHER_GROUP:
+        return _("Other countries (fewer than %(n)s backers each)", n=svc.min_group_backers())
     try:
         names = Locale.parse(str(get_locale())).territories
     except (ValueError, TypeError):

@@ -83,7 +83,7 @@ def test_export_is_csv_of_the_filtered_events_and_is_itself_recorded(app, make_u
     r = c.get("/audit/export.csv?object_type=disbursement")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert "attachment" in r.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert sorted(row["action"] for row in rows) == ["disbursement.approved", "disbursement.executed"]
     executed = next(row for row in rows if row["action"] == "disbursement.executed")
     assert '"ref": "=1+1"' in executed["changes_json"]
@@ -95,7 +95,7 @@ def test_export_is_csv_of_the_filtered_events_and_is_itself_recorded(app, make_u
 
 def test_csv_cells_cannot_start_a_formula():
     """Is a value beginning with =, +, - or @ prefixed so a spreadsheet shows it as text?"""
-    from fundapp.audit.routes import safe_cell
+    from fundapp.core.csvfile import safe_cell
 
     assert safe_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
     assert safe_cell("@SUM") == "'@SUM"

@@ -3,6 +3,8 @@ that verify with nothing but the RFC algorithms and the published key."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -44,7 +46,8 @@ def test_checkpoint_is_signed_by_the_published_key(small_ledger, client):
     assert cp["tree_size"] == 6 and cp["algorithm"] == "Ed25519"
     key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(cp["public_key"]))
     key.verify(bytes.fromhex(cp["signature"]), cp["message"].encode())
-    assert cp["message"].splitlines()[1:3] == ["6", cp["root_hash"]]
+    root_b64 = base64.b64encode(bytes.fromhex(cp["root_hash"])).decode()
+    assert cp["message"].splitlines() == [cp["origin"], "6", root_b64]
 
 
 def test_every_entry_has_an_inclusion_proof(small_ledger, client):

@@ -239,7 +239,7 @@ def test_a_resigned_rewritten_history_fails_against_an_earlier_checkpoint(
 
     signed_at = format_time(utcnow())
     cp = dict(forged["checkpoint"], root_hash=root.hex(), signed_at=signed_at)
-    cp["signature"] = key.sign(signing.checkpoint_message(len(leaves), root, signed_at)).hex()
+    cp["signature"] = key.sign(signing.checkpoint_body(cp["origin"], len(leaves), root)).hex()
     forged["checkpoint"], forged["checkpoints"] = cp, [cp]
     failures, out = _check(forged)
     assert failures == 0, out  # internally consistent: only an outside memory can catch it

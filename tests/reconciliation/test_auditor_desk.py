@@ -14,7 +14,7 @@ from fundapp.ledger import services as ledger
 
 
 def _csv(r):
-    return list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    return list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
 
 
 def test_trial_balance_at_a_date(app, client_for, books):

@@ -46,7 +46,7 @@ def test_statement_with_exact_missing_extra_and_difference(app, client_for, book
     assert extra.leg_amount == Money(70000, "TJS")
     page = c.get(f"/reconciliation/runs/{run.id}").get_data(as_text=True)
     assert "Unknown sender" in page and "Amount differs" in page
-    csv_text = c.get(f"/reconciliation/runs/{run.id}/export.csv").get_data(as_text=True)
+    csv_text = c.get(f"/reconciliation/runs/{run.id}/export.csv").data.decode("utf-8-sig")
     assert "missing_in_ledger" in csv_text and "-10.00" in csv_text
 
 

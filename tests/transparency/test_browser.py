@@ -36,3 +36,20 @@ def test_dashboard_on_a_phone_in_tajik(live_server, phone_page, books, project_i
     details.locator("summary").click()
     assert details.locator("table").is_visible()
     assert "Мактаби рақами 5" in page.content()
+
+
+@pytest.mark.browser
+def test_verify_page_and_its_specification_fit_a_phone(live_server, phone_page, books, project_in, tmp_path):
+    """On a 375 px phone, with the specification opened, does the verify page (long hashes, the
+    signed note, the format's code blocks and tables) stay without sideways scrolling?"""
+    p = project_in("fundraising")
+    books.donate(p, 5_000)
+    books.seal()
+    page = phone_page
+    page.goto(f"{live_server}/api/v1/ledger/checkpoint")
+    page.goto(f"{live_server}/transparency/verify?lang=ru")
+    page.locator(".ledger-format details").evaluate("d => { d.open = true }")
+    assert page.locator(".ledger-format table").first.is_visible()
+    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth + 1")
+    page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
+    assert not wide, "the verify page scrolls sideways on a phone"

@@ -245,3 +245,27 @@ def test_project_page_is_cached_for_anonymous_visitors_only(app, project_in, mak
     member = app.test_client()
     login_as(member, make_user("member"))
     assert "A title changed after the page was cached" in member.get(url).get_data(as_text=True)
+
+
+def test_verify_page_serves_the_tools_and_the_format(client, books, project_in):
+    """Does the verify page show the checkpoint's note and verifier key, render the format with its
+    test vectors, and serve the verifier, the witness, the format and the vectors for download?"""
+    from pathlib import Path
+
+    cp = client.get("/api/v1/ledger/checkpoint").get_json()
+    html = client.get("/transparency/verify?lang=en").get_data(as_text=True)
+    assert cp["vkey"] in html and "cosignature/v1" in html and "<table>" in html
+    assert "The formats, precisely" in html and "Become a witness" in html
+    root = Path(__file__).resolve().parents[2]
+    for name, path in [
+        ("verify_ledger.py", "tools/verify_ledger.py"),
+        ("witness.py", "tools/witness.py"),
+        ("LEDGER_FORMAT.md", "docs/LEDGER_FORMAT.md"),
+        ("ledger-test-vectors.json", "docs/ledger-test-vectors.json"),
+    ]:
+        r = client.get(f"/transparency/verify/{name}")
+        assert r.status_code == 200 and r.data == (root / path).read_bytes()
+        assert "attachment" in r.headers["Content-Disposition"]
+        assert f"/transparency/verify/{name}" in html
+    assert client.get("/transparency/verify/config.py").status_code == 404
+    assert client.get("/transparency/verify/..%2Fwsgi.py").status_code == 404

@@ -159,3 +159,28 @@ def test_the_author_is_named_only_if_they_chose_to_be(app, client, people, proje
     assert re.search(r"<dt>Proposed by</dt><dd>Rahim from Kulob</dd>", page)
     assert "<li>Rahim from Kulob — " in page
     assert client.get(api).get_json()["team"][0]["name"] == "Rahim from Kulob"
+
+
+def test_countries_with_few_backers_are_shown_as_other(app, client, books, project_in):
+    """With the default minimum of 5 backers, is a country with 5 backers named, while the
+    countries of one and two backers appear only together as "other", in the dashboard's chart and
+    in the API, amounts still adding up?"""
+    from fundapp.transparency import counters
+
+    assert app.config["TRANSPARENCY_MIN_GROUP_BACKERS"] == 5
+    p = project_in("fundraising")
+    people = {str(i): (f"user:{i}", "RU") for i in range(5)}
+    people.update({"5": ("user:5", "KZ"), "6": ("user:6", "DE"), "7": ("user:7", "DE")})
+    counters.register_backer_resolver("test_gift", lambda sid: people[sid])
+    try:
+        for sid in people:
+            books.donate(p, 1000 + int(sid), source=("test_gift", sid))
+        books.seal()
+        items = client.get("/api/v1/transparency/breakdown/country?currency=TJS").get_json()["items"]
+        assert items == [{"key": "RU", "amount": 5010}, {"key": "other", "amount": 1005 + 1006 + 1007}]
+        html = client.get("/transparency?lang=en").get_data(as_text=True)
+        chart = html[html.index('id="by-country-tjs"') :][:6000]
+        assert "Russia" in chart and "Other countries" in chart
+        assert "Kazakhstan" not in chart and "Germany" not in chart
+    finally:
+        counters._backer_resolvers.pop("test_gift", None)
