@@ -1,7 +1,7 @@
 """Refunds by four eyes: a treasurer requests, a second person confirms
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02
 
 Money going back to a backer (a donation refunded, an investment paid back) no longer moves on
@@ -15,7 +15,7 @@ from alembic import op
 import fundapp.core.db
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Ledger checkpoints as C2SP signed notes, and witnesses' cosignatures
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-02
 
 A checkpoint now records the log origin its note names (NULL for checkpoints signed before, in the
@@ -16,7 +16,7 @@ import fundapp.core.db
 from fundapp.core.migration_helpers import create_append_only, drop_append_only
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

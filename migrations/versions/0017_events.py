@@ -2,7 +2,7 @@
 reports and photos
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import fundapp.core.db
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
