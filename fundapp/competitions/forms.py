@@ -33,7 +33,7 @@ def parse_prize_amount(text, currency: str, *, field: str = "amount") -> int:
     cleaned = str(text or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
     if cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
-    if not cleaned or len(cleaned) > 20 or not all(c.isdigit() or c == "." for c in cleaned):
+    if not cleaned or len(cleaned) > 20 or not all(c in "0123456789." for c in cleaned):
         raise ValidationFailed(_l("Enter an amount such as 1500 or 1500.50."), field=field)
     if cleaned.count(".") > 1 or cleaned.startswith(".") or cleaned.endswith("."):
         raise ValidationFailed(_l("Enter an amount such as 1500 or 1500.50."), field=field)

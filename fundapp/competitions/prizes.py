@@ -36,6 +36,18 @@ NS = NominationState
 # -- prizes ------------------------------------------------------------------------------------
 
 
+def _step_up() -> None:
+    """Inside a web request the person must have passed TOTP within ``STEP_UP_WINDOW`` (the routes
+    ask first with ``@step_up_required``; this repeats it where the money moves). The command line
+    and the demo loader run without a session, as operators of the server."""
+    from flask import has_request_context
+
+    from fundapp.accounts.services import require_fresh_mfa
+
+    if has_request_context():
+        require_fresh_mfa()
+
+
 def add_prize(
     edition: Edition, *, actor, category: Category | None, place: int, amount: Money | None, description: str
 ) -> Prize:
@@ -90,10 +102,9 @@ def award_honour(prize: Prize, *, actor) -> Prize:
 def request_prize_payment(prize: Prize, *, actor, payee: str) -> Prize:
     """An administrator asks for a money prize to be paid to its winner; the amount is reserved
     in the ledger (debit the prize fund, credit the bank) until a treasurer pays it."""
-    from fundapp.accounts.services import require_fresh_mfa
 
     _require_admin(actor)
-    require_fresh_mfa()
+    _step_up()
     prize = lock_prize(prize.id)
     if prize.kind != PrizeKind.MONEY or prize.state != PrizeState.OFFERED:
         raise InvalidTransition(_l("This prize cannot be paid now."))
@@ -131,12 +142,11 @@ def request_prize_payment(prize: Prize, *, actor, payee: str) -> Prize:
 
 def execute_prize_payment(prize: Prize, *, actor, bank_reference: str) -> Prize:
     """A treasurer other than the requester records the bank payment; the reservation is posted."""
-    from fundapp.accounts.services import require_fresh_mfa
     from fundapp.ledger.models import PendingTransfer
 
     if actor is None or not actor.has_role("treasurer"):
         raise NotPermitted(_l("Only a treasurer can pay a prize."))
-    require_fresh_mfa()
+    _step_up()
     prize = lock_prize(prize.id)
     if prize.state != PrizeState.REQUESTED:
         raise InvalidTransition(_l("This prize is not waiting to be paid."))
