@@ -12,6 +12,7 @@ from wtforms import (
     IntegerField,
     MultipleFileField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -76,7 +77,10 @@ class NominateForm(FlaskForm):
 class AnswerForm(FlaskForm):
     answer = RadioField(
         _l("Your answer"),
-        choices=[("accept", _l("I agree to be nominated")), ("decline", _l("I decline"))],
+        choices=[
+            SelectChoice("accept", _l("I agree to be nominated")),
+            SelectChoice("decline", _l("I decline")),
+        ],
         validators=[InputRequired()],
     )
 
@@ -88,7 +92,7 @@ class TransitionForm(FlaskForm):
 class EligibilityForm(FlaskForm):
     eligible = RadioField(
         _l("Decision"),
-        choices=[("yes", _l("Eligible")), ("no", _l("Not eligible"))],
+        choices=[SelectChoice("yes", _l("Eligible")), SelectChoice("no", _l("Not eligible"))],
         validators=[InputRequired()],
     )
     reason = TextAreaField(
@@ -107,7 +111,7 @@ class JurorForm(FlaskForm):
 class DeclareForm(FlaskForm):
     conflict = RadioField(
         _l("Do you have a conflict of interest with this nominee?"),
-        choices=[("no", _l("No conflict")), ("yes", _l("Yes, I have a conflict"))],
+        choices=[SelectChoice("no", _l("No conflict")), SelectChoice("yes", _l("Yes, I have a conflict"))],
         validators=[InputRequired()],
     )
     note = TextAreaField(
@@ -134,7 +138,7 @@ class PrizeForm(FlaskForm):
         validators=[Optional(), Length(max=40)],
         description=_l("Leave empty for an honour without money."),
     )
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="TJS")
+    currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="TJS")
     description = StringField(
         _l("Description"),
         validators=[Optional(), Length(max=300)],

@@ -6,10 +6,9 @@ both with a fresh TOTP step-up.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from fundapp.audit.services import record
-from fundapp.community import services as community
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
@@ -20,7 +19,6 @@ from .models import (
     Category,
     Edition,
     EditionState,
-    Nomination,
     NominationState,
     Prize,
     PrizeKind,
@@ -172,21 +170,3 @@ def execute_prize_payment(prize: Prize, *, actor, bank_reference: str) -> Prize:
 
 def prize_fund_balance(currency: str) -> Money:
     return ledger.balance(ledger.get_account(PRIZE_FUND, currency))
-
-
-def nominations_of(user) -> list[Nomination]:
-    """Nominations a person made or is the nominee (or an admin of the nominee) of."""
-    admin_ids = [o.id for o in community.admin_organisations(user, verified_only=False)]
-    return list(
-        db.session.scalars(
-            select(Nomination)
-            .where(
-                or_(
-                    Nomination.nominated_by_id == user.id,
-                    Nomination.nominee_user_id == user.id,
-                    Nomination.nominee_organisation_id.in_(admin_ids),
-                )
-            )
-            .order_by(Nomination.id.desc())
-        )
-    )

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from wtforms import SelectChoice
 
 from fundapp.accounts.models import User
 from fundapp.community import services as community
@@ -181,14 +182,16 @@ def receipt():
 
 
 def _nominate_choices(form, edition):
-    form.category.choices = [(c.id, c.name) for c in edition.categories]
+    form.category.choices = [SelectChoice(c.id, c.name) for c in edition.categories]
     orgs = db.session.scalars(
         select(Organisation)
         .where(Organisation.status == OrganisationStatus.verified)
         .order_by(Organisation.name)
     ).all()
-    form.organisation.choices = [(0, "—")] + [(o.id, f"{o.name} ({o.city or o.country})") for o in orgs]
-    form.on_behalf_of.choices = [(0, _("Myself"))] + [
+    form.organisation.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(o.id, f"{o.name} ({o.city or o.country})") for o in orgs
+    ]
+    form.on_behalf_of.choices = [SelectChoice(0, _("Myself"))] + [
         (o.id, o.name) for o in community.admin_organisations(_me())
     ]
 
@@ -315,7 +318,7 @@ def _vote_limit() -> str:
 def vote(edition_id: int):
     edition = _edition(edition_id)
     form = VoteForm()
-    form.nomination.choices = [(n.id, n.nominee_name) for n in services.considered(edition)]
+    form.nomination.choices = [SelectChoice(n.id, n.nominee_name) for n in services.considered(edition)]
     if not form.validate_on_submit():
         flash(_("Choose one of the nominations."), "error")
         return _render_edition(edition, 400, vote_form=form)
@@ -472,7 +475,7 @@ def _day(d, end=False) -> datetime:
 def admin_new_edition():
     form = EditionForm()
     form.competition.choices = [
-        (c.id, c.name) for c in db.session.scalars(select(Competition).order_by(Competition.id))
+        SelectChoice(c.id, c.name) for c in db.session.scalars(select(Competition).order_by(Competition.id))
     ]
     if request.method == "POST":
         if form.validate_on_submit():
@@ -503,7 +506,8 @@ def admin_new_edition():
                     flash(_("The edition is created as a draft."), "success")
                     return redirect(url_for("competitions.admin_edition", edition_id=result.id), code=303)
                 form.competition.choices = [
-                    (c.id, c.name) for c in db.session.scalars(select(Competition).order_by(Competition.id))
+                    SelectChoice(c.id, c.name)
+                    for c in db.session.scalars(select(Competition).order_by(Competition.id))
                 ]
                 return render_template("competitions/admin_new_edition.html", form=form), result
         return render_template("competitions/admin_new_edition.html", form=form), 400
@@ -517,7 +521,7 @@ def _render_admin_edition(edition, status=200, **forms):
     forms.setdefault("transition_form", TransitionForm())
     forms.setdefault("juror_form", JurorForm())
     prize_form = forms.setdefault("prize_form", PrizeForm())
-    prize_form.category.choices = [(c.id, c.name) for c in edition.categories]
+    prize_form.category.choices = [SelectChoice(c.id, c.name) for c in edition.categories]
     forms.setdefault("request_form", PrizeRequestForm())
     forms.setdefault("pay_form", PrizePayForm())
     return (
@@ -618,7 +622,7 @@ def admin_juror(edition_id: int):
 def admin_prize(edition_id: int):
     edition = _edition(edition_id, public_only=False)
     form = PrizeForm()
-    form.category.choices = [(c.id, c.name) for c in edition.categories]
+    form.category.choices = [SelectChoice(c.id, c.name) for c in edition.categories]
 
     def add():
         amount = None

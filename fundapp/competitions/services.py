@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.accounts.models import User
@@ -566,3 +566,21 @@ def public_link(endpoint: str, **values) -> str:
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
     with current_app.test_request_context(base_url=base):
         return url_for(endpoint, _external=True, **values)
+
+
+def nominations_of(user) -> list[Nomination]:
+    """Nominations a person made or is the nominee (or an admin of the nominee) of."""
+    admin_ids = [o.id for o in community.admin_organisations(user, verified_only=False)]
+    return list(
+        db.session.scalars(
+            select(Nomination)
+            .where(
+                or_(
+                    Nomination.nominated_by_id == user.id,
+                    Nomination.nominee_user_id == user.id,
+                    Nomination.nominee_organisation_id.in_(admin_ids),
+                )
+            )
+            .order_by(Nomination.id.desc())
+        )
+    )
