@@ -38,3 +38,21 @@ def test_demo_loads_once_and_shows(app, runner):
     doc = json.loads(c.get(f"/competitions/editions/{done.id}/tally.json").get_data(as_text=True))
     assert tally.verify_document(doc) == []
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+
+
+def test_figures_for_monitoring(app, runner):
+    """Do the monitoring figures count the demo's nominations and prizes by country, and nothing
+    outside the period?"""
+    from datetime import UTC, datetime
+
+    from fundapp.competitions import figures
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    wide = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    noms = figures.nominations_by_country(*wide)
+    assert noms == {"RU": 2, "TR": 2}  # two centres in Russia; the Istanbul centre and the scientist
+    won = figures.prizes_by_country(*wide)
+    assert sum(v["count"] for v in won.values()) == 3
+    assert sum(v["money"].get("TJS", 0) for v in won.values()) == 500_000
+    empty = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2001, 1, 1, tzinfo=UTC))
+    assert figures.nominations_by_country(*empty) == {} and figures.prizes_by_country(*empty) == {}

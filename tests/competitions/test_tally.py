@@ -201,10 +201,10 @@ def test_twenty_simultaneous_votes_of_one_account_count_once(voting_edition, peo
 
     def vote():
         with app.app_context():
+            barrier.wait()  # no thread holds a pooled connection while it waits here
             ed, nom, user = (
                 db.session.get(m, i) for m, i in zip((Edition, Nomination, User), ids, strict=True)
             )
-            barrier.wait()
             try:
                 voting.cast_vote(ed, nom, voter=user)
                 db.session.commit()
