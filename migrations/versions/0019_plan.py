@@ -1,7 +1,7 @@
 """Plan monitoring: action points, indicators, agencies' reports, reports to the Ministry
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-02
 
 The Plan of Actions as data, the agencies' quarterly reports and their review, and the reports
@@ -15,7 +15,7 @@ import fundapp.core.db
 from fundapp.core.migration_helpers import create_append_only, drop_append_only
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
