@@ -29,20 +29,22 @@ def events_held(start: datetime, end: datetime) -> list[dict]:
     return [{"kind": k, "country": c, "events": n} for k, c, n in rows]
 
 
-def attendance(start: datetime, end: datetime) -> dict:
+def attendance(start: datetime, end: datetime, country: str | None = None) -> dict:
     """People at events held in the period: checked in at the door (with their guests), and as
-    the organisers' reports state them (reports cover events without door check-in)."""
+    the organisers' reports state them (reports cover events without door check-in). With
+    ``country``, only events held in that country."""
+    held = _held(start, end) + ((Event.country == country,) if country is not None else ())
     checked_in = db.session.scalar(
         select(func.coalesce(func.sum(1 + Registration.attended_guests), 0))
         .join(Event, Event.id == Registration.event_id)
-        .where(*_held(start, end), Registration.attended_at.is_not(None))
+        .where(*held, Registration.attended_at.is_not(None))
     )
     reported = db.session.scalar(
         select(func.coalesce(func.sum(EventReport.attendance), 0))
         .join(Event, Event.id == EventReport.event_id)
-        .where(*_held(start, end))
+        .where(*held)
     )
-    events = db.session.scalar(select(func.count(Event.id)).where(*_held(start, end)))
+    events = db.session.scalar(select(func.count(Event.id)).where(*held))
     return {"events": int(events), "checked_in": int(checked_in), "reported": int(reported)}
 
 

@@ -13,6 +13,9 @@ from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 
+from fundapp.competitions import figures as competition_figures
+from fundapp.events import figures as event_figures
+
 from . import sources
 from .models import Unit
 
@@ -128,3 +131,70 @@ _projects(
 
 def choices():
     return [(c.key, c.label) for c in REGISTRY.values()]
+
+
+# -- events (fundapp.events.figures is the one place their figures are defined) ------------------
+@computed(
+    "events_held",
+    _l("Events held"),
+    Unit.COUNT,
+    _l(
+        "Events published and not cancelled that ended in the period, in the country where they were "
+        "held (online events belong to no country)."
+    ),
+)
+def events_held(w: Window) -> int:
+    rows = event_figures.events_held(w.start, w.end)
+    return 100 * sum(r["events"] for r in rows if w.country is None or r["country"] == w.country)
+
+
+@computed(
+    "event_attendance",
+    _l("People attending events"),
+    Unit.COUNT,
+    _l(
+        "People checked in at the door of events held in the period, with the guests they brought "
+        "(by the country where the event was held)."
+    ),
+)
+def event_attendance(w: Window) -> int:
+    return 100 * event_figures.attendance(w.start, w.end, country=w.country)["checked_in"]
+
+
+@computed(
+    "organisations_in_events",
+    _l("Organisations holding events"),
+    Unit.COUNT,
+    _l("Organisations that held or co-organised at least one event held in the period (by their country)."),
+)
+def organisations_in_events(w: Window) -> int:
+    rows = event_figures.organisations_involved(w.start, w.end)
+    return 100 * sum(1 for r in rows if w.country is None or r["country"] == w.country)
+
+
+# -- competitions (fundapp.competitions.figures) ---------------------------------------------------
+@computed(
+    "nominations",
+    _l("Nominations for the diaspora's competitions"),
+    Unit.COUNT,
+    _l("Nominations made in the period, whatever became of them (by the nominee's country)."),
+)
+def nominations(w: Window) -> int:
+    by_country = competition_figures.nominations_by_country(w.start, w.end)
+    return 100 * (sum(by_country.values()) if w.country is None else by_country.get(w.country, 0))
+
+
+@computed(
+    "prizes",
+    _l("Prizes given"),
+    Unit.COUNT,
+    _l(
+        "Prizes given in the period: a money prize when it was paid, an honour when it was awarded "
+        "(by the winner's country)."
+    ),
+)
+def prizes(w: Window) -> int:
+    by_country = competition_figures.prizes_by_country(w.start, w.end)
+    if w.country is not None:
+        return 100 * by_country.get(w.country, {}).get("count", 0)
+    return 100 * sum(v["count"] for v in by_country.values())
