@@ -203,6 +203,16 @@ def _require_editor(project: Project, actor) -> None:
 
 # -- the timeline and notifications -----------------------------------------------------------
 
+# Notes the fund's services write on a project's timeline (and in its audit rows), kept in this
+# canonical form and shown in the reader's language (fundapp.core.phrases).
+TIMELINE_NOTES = (
+    ("campaign closed: goal met", _l("campaign closed: goal met")),
+    ("campaign closed: goal not met", _l("campaign closed: goal not met")),
+    ("First disbursement #{id} paid ({amount})", _l("First disbursement #%(id)s paid (%(amount)s)")),
+    ("All milestones are reported done.", _l("All milestones are reported done.")),
+    ("proposal resubmitted", _l("proposal resubmitted")),
+)
+
 
 def add_timeline_event(
     project: Project,
