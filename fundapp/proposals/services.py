@@ -781,6 +781,10 @@ def add_milestone(
         raise ValidationFailed(_l("Milestones are in the project's currency."), field="amount")
     if len(project.milestones) >= 30:
         raise ValidationFailed(_l("At most 30 milestones."), field="title")
+    if due_date is not None and due_date < utcnow().date():
+        raise ValidationFailed(
+            _l("A milestone cannot be due in the past: choose today or a later date."), field="due_date"
+        )
     milestone = Milestone(
         title=_clean(title, 200, "title", required=True),
         description=_clean(description, 2000, "description"),
