@@ -13,7 +13,7 @@ from fundapp.extensions import db
 from fundapp.proposals.models import Project
 
 from . import services
-from .models import CRITERIA, RECOMMENDATION_LABELS, AssignmentStatus, ReviewAssignment
+from .models import CRITERIA, RECOMMENDATION_LABELS, SCORE_MEANINGS, AssignmentStatus, ReviewAssignment
 
 bp = Blueprint("reviews", __name__)
 
@@ -69,6 +69,7 @@ def review(assignment_id: int):
         assignment=assignment,
         project=assignment.project,
         criteria=CRITERIA,
+        score_meanings=SCORE_MEANINGS,
         recommendations=RECOMMENDATION_LABELS,
         errors=errors,
         values=values,

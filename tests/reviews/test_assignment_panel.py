@@ -23,3 +23,19 @@ def test_assigned_reviewers_are_not_offered_again_and_the_timeline_names_them(ap
     assert f'value="{cast.reviewer2.id}"' in form
     timeline = page[page.index('id="h-timeline"') :]
     assert "Reviewer assigned" in timeline and cast.reviewer1.display_name in timeline
+
+
+def test_the_rubric_says_what_each_score_means(app, cast, project_in):
+    """Does the review form say what each score from 1 to 5 means, beside the choices?"""
+    from fundapp.extensions import db
+    from fundapp.reviews.services import assign_reviewer, declare_conflict
+
+    project = project_in("submitted")
+    assignment = assign_reviewer(project, cast.reviewer1, actor=cast.admin)
+    declare_conflict(assignment, actor=cast.reviewer1, has_conflict=False)
+    db.session.commit()
+    c = app.test_client()
+    login_as(c, cast.reviewer1)
+    page = c.get(f"/reviews/{assignment.id}").get_data(as_text=True)
+    assert "What the scores mean" in page
+    assert "does not meet the criterion" in page and "meets it fully, nothing to fix" in page
