@@ -57,3 +57,12 @@ def test_a_milestone_due_in_the_past_is_refused(app, make_user):
     services.add_milestone(
         project, actor=owner, title="Имрӯз", amount=Money(100, project.currency), due_date=date.today()
     )
+
+
+def test_the_home_page_promises_cards_only_when_cards_are_taken(app_factory):
+    """With no Stripe keys, does the home page speak of bank and money transfers only, and with
+    keys, of cards too?"""
+    off = app_factory(STRIPE_SECRET_KEY=None).test_client().get("/?lang=en").get_data(as_text=True)
+    assert "by card" not in off and "Give by bank transfer or through a money-transfer operator." in off
+    on = app_factory(STRIPE_SECRET_KEY="sk_test_x").test_client().get("/?lang=en").get_data(as_text=True)
+    assert "Give by card, bank transfer or money-transfer operator." in on
