@@ -90,6 +90,18 @@ def _who(app, endpoint: str) -> tuple[str, ...]:
     return tuple(r for r in ROLES if r in roles)
 
 
+def _in_checkout(app, endpoint: str) -> bool:
+    """Whether the view is this checkout's own (a shared installation may add other domains)."""
+    import sys
+    from pathlib import Path
+
+    import fundapp
+
+    module = sys.modules.get(app.view_functions[endpoint].__module__)
+    origin = getattr(module, "__file__", None) or ""
+    return not origin.startswith("/") or Path(origin).is_relative_to(Path(fundapp.__file__).parent)
+
+
 def demo_pages(app) -> list[Page]:
     """Every GET page with the demo's data filled in, and who may open it."""
     from fundapp.proposals.models import Milestone
@@ -102,7 +114,7 @@ def demo_pages(app) -> list[Page]:
         for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
             if "GET" not in rule.methods or rule.endpoint in SKIP_ENDPOINTS:
                 continue
-            if rule.rule.startswith(SKIP_PREFIXES):
+            if rule.rule.startswith(SKIP_PREFIXES) or not _in_checkout(app, rule.endpoint):
                 continue
             args = sorted(rule.arguments)
             combos: list[dict] = [{}]
@@ -135,7 +147,16 @@ def demo_clients(app) -> dict:
 
 
 def load_demo(app) -> None:
+    """The demo of the domains in this checkout (an installed copy elsewhere may hold others)."""
+    from pathlib import Path
+    from unittest import mock
+
+    import fundapp
+    from fundapp import DOMAINS
     from fundapp.core.demo import load_all
 
-    load_all()
+    here = Path(fundapp.__file__).parent
+    present = [d for d in DOMAINS if (here / d / "__init__.py").exists()]
+    with mock.patch("fundapp.DOMAINS", present):
+        load_all()
     db.session.commit()
