@@ -12,7 +12,9 @@ def init_app(app):
 
     from fundapp.core.views import register_nav
 
-    from . import routes
+    from . import labels, routes
 
     app.register_blueprint(routes.bp)
+    app.jinja_env.globals["audit_action_label"] = labels.action_label
+    app.jinja_env.globals["audit_object_label"] = labels.object_label
     register_nav(app, "audit.index", _l("Audit log"), routes.READERS)

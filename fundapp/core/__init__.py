@@ -5,7 +5,7 @@ import os
 
 
 def init_app(app):
-    from . import demo, errors_views, i18n, i18n_cli, params, security, views
+    from . import demo, errors_views, i18n, i18n_cli, params, phrases, security, views
 
     params.init_app(app)  # before any route is added
 
@@ -21,6 +21,7 @@ def init_app(app):
     app.jinja_env.add_extension("jinja2.ext.do")
     security.init_app(app)
     i18n.init_app(app)
+    phrases.init_app(app)
     errors_views.init_app(app)
     app.register_blueprint(views.bp)
     app.cli.add_command(i18n_cli.i18n_cli)

@@ -201,7 +201,7 @@ def _reconcile(auditor) -> None:
     for i, item in enumerate(items[:-1]):  # the last movement is missing from the statement
         amount = item.amount.amount - (1000 if i == 0 and item.amount.amount > 1000 else 0)
         ref = next((r for r in item.references if len(r) <= 40), "")
-        rows.append(f"{item.on.isoformat()},{Money(amount, 'TJS').to_decimal()},TJS,{ref},Demo")
+        rows.append(f"{item.on.isoformat()},{Money(amount, 'TJS').to_decimal()},TJS,{ref},Амонатбонк")
     rows.append(f"{today.isoformat()},-25.00,TJS,FEE-{today:%Y%m},Хизматрасонии бонк")
     reconciliation.import_bank_statement(
         ("\n".join(rows) + "\n").encode(), actor=auditor, filename="demo.csv"

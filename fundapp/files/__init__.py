@@ -12,3 +12,16 @@ def init_app(app):
     from . import routes
 
     app.register_blueprint(routes.bp)
+    app.jinja_env.filters["file_size"] = file_size
+
+
+def file_size(size: int | None) -> str:
+    """A file's size as a person reads it: "193 bytes", "24 KB", "1.5 MB" (never "0 KB")."""
+    from flask_babel import format_decimal, gettext, ngettext
+
+    size = int(size or 0)
+    if size < 1024:
+        return ngettext("%(num)s byte", "%(num)s bytes", size)
+    if size < 1024 * 1024:
+        return gettext("%(size)s KB", size=format_decimal(round(size / 1024, 1 if size < 10 * 1024 else 0)))
+    return gettext("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))

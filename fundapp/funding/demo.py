@@ -43,9 +43,9 @@ def _transfer(ctx, backing_ref, amount: Money, reference: str, *, currency=None,
     receipt = payments.record_offline_receipt(
         actor=users["treasurer"],
         method=method,
-        operator="Demo Bank" if method == "bank" else "Demo Transfer Operator",
+        operator="Амонатбонк" if method == "bank" else "Корти Милли",
         transfer_reference=reference,
-        sender_name="Demo sender",
+        sender_name="Фаррух Раҳимов",
         amount_text=str(amount.to_decimal()),
         currency=currency or amount.currency,
         received_on=date.today(),
@@ -94,7 +94,7 @@ def load(ctx):
             method="bank",
             email=None,
             backer=member2,
-            message="Transfer on its way",
+            message="Интиқол дар роҳ аст",
         )
     for project in _projects(ctx, "pledge")[:1]:
         cur = project.currency

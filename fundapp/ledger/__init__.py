@@ -25,5 +25,9 @@ def init_app(app):
     csrf.exempt(api.cosignatures)
     app.jinja_env.globals["account_name"] = labels.account_name
     app.jinja_env.globals["ledger_receipt_evidence"] = api.receipt_evidence
+    app.jinja_env.globals["account_type_label"] = labels.account_type_label
+    app.jinja_env.globals["entry_kind_label"] = labels.entry_kind_label
+    app.jinja_env.globals["chart_name"] = labels.chart_name
+    labels.register_phrases()
     app.cli.add_command(cli.ledger_cli)
     sealing.init_app(app)

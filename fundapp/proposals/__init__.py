@@ -13,11 +13,14 @@ campaigns, disbursements start and complete delivery) and ``register_follower_so
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
+    from fundapp.core import phrases
     from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
     from . import api, routes, services
 
+    for canonical, message in services.TIMELINE_NOTES:
+        phrases.register(canonical, message)
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
     register_access_rule(services.attachment_access_rule)

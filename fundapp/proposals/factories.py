@@ -44,9 +44,9 @@ PATHS: dict[str, list[str]] = {
 }  # fmt: skip
 
 REASONS = {
-    "request_changes": "Please split the budget for materials and labour and add a letter from the jamoat.",
-    "reject_proposal": "The same work is already funded by the district budget for next year.",
-    "cancel_project": "The jamoat withdrew the land allocation; backers are refunded.",
+    "request_changes": "Лутфан буҷаро ба мавод ва музди меҳнат ҷудо кунед ва мактуби ҷамоатро илова намоед.",
+    "reject_proposal": "Ҳамин кор аллакай аз буҷети ноҳия барои соли оянда маблағгузорӣ шудааст.",
+    "cancel_project": "Ҷамоат ҷудо кардани заминро бекор кард; маблағи пуштибонон баргардонида мешавад.",
 }
 
 
@@ -115,11 +115,11 @@ def complete_reviews(project: Project, reviewers, *, admin, recommendation: str 
             actor=reviewer,
             scores={"relevance": 5, "feasibility": 4, "budget": 4, "team": 4, "sustainability": 3},
             comments={
-                "relevance": "Needed by the whole mahalla.",
-                "budget": "Prices match the Kulob market.",
+                "relevance": "Ба тамоми маҳалла лозим аст.",
+                "budget": "Нархҳо ба бозори Кӯлоб мувофиқанд.",
             },
             recommendation=recommendation,
-            summary="" if recommendation == "approve" else "See the comments.",
+            summary="" if recommendation == "approve" else "Ба шарҳҳо нигаред.",
         )
 
 

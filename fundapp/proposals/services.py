@@ -205,6 +205,16 @@ def _require_editor(project: Project, actor) -> None:
 
 # -- the timeline and notifications -----------------------------------------------------------
 
+# Notes the fund's services write on a project's timeline (and in its audit rows), kept in this
+# canonical form and shown in the reader's language (fundapp.core.phrases).
+TIMELINE_NOTES = (
+    ("campaign closed: goal met", _l("campaign closed: goal met")),
+    ("campaign closed: goal not met", _l("campaign closed: goal not met")),
+    ("First disbursement #{id} paid ({amount})", _l("First disbursement #%(id)s paid (%(amount)s)")),
+    ("All milestones are reported done.", _l("All milestones are reported done.")),
+    ("proposal resubmitted", _l("proposal resubmitted")),
+)
+
 
 def add_timeline_event(
     project: Project,
@@ -747,6 +757,10 @@ def add_milestone(
         raise ValidationFailed(_l("Milestones are in the project's currency."), field="amount")
     if len(project.milestones) >= 30:
         raise ValidationFailed(_l("At most 30 milestones."), field="title")
+    if due_date is not None and due_date < utcnow().date():
+        raise ValidationFailed(
+            _l("A milestone cannot be due in the past: choose today or a later date."), field="due_date"
+        )
     milestone = Milestone(
         title=_clean(title, 200, "title", required=True),
         description=_clean(description, 2000, "description"),

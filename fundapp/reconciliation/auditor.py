@@ -115,7 +115,10 @@ def _exported(what: str, **params) -> None:
 @bp.get("/")
 @roles_required(*READERS)
 def index():
-    return render_template("reconciliation/auditor/index.html", today=datetime.now(UTC).date())
+    today = datetime.now(UTC).date()
+    return render_template(
+        "reconciliation/auditor/index.html", start=today.replace(day=1), end=today, errors={}
+    )
 
 
 @bp.get("/trial-balance")
@@ -271,8 +274,19 @@ JOURNAL_HEADER = [
 def journal_csv():
     """The journal, one row per leg (fees are their own legs), between two dates."""
     today = datetime.now(UTC).date()
-    start, _e1 = _parse_date("start", today.replace(day=1))
-    end, _e2 = _parse_date("end", today)
+    start, e1 = _parse_date("start", today.replace(day=1))
+    end, e2 = _parse_date("end", today)
+    errors = {k: v for k, v in (("start", e1), ("end", e2)) if v}
+    if not errors and start > end:
+        errors["end"] = _("“To” is before “From”: choose a “To” date on or after %(start)s.", start=start)
+    if errors:
+        page = render_template(
+            "reconciliation/auditor/index.html",
+            start=request.args.get("start", "")[:10],
+            end=request.args.get("end", "")[:10],
+            errors=errors,
+        )
+        return page, 400
     rows = db.session.execute(
         select(Leg, JournalEntry, Account)
         .join(JournalEntry, JournalEntry.id == Leg.entry_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +19,7 @@ from fundapp.core.errors import DomainError
 from fundapp.core.money import Money
 from fundapp.core.security import roles_required, step_up_required
 from fundapp.extensions import db
+from fundapp.ledger.labels import chart_name
 
 from . import services
 from .models import ReconciliationAdjustment, ReconciliationItem, ReconciliationRun
@@ -39,7 +41,11 @@ class StatementForm(FlaskForm):
     statement = FileField(_l("Bank statement (CSV)"))
     account_code = SelectField(
         _l("Ledger account"),
-        choices=[SelectChoice(c, c) for c in services.RECONCILED_ACCOUNTS if c != "stripe_clearing"],
+        choices=[
+            SelectChoice(c, LazyString(chart_name, c))
+            for c in services.RECONCILED_ACCOUNTS
+            if c != "stripe_clearing"
+        ],
     )
     currency = SelectField(_l("Currency"))
     window_days = IntegerField(_l("Date window (days)"), default=5, validators=[NumberRange(min=0, max=31)])
@@ -57,7 +63,8 @@ class NoteForm(FlaskForm):
 
 class AdjustForm(FlaskForm):
     counter_account_code = SelectField(
-        _l("Other side of the entry"), choices=[SelectChoice(c, c) for c in services.COUNTER_ACCOUNTS]
+        _l("Other side of the entry"),
+        choices=[SelectChoice(c, LazyString(chart_name, c)) for c in services.COUNTER_ACCOUNTS],
     )
     memo = StringField(_l("What the adjustment is for"), validators=[DataRequired(), Length(max=400)])
 

@@ -54,6 +54,15 @@ CRITERIA = {
     "sustainability": _l("Sustainability"),
 }
 
+# What each score means, shown beside the choices so that reviewers score alike.
+SCORE_MEANINGS = {
+    1: _l("does not meet the criterion"),
+    2: _l("meets it with serious gaps"),
+    3: _l("meets it, with gaps to fix"),
+    4: _l("meets it well"),
+    5: _l("meets it fully, nothing to fix"),
+}
+
 
 class ReviewAssignment(db.Model):
     __tablename__ = "review_assignments"

@@ -14,7 +14,7 @@ from fundapp.extensions import db
 from fundapp.proposals.models import Project
 
 from . import services
-from .models import CRITERIA, RECOMMENDATION_LABELS, AssignmentStatus, ReviewAssignment
+from .models import CRITERIA, RECOMMENDATION_LABELS, SCORE_MEANINGS, AssignmentStatus, ReviewAssignment
 
 bp = Blueprint("reviews", __name__)
 
@@ -70,6 +70,7 @@ def review(assignment_id: int):
         assignment=assignment,
         project=assignment.project,
         criteria=CRITERIA,
+        score_meanings=SCORE_MEANINGS,
         recommendations=RECOMMENDATION_LABELS,
         errors=errors,
         values=values,
@@ -156,10 +157,13 @@ def withdraw(assignment_id: int):
 @bp.app_context_processor
 def _reviews_globals():
     def review_panel(project):
+        assignments = services.assignments_for(project)
+        # a reviewer already assigned (and not withdrawn) is not offered again
+        taken = {a.reviewer_id for a in assignments if a.status != AssignmentStatus.WITHDRAWN}
         return {
-            "assignments": services.assignments_for(project),
+            "assignments": assignments,
             "past_reviews": services.past_reviews_for(project),
-            "reviewers": [r for r in services.reviewers() if not project.is_insider(r)],
+            "reviewers": [r for r in services.reviewers() if not project.is_insider(r) and r.id not in taken],
             "criteria": CRITERIA,
         }
 

@@ -59,7 +59,7 @@ def assign_reviewer(project: Project, reviewer, *, actor) -> ReviewAssignment:
         db.session.add(assignment)
     db.session.flush()
     record("review.assign", assignment, actor=actor, changes={"project": project.id, "reviewer": reviewer.id})
-    add_timeline_event(project, "reviewer_assigned", public=False, actor=actor)
+    add_timeline_event(project, "reviewer_assigned", public=False, actor=actor, text=reviewer.display_name)
     queue_email(
         reviewer,
         _l("Please review “%(title)s”", title=project.title),

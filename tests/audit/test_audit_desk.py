@@ -111,7 +111,7 @@ def test_event_detail_shows_changes_and_history(app, make_user, client_for):
     c, _ = client_for("auditor")
     event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "disbursement.executed")).one()
     page = c.get(f"/audit/events/{event.id}").get_data(as_text=True)
-    assert "=1+1" in page and "disbursement.approved" in page
+    assert "=1+1" in page and "Payout approved" in page and "<code>disbursement.executed</code>" in page
     assert c.get("/audit/events/999999").status_code == 404
 
 
@@ -124,5 +124,5 @@ def test_pages_of_fifty(app, make_user, client_for):
     c, _ = client_for("auditor")
     first = c.get("/audit/?action=bulk.step").get_data(as_text=True)
     second = c.get("/audit/?action=bulk.step&page=2").get_data(as_text=True)
-    assert first.count("thing #") == 50 and second.count("thing #") == 10
+    assert first.count("thing №") == 50 and second.count("thing №") == 10
     assert c.get("/audit/?action=bulk.step&page=9").status_code == 200

@@ -49,8 +49,8 @@ def test_resubmitting_keeps_the_earlier_reviews_and_opens_the_assignments_again(
     past = services.past_reviews_for(project)
     assert sorted(p.reviewer_id for p in past) == sorted([cast.reviewer1.id, cast.reviewer2.id])
     first = next(p for p in past if p.reviewer_id == cast.reviewer1.id)
-    assert first.recommendation == "changes" and first.summary == "See the comments."
-    assert first.score("relevance") == 5 and first.comment("budget") == "Prices match the Kulob market."
+    assert first.recommendation == "changes" and first.summary == "Ба шарҳҳо нигаред."
+    assert first.score("relevance") == 5 and first.comment("budget") == "Нархҳо ба бозори Кӯлоб мувофиқанд."
     assert first.total_score == 20 and first.submitted_at is not None
     for a in services.assignments_for(project):
         assert a.status == "accepted" and a.recommendation is None and a.submitted_at is None
@@ -113,7 +113,7 @@ def test_the_reviewer_finds_the_form_filled_with_their_earlier_review(app, cast,
     page = c.get(f"/reviews/{assignment.id}").get_data(as_text=True)
     assert "You reviewed an earlier version" in page
     assert 'name="relevance_score" value="5" checked' in page
-    assert 'value="changes" checked' in page and "Prices match the Kulob market." in page
+    assert 'value="changes" checked' in page and "Нархҳо ба бозори Кӯлоб мувофиқанд." in page
     form = {f"{k}_score": "4" for k in ("relevance", "feasibility", "budget", "team", "sustainability")}
     form.update(recommendation="approve", summary="")
     assert c.post(f"/reviews/{assignment.id}", data=form).status_code == 303
