@@ -86,7 +86,10 @@ def test_later_migrations_go_down_and_up_on_a_populated_database(migr_url, tmp_p
         before = _row_counts(db.engine)
         assert before["ledger_entries"] > 0 and before["disbursement_requests"] > 0
         downgrade(revision="0007")
+        # Rows of tables that a later revision creates go down with them; the others must stay.
+        kept = _tables(db.engine)
         upgrade()
-        assert _row_counts(db.engine) == before
+        after = _row_counts(db.engine)
+        assert {t: after[t] for t in kept} == {t: before[t] for t in kept}
         db.session.remove()
         db.engine.dispose()

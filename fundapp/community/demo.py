@@ -1,0 +1,174 @@
+"""Demo organisations in several countries (two of them government agencies: the Ministry of
+Labour, Migration and Employment — MoLMEP — and the Ministry of Education and Science), with
+members, requests to join, and library items. Idempotent: an organisation is found by its name.
+``ctx["organisations"]`` maps a short key to each organisation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from fundapp.extensions import db
+
+from . import services
+from .models import Organisation, OrganisationStatus
+
+# key, registered by, status, fields
+ORGANISATIONS = [
+    (
+        "molmep",
+        "administrator",
+        "verified",
+        {
+            "name": "Вазорати меҳнат, муҳоҷират ва шуғли аҳолии Ҷумҳурии Тоҷикистон",
+            "kind": "government_agency",
+            "country": "TJ",
+            "city": "Душанбе",
+            "languages": ["tg", "ru"],
+            "fields": ["migrants_rights", "business"],
+            "year_founded": 2013,
+            "website": "https://mehnat.tj",
+            "description": "Вазорат муҳоҷирони меҳнатиро дастгирӣ мекунад ва иҷрои Нақшаи чорабиниҳоро "
+            "ҷамъбаст менамояд.",
+        },
+    ),
+    (
+        "education_ministry",
+        "administrator",
+        "verified",
+        {
+            "name": "Вазорати маориф ва илми Ҷумҳурии Тоҷикистон",
+            "kind": "government_agency",
+            "country": "TJ",
+            "city": "Душанбе",
+            "languages": ["tg", "ru"],
+            "fields": ["education", "language"],
+            "year_founded": 1991,
+            "website": "https://maorif.tj",
+            "description": "Китобҳои дарсӣ ва маводи таълимии забони тоҷикӣ барои мактабҳои ҳамватанон.",
+        },
+    ),
+    (
+        "kazan_centre",
+        "member",
+        "verified",
+        {
+            "name": "Маркази фарҳангии тоҷикон дар Қазон",
+            "kind": "cultural_centre",
+            "country": "RU",
+            "city": "Казань",
+            "languages": ["tg", "ru"],
+            "fields": ["culture", "language", "youth"],
+            "year_founded": 2009,
+            "website": "",
+            "description": "Дарсҳои забони тоҷикӣ барои кӯдакон, шабнишиниҳои Наврӯз ва Рӯзи Истиқлолият.",
+        },
+    ),
+    (
+        "moscow_association",
+        "member",
+        "verified",
+        {
+            "name": "Ассотсиатсияи муҳоҷирони тоҷик дар Маскав",
+            "kind": "association",
+            "country": "RU",
+            "city": "Москва",
+            "languages": ["tg", "ru", "uz"],
+            "fields": ["migrants_rights", "charity"],
+            "year_founded": 2004,
+            "website": "",
+            "description": "Маслиҳати ҳуқуқӣ, кӯмак дар ҳолатҳои душвор ва дастгирии оилаҳои муҳоҷирон.",
+        },
+    ),
+    (
+        "almaty_students",
+        "member2",
+        "verified",
+        {
+            "name": "Иттиҳодияи донишҷӯёни тоҷик дар Алмаато",
+            "kind": "student_union",
+            "country": "KZ",
+            "city": "Алматы",
+            "languages": ["tg", "ru", "kk"],
+            "fields": ["youth", "education", "science"],
+            "year_founded": 2016,
+            "website": "",
+            "description": "Донишҷӯёни тоҷик дар донишгоҳҳои Қазоқистон ба ҳамдигар кӯмак мекунанд.",
+        },
+    ),
+    (
+        "istanbul_business",
+        "member3",
+        "verified",
+        {
+            "name": "Клуби соҳибкорони тоҷик дар Истанбул",
+            "kind": "business_club",
+            "country": "TR",
+            "city": "İstanbul",
+            "languages": ["tg", "tr", "ru"],
+            "fields": ["business"],
+            "year_founded": 2018,
+            "website": "",
+            "description": "Соҳибкорони тоҷик дар Туркия таҷрибаи худро бо ҳамватанон мубодила мекунанд.",
+        },
+    ),
+    (
+        "new_york_community",
+        "member",
+        "verified",
+        {
+            "name": "Tajik Community of New York",
+            "kind": "association",
+            "country": "US",
+            "city": "New York",
+            "languages": ["en", "tg", "ru"],
+            "fields": ["culture", "charity"],
+            "year_founded": 2011,
+            "website": "",
+            "description": "Navruz and Independence Day gatherings, and help for newcomers from Tajikistan.",
+        },
+    ),
+    (
+        "berlin_school",
+        "member3",
+        "pending",
+        {
+            "name": "Мактаби якшанбеии тоҷикӣ дар Берлин",
+            "kind": "school",
+            "country": "DE",
+            "city": "Berlin",
+            "languages": ["tg", "de"],
+            "fields": ["education", "language"],
+            "year_founded": 2021,
+            "website": "",
+            "description": "Дарсҳои рӯзи якшанбе: забон, адабиёт ва таърихи тоҷик барои кӯдакони 6–14 сола.",
+        },
+    ),
+]
+
+
+def load(ctx: dict) -> None:
+    users = ctx.get("users") or {}
+    staff = users.get("administrator2") or users.get("administrator")
+    orgs = ctx.setdefault("organisations", {})
+    for key, owner_key, status, data in ORGANISATIONS:
+        org = db.session.scalar(select(Organisation).where(Organisation.name == data["name"]))
+        owner = users.get(owner_key)
+        if org is None and owner is not None:
+            org = services.register_organisation(owner, data)
+            if status == "verified" and staff is not None:
+                services.verify_organisation(org, staff)
+        if org is not None:
+            orgs[key] = org
+    # members and a request waiting for an admin
+    kazan, moscow = orgs.get("kazan_centre"), orgs.get("moscow_association")
+    if kazan is not None and moscow is not None and kazan.status == OrganisationStatus.verified:
+        for person, org, accept in (
+            (users.get("member3"), moscow, True),
+            (users.get("member2"), kazan, False),
+        ):
+            if person is None or services.membership(person, org) is not None:
+                continue
+            row = services.request_membership(org, person)
+            if accept:
+                services.accept_membership(org, users["member"], row.id)
+    db.session.flush()

@@ -1,0 +1,100 @@
+"""Community forms: the shape of input only; rules (allowed codes, who may) live in services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from fundapp.accounts.forms import country_choices
+
+from . import vocab
+from .models import OrganisationKind
+
+
+class CheckboxesField(SelectMultipleField):
+    """A list of checkboxes (usable without JavaScript, unlike a multiple select on a phone)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def kind_choices(include_agency: bool):
+    return [
+        (k.value, vocab.KIND_LABELS[k])
+        for k in OrganisationKind
+        if include_agency or k != OrganisationKind.government_agency
+    ]
+
+
+def language_choices():
+    return [(c, vocab.language_label(c)) for c in vocab.LANGUAGE_CODES]
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), validators=[InputRequired()])
+    country = SelectField(_l("Country"), validators=[InputRequired()])
+    city = StringField(_l("City"), validators=[InputRequired(), Length(max=120)])
+    languages = CheckboxesField(_l("Languages it works in"))
+    fields = CheckboxesField(_l("Fields of activity"))
+    year_founded = IntegerField(_l("Year founded"), validators=[Optional(), NumberRange(min=1900, max=2100)])
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=300)])
+    description = TextAreaField(
+        _l("Short public description"), validators=[InputRequired(), Length(max=5000)]
+    )
+    registration_file = FileField(
+        _l("Registration document (PDF or image; seen only by the fund's staff and your admins)")
+    )
+
+    def setup(self, *, include_agency: bool) -> OrganisationForm:
+        self.kind.choices = kind_choices(include_agency)
+        self.country.choices = [("", _l("— choose —")), *country_choices()]
+        self.languages.choices = language_choices()
+        self.fields.choices = list(vocab.FIELDS.items())
+        return self
+
+    def data_for_service(self) -> dict:
+        return {
+            "name": self.name.data,
+            "kind": self.kind.data,
+            "country": self.country.data,
+            "city": self.city.data,
+            "languages": self.languages.data,
+            "fields": self.fields.data,
+            "year_founded": self.year_founded.data,
+            "website": self.website.data,
+            "description": self.description.data,
+        }
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (sent to the organisation)"), validators=[InputRequired(), Length(max=2000)]
+    )
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email address"), validators=[InputRequired(), Length(max=254)])
+
+
+class ContactForm(FlaskForm):
+    subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=150)])
+    message = TextAreaField(_l("Message"), validators=[InputRequired(), Length(max=5000)])
+    share_address = BooleanField(_l("Show my email address to the organisation so they can answer"))
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token."""
