@@ -40,6 +40,8 @@ EXPLICIT = {
     "accounts.step_up": {"anonymous": "login", "member": REDIRECT, **dict.fromkeys(STAFF, OK)},
     # the language switch (a GET form for visitors not signed in) sends everyone back to a page
     "core.set_language": dict.fromkeys(ROLES, REDIRECT),
+    # staff and admins of verified organisations add to the library; nobody else has the form
+    "community.library_new": {**dict.fromkeys(ROLES, 403), "anonymous": "login", "administrator": OK},
 }
 
 

@@ -16,13 +16,17 @@ def init_app(app):
     from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
-    from . import api, routes, services
+    from . import api, library, library_routes, routes, services  # noqa: F401 - library_routes adds views
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
     register_access_rule(services.registration_file_rule)
     api.describe_operations()
     register_nav(app, "community.review_queue", _l("Organisations"), ("administrator", "auditor"))
+    register_nav(app, "community.library_moderation", _l("Library moderation"), ("administrator", "auditor"))
+    app.jinja_env.globals["organisation_resources"] = library.organisation_resources
+    app.jinja_env.globals["resource_category_label"] = _label("category_label")
+    app.jinja_env.globals["resource_audience_label"] = _label("audience_label")
     app.jinja_env.globals["community_dashboard"] = routes.dashboard_context
     app.jinja_env.globals["org_kind_label"] = _label("kind_label")
     app.jinja_env.globals["org_field_label"] = _label("field_label")

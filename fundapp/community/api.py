@@ -161,6 +161,94 @@ def organisations_json():
     return response
 
 
+RESOURCE_COLUMNS = (
+    "id",
+    "title",
+    "kind",
+    "language",
+    "category",
+    "audience",
+    "organisation_id",
+    "downloads",
+    "published_at",
+    "description",
+    "url",
+)
+
+
+def resource_record(res) -> dict:
+    org = res.organisation if res.organisation is not None and res.organisation.verified else None
+    return {
+        "id": res.id,
+        "title": res.title,
+        "kind": res.kind,
+        "language": res.language,
+        "category": res.category,
+        "audience": res.audience,
+        "organisation_id": getattr(org, "id", None),
+        "downloads": res.downloads,
+        "published_at": res.published_at.isoformat() if res.published_at else None,
+        "description": res.description,
+        "url": url_for("community.library_item", resource_id=res.id, _external=True),
+    }
+
+
+def _library_filters() -> dict:
+    return {
+        k: (request.args.get(k) or "").strip()[:100]
+        for k in ("q", "language", "category", "audience", "kind")
+    }
+
+
+@bp.get("/api/v1/library")
+@public
+def api_library():
+    from . import library
+
+    page, per_page = _page_args()
+    result = db.paginate(
+        library.library_query(**_library_filters()), page=page, per_page=per_page, error_out=False
+    )
+    response = jsonify(
+        resources=[resource_record(r) for r in result.items], page=page, per_page=per_page, total=result.total
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/library/data.csv")
+@public
+def library_csv():
+    from . import library
+
+    def rows():
+        yield RESOURCE_COLUMNS
+        for res in db.session.scalars(library.library_query()):
+            rec = resource_record(res)
+            yield [rec[c] for c in RESOURCE_COLUMNS]
+
+    response = Response(_csv(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=library.csv"
+    return response
+
+
+@bp.get("/library/data.json")
+@public
+def library_json():
+    from . import library
+
+    body = json.dumps(
+        {
+            "licence": "CC BY 4.0",
+            "resources": [resource_record(r) for r in db.session.scalars(library.library_query())],
+        },
+        ensure_ascii=False,
+    )
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = "attachment; filename=library.json"
+    return response
+
+
 ORGANISATION_SCHEMA = {
     "type": "object",
     "required": ["id", "name", "kind", "country", "city", "languages", "fields", "url"],
@@ -206,7 +294,54 @@ def _json(schema: dict, description: str) -> dict:
 
 ERROR = _json({"$ref": "#/components/schemas/Error"}, "Bad parameter")
 
+RESOURCE_SCHEMA = {
+    "type": "object",
+    "required": ["id", "title", "kind", "language", "category", "audience", "downloads", "url"],
+    "properties": {
+        "id": {"type": "integer", "minimum": 0},
+        "title": {"type": "string"},
+        "kind": {"type": "string", "enum": ["file", "link"]},
+        "language": {"type": "string"},
+        "category": {"type": "string"},
+        "audience": {"type": "string"},
+        "organisation_id": {"type": ["integer", "null"]},
+        "downloads": {"type": "integer", "minimum": 0},
+        "published_at": {"type": ["string", "null"]},
+        "description": {"type": "string"},
+        "url": {"type": "string"},
+    },
+}
+
 OPERATIONS = {
+    "community_api.api_library": {
+        "summary": "Published items of the resource library, filtered and paginated",
+        "tags": ["community"],
+        "parameters": [
+            _text_param("q", "Words in the title or description"),
+            _text_param("language", "ISO 639-1 language code"),
+            _text_param("category", "Category"),
+            _text_param("audience", "Audience"),
+            _text_param("kind", "file or link"),
+            _int_param("page", "Page number", 10_000),
+            _int_param("per_page", "Items per page", 200),
+        ],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["resources", "page", "per_page", "total"],
+                    "properties": {
+                        "resources": {"type": "array", "items": RESOURCE_SCHEMA},
+                        "page": {"type": "integer"},
+                        "per_page": {"type": "integer"},
+                        "total": {"type": ["integer", "null"]},
+                    },
+                },
+                "Library items",
+            ),
+            "400": ERROR,
+        },
+    },
     "community_api.api_organisations": {
         "summary": "Verified diaspora organisations, filtered and paginated",
         "tags": ["community"],

@@ -171,4 +171,70 @@ def load(ctx: dict) -> None:
             row = services.request_membership(org, person)
             if accept:
                 services.accept_membership(org, users["member"], row.id)
+    _load_library(users, orgs)
     db.session.flush()
+
+
+# title, by (an organisation key, or None for the fund's staff), language, category, audience, link
+RESOURCES = [
+    ("Алифбои тоҷикӣ барои кӯдакони муҳоҷирон", None, "tg", "teaching", "children", "https://maorif.tj"),
+    (
+        "Памятка трудового мигранта: права и обязанности в России",
+        "moscow_association",
+        "ru",
+        "legal",
+        "migrants",
+        "https://mehnat.tj",
+    ),
+    (
+        "Чӣ тавр маркази фарҳангӣ кушодан мумкин аст",
+        None,
+        "tg",
+        "organisation",
+        "organisations",
+        "https://hamvatan.tj",
+    ),
+    (
+        "Наврӯз: сценарий праздника для воскресной школы",
+        "kazan_centre",
+        "ru",
+        "culture",
+        "teachers",
+        "https://example.org/navruz",
+    ),
+]
+
+
+def _load_library(users, orgs) -> None:
+    from . import library
+    from .models import Resource
+
+    staff = users.get("administrator")
+    for title, org_key, lang, category, audience, url in RESOURCES:
+        if staff is None or db.session.scalar(select(Resource.id).where(Resource.title == title)):
+            continue
+        org = orgs.get(org_key) if org_key else None
+        author = staff
+        if org is not None:
+            author = next(
+                (
+                    users[k]
+                    for k in ("member", "member2", "member3")
+                    if k in users and services.is_organisation_admin(users[k], org)
+                ),
+                None,
+            )
+            if author is None:
+                continue
+        data = {
+            "title": title,
+            "description": "",
+            "language": lang,
+            "category": category,
+            "audience": audience,
+            "url": url,
+            "organisation_id": str(org.id) if org else "",
+        }
+        res = library.add_resource(author, data)
+        if org is not None and org_key == "kazan_centre":
+            library.publish_resource(res, users.get("administrator2") or staff)

@@ -98,3 +98,28 @@ class ContactForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs the CSRF token."""
+
+
+class ResourceForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    language = SelectField(_l("Language"), validators=[InputRequired()])
+    category = SelectField(_l("Category"), validators=[InputRequired()])
+    audience = SelectField(_l("Audience"), validators=[InputRequired()])
+    file = FileField(_l("File (PDF or image)"))
+    url = URLField(_l("or a link"), validators=[Optional(), Length(max=500)])
+    organisation_id = SelectField(_l("Published on behalf of"), validators=[Optional()])
+
+    def setup(self, organisations, *, staff: bool) -> ResourceForm:
+        self.language.choices = language_choices()
+        self.category.choices = list(vocab.RESOURCE_CATEGORIES.items())
+        self.audience.choices = list(vocab.RESOURCE_AUDIENCES.items())
+        choices = [("", _l("The fund"))] if staff else []
+        self.organisation_id.choices = choices + [(str(o.id), o.name) for o in organisations]
+        return self
+
+    def data_for_service(self) -> dict:
+        return {
+            k: getattr(self, k).data
+            for k in ("title", "description", "language", "category", "audience", "url", "organisation_id")
+        }
