@@ -16,11 +16,15 @@ def init_app(app):
     from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
-    from . import api, library, library_routes, routes, services  # noqa: F401 - library_routes adds views
+    from . import api, library, library_routes, routes, services, support, support_routes  # noqa: F401
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
     register_access_rule(services.registration_file_rule)
+    register_access_rule(support.attachment_rule)
+    register_nav(app, "community.support_queue", _l("Support requests"), ("administrator", "auditor"))
+    app.jinja_env.globals["support_kind_labels"] = support.KIND_LABELS
+    app.jinja_env.globals["support_status_labels"] = support.STATUS_LABELS
     api.describe_operations()
     register_nav(app, "community.review_queue", _l("Organisations"), ("administrator", "auditor"))
     register_nav(app, "community.library_moderation", _l("Library moderation"), ("administrator", "auditor"))

@@ -126,7 +126,7 @@ def _csv(rows) -> str:
 
 
 def _verified():
-    return db.session.scalars(services.directory_query().execution_options(yield_per=500))
+    return db.session.scalars(services.directory_query())
 
 
 @bp.get("/organisations/data.csv")

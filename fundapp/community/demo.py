@@ -172,6 +172,7 @@ def load(ctx: dict) -> None:
             if accept:
                 services.accept_membership(org, users["member"], row.id)
     _load_library(users, orgs)
+    _load_support(users, orgs)
     db.session.flush()
 
 
@@ -238,3 +239,47 @@ def _load_library(users, orgs) -> None:
         res = library.add_resource(author, data)
         if org is not None and org_key == "kazan_centre":
             library.publish_resource(res, users.get("administrator2") or staff)
+
+
+def _load_support(users, orgs) -> None:
+    from fundapp.core.money import Money
+
+    from . import support
+    from .models import SupportRequest
+
+    staff, member, member2 = users.get("administrator"), users.get("member"), users.get("member2")
+    kazan = orgs.get("kazan_centre")
+    if staff is None or member is None or kazan is None or not kazan.verified:
+        return
+    title = "Китобҳои тоҷикӣ барои китобхонаи марказ дар Қазон"
+    if db.session.scalar(select(SupportRequest.id).where(SupportRequest.title == title)) is None:
+        req = support.submit_request(
+            member,
+            {
+                "organisation_id": str(kazan.id),
+                "kind": "library",
+                "title": title,
+                "description": "Ҳар шанбе 60 кӯдак ба дарсҳои забони тоҷикӣ меоянд; китоб кам аст.",
+                "needs": "300 китоби бадеӣ ва дарсӣ ба забони тоҷикӣ",
+            },
+            budget=Money(1200000, "RUB"),
+        )
+        support.take_on(req, staff)
+        support.ask_for_more(req, staff, "Кадом синфҳо ва кадом китобҳо лозиманд? Рӯйхат фиристед.")
+    title = "Legal help for a new association in Almaty"
+    if (
+        member2 is not None
+        and db.session.scalar(select(SupportRequest.id).where(SupportRequest.title == title)) is None
+    ):
+        req = support.submit_request(
+            member2,
+            {
+                "organisation_id": "",
+                "kind": "legal_help",
+                "title": title,
+                "description": "We are founding a Tajik workers association; we need help with its charter.",
+                "needs": "A lawyer's review of the charter",
+            },
+        )
+        support.take_on(req, staff)
+        support.close(req, staff, "resolve", "A lawyer of MoLMEP's migration service reviewed the charter.")

@@ -123,3 +123,56 @@ class ResourceForm(FlaskForm):
             k: getattr(self, k).data
             for k in ("title", "description", "language", "category", "audience", "url", "organisation_id")
         }
+
+
+def parse_budget(text: str | None, currency: str | None):
+    """A support request's optional budget as ``Money`` (None when left empty), strictly: digits
+    with at most the currency's decimals, above zero. Kept to this one function so a shared money
+    field can replace it."""
+    import re
+
+    from fundapp.core.money import Money, MoneyError
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"\d[\d \u00a0\u202f]*(?:[.,]\d+)?", text):  # no signs, exponents or words
+        raise ValueError(str(_l("Enter an amount such as 1500 or 1500.50.")))
+    try:
+        money = Money.parse(text, currency or "")
+    except (MoneyError, ValueError, KeyError):
+        raise ValueError(str(_l("Enter an amount such as 1500 or 1500.50."))) from None
+    if money.amount <= 0:
+        raise ValueError(str(_l("Enter an amount above zero.")))
+    return money
+
+
+class SupportForm(FlaskForm):
+    organisation_id = SelectField(_l("For"), validators=[Optional()])
+    kind = SelectField(_l("What help is needed"), validators=[InputRequired()])
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[InputRequired(), Length(max=10000)])
+    needs = TextAreaField(_l("What exactly is needed"), validators=[Optional(), Length(max=5000)])
+    budget = StringField(_l("Budget, if money is needed (optional)"), validators=[Optional(), Length(max=30)])
+    currency = SelectField(_l("Currency"), validators=[Optional()])
+    attachment = FileField(_l("Attachment (PDF or image, optional)"))
+
+    def setup(self, organisations, kinds, currencies) -> SupportForm:
+        self.organisation_id.choices = [("", _l("An organisation being founded"))] + [
+            (str(o.id), o.name) for o in organisations
+        ]
+        self.kind.choices = list(kinds.items())
+        self.currency.choices = [(c, c) for c in currencies]
+        return self
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Note for the requester"), validators=[InputRequired(), Length(max=3000)])
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(_l("Your answer"), validators=[InputRequired(), Length(max=5000)])
+
+
+class LinkProjectForm(FlaskForm):
+    project_id = SelectField(_l("Your project"), validators=[InputRequired()])

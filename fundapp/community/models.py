@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import UTCDateTime, utcnow
@@ -194,3 +194,70 @@ class Resource(db.Model):
             "(kind = 'file' AND file_id IS NOT NULL) OR (kind = 'link' AND url <> '')", name="file_or_link"
         ),
     )
+
+
+class SupportKind(StrEnum):
+    cultural_centre = "cultural_centre"
+    educational_centre = "educational_centre"
+    course = "course"
+    school = "school"
+    library = "library"
+    equipment = "equipment"
+    training = "training"
+    teaching_materials = "teaching_materials"
+    legal_help = "legal_help"
+
+
+class SupportStatus(StrEnum):
+    submitted = "submitted"
+    in_progress = "in_progress"
+    info_requested = "info_requested"
+    resolved = "resolved"
+    declined = "declined"
+
+
+class SupportRequest(db.Model):
+    """An organisation's (or a founding member's) request for the fund's help. Money, when needed,
+    goes through a project proposal linked here (``project_id``), never through this row."""
+
+    __tablename__ = "community_support_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    needs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    budget_minor: Mapped[int | None] = mapped_column(BigInteger)
+    budget_currency: Mapped[str | None] = mapped_column(String(3))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=SupportStatus.submitted)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the staff's last question, or the reason of a decision (also in the audit trail)
+    staff_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    requester_answer: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        db.CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k.value}'" for k in SupportKind) + ")", name="kind_known"
+        ),
+        db.CheckConstraint(
+            "status IN (" + ", ".join(f"'{s.value}'" for s in SupportStatus) + ")", name="status_known"
+        ),
+        db.CheckConstraint(
+            "(budget_minor IS NULL AND budget_currency IS NULL) OR "
+            "(budget_minor > 0 AND budget_currency IS NOT NULL)",
+            name="budget_whole",
+        ),
+    )
+
+    @property
+    def budget(self):
+        from fundapp.core.money import Money
+
+        return Money(self.budget_minor, self.budget_currency) if self.budget_minor is not None else None

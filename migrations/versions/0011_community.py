@@ -182,8 +182,75 @@ def upgrade():
         op.f("ix_community_resources_organisation_id"), "community_resources", ["organisation_id"]
     )
 
+    op.create_table(
+        "community_support_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=True),
+        sa.Column("requester_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("needs", sa.Text(), nullable=False),
+        sa.Column("budget_minor", sa.BigInteger(), nullable=True),
+        sa.Column("budget_currency", sa.String(length=3), nullable=True),
+        sa.Column("attachment_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("assignee_id", sa.Integer(), nullable=True),
+        sa.Column("staff_note", sa.Text(), nullable=False),
+        sa.Column("requester_answer", sa.Text(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", fundapp.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('cultural_centre', 'educational_centre', 'course', 'school', 'library', 'equipment', "
+            "'training', 'teaching_materials', 'legal_help')",
+            name=op.f("ck_community_support_requests_kind_known"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('submitted', 'in_progress', 'info_requested', 'resolved', 'declined')",
+            name=op.f("ck_community_support_requests_status_known"),
+        ),
+        sa.CheckConstraint(
+            "(budget_minor IS NULL AND budget_currency IS NULL) OR "
+            "(budget_minor > 0 AND budget_currency IS NOT NULL)",
+            name=op.f("ck_community_support_requests_budget_whole"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisations.id"],
+            name=op.f("fk_community_support_requests_organisation_id_organisations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requester_id"], ["users.id"], name=op.f("fk_community_support_requests_requester_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"], ["users.id"], name=op.f("fk_community_support_requests_assignee_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["attachment_id"],
+            ["stored_files.id"],
+            name=op.f("fk_community_support_requests_attachment_id_stored_files"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"], ["projects.id"], name=op.f("fk_community_support_requests_project_id_projects")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_community_support_requests")),
+    )
+    op.create_index(
+        op.f("ix_community_support_requests_organisation_id"),
+        "community_support_requests",
+        ["organisation_id"],
+    )
+    op.create_index(
+        op.f("ix_community_support_requests_requester_id"), "community_support_requests", ["requester_id"]
+    )
+
 
 def downgrade():
+    op.drop_index(op.f("ix_community_support_requests_requester_id"), table_name="community_support_requests")
+    op.drop_index(
+        op.f("ix_community_support_requests_organisation_id"), table_name="community_support_requests"
+    )
+    op.drop_table("community_support_requests")
     op.drop_index(op.f("ix_community_resources_organisation_id"), table_name="community_resources")
     op.drop_table("community_resources")
     op.drop_index("ix_organisation_contacts_sender_created", table_name="organisation_contacts")
