@@ -49,6 +49,8 @@ EXPLICIT = {
         "administrator": OK,
         "auditor": OK,
     },
+    # staff and admins of verified organisations add to the library; nobody else has the form
+    "community.library_new": {**dict.fromkeys(ROLES, 403), "anonymous": "login", "administrator": OK},
 }
 
 

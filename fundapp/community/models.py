@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import UTCDateTime, utcnow
@@ -43,6 +43,18 @@ class Organisation(db.Model):
     description: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Comma-separated codes from ``LANGUAGES`` and ``FIELDS`` (short controlled lists).
+    languages: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    fields: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    year_founded: Mapped[int | None] = mapped_column(Integer)
+    website: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    # Private: read by staff and the organisation's admins only (a files access rule).
+    registration_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Name, city and description case-folded in Python, so search ignores case in Cyrillic on SQLite.
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     members: Mapped[list[OrganisationMember]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
@@ -60,6 +72,14 @@ class Organisation(db.Model):
     @property
     def verified(self) -> bool:
         return self.status == OrganisationStatus.verified
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [c for c in self.languages.split(",") if c]
+
+    @property
+    def field_codes(self) -> list[str]:
+        return [c for c in self.fields.split(",") if c]
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"
@@ -95,3 +115,149 @@ class OrganisationMember(db.Model):
         db.CheckConstraint("role IN ('admin', 'member')", name="role_known"),
         db.CheckConstraint("status IN ('requested', 'invited', 'active')", name="status_known"),
     )
+
+
+class OrganisationInvitation(db.Model):
+    """An admin's invitation sent to an address. Only a hash of the emailed token is kept; it is
+    accepted once, by the signed-in person whose address it names."""
+
+    __tablename__ = "organisation_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False, index=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class OrganisationContact(db.Model):
+    """That someone wrote to an organisation through the portal (the message itself is only mailed).
+    Counting these rows is the rate limit, the same on every server."""
+
+    __tablename__ = "organisation_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (db.Index("ix_organisation_contacts_sender_created", "sender_id", "created_at"),)
+
+
+class ResourceKind(StrEnum):
+    file = "file"
+    link = "link"
+
+
+class ResourceStatus(StrEnum):
+    pending = "pending"
+    published = "published"
+    declined = "declined"
+
+
+class Resource(db.Model):
+    """An item of the library: a file (served by ``files``) or a link, published by staff or by a
+    verified organisation (then moderated by staff)."""
+
+    __tablename__ = "community_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    url: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    language: Mapped[str] = mapped_column(String(8), nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    audience: Mapped[str] = mapped_column(String(32), nullable=False)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default=ResourceStatus.pending)
+    decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    downloads: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        db.CheckConstraint("kind IN ('file', 'link')", name="kind_known"),
+        db.CheckConstraint("status IN ('pending', 'published', 'declined')", name="status_known"),
+        db.CheckConstraint("downloads >= 0", name="downloads_not_negative"),
+        db.CheckConstraint(
+            "(kind = 'file' AND file_id IS NOT NULL) OR (kind = 'link' AND url <> '')", name="file_or_link"
+        ),
+    )
+
+
+class SupportKind(StrEnum):
+    cultural_centre = "cultural_centre"
+    educational_centre = "educational_centre"
+    course = "course"
+    school = "school"
+    library = "library"
+    equipment = "equipment"
+    training = "training"
+    teaching_materials = "teaching_materials"
+    legal_help = "legal_help"
+
+
+class SupportStatus(StrEnum):
+    submitted = "submitted"
+    in_progress = "in_progress"
+    info_requested = "info_requested"
+    resolved = "resolved"
+    declined = "declined"
+
+
+class SupportRequest(db.Model):
+    """An organisation's (or a founding member's) request for the fund's help. Money, when needed,
+    goes through a project proposal linked here (``project_id``), never through this row."""
+
+    __tablename__ = "community_support_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    needs: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    budget_minor: Mapped[int | None] = mapped_column(BigInteger)
+    budget_currency: Mapped[str | None] = mapped_column(String(3))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=SupportStatus.submitted)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the staff's last question, or the reason of a decision (also in the audit trail)
+    staff_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    requester_answer: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+    __table_args__ = (
+        db.CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k.value}'" for k in SupportKind) + ")", name="kind_known"
+        ),
+        db.CheckConstraint(
+            "status IN (" + ", ".join(f"'{s.value}'" for s in SupportStatus) + ")", name="status_known"
+        ),
+        db.CheckConstraint(
+            "(budget_minor IS NULL AND budget_currency IS NULL) OR "
+            "(budget_minor > 0 AND budget_currency IS NOT NULL)",
+            name="budget_whole",
+        ),
+    )
+
+    @property
+    def budget(self):
+        from fundapp.core.money import Money
+
+        return Money(self.budget_minor, self.budget_currency) if self.budget_minor is not None else None
