@@ -12,9 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, func, select
 
+from fundapp.audit.models import AuditEvent
+from fundapp.community.models import (
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+    SupportRequest,
+    SupportStatus,
+)
 from fundapp.competitions import figures as competition_figures
 from fundapp.events import figures as event_figures
+from fundapp.extensions import db
 
 from . import sources
 from .models import Unit
@@ -198,3 +208,57 @@ def prizes(w: Window) -> int:
     if w.country is not None:
         return 100 * by_country.get(w.country, {}).get("count", 0)
     return 100 * sum(v["count"] for v in by_country.values())
+
+
+# -- community ---------------------------------------------------------------------------------------
+@computed(
+    "organisations_verified",
+    _l("Diaspora organisations verified"),
+    Unit.COUNT,
+    _l(
+        "Organisations (other than government agencies) whose registration the fund verified in the "
+        "period and that are still verified (by the organisation's country)."
+    ),
+)
+def organisations_verified(w: Window) -> int:
+    q = select(func.count(Organisation.id)).where(
+        Organisation.status == OrganisationStatus.verified,
+        Organisation.kind != OrganisationKind.government_agency,
+        Organisation.decided_at >= w.start,
+        Organisation.decided_at < w.end,
+    )
+    if w.country is not None:
+        q = q.where(Organisation.country == w.country)
+    return 100 * int(db.session.scalar(q) or 0)
+
+
+@computed(
+    "support_requests_resolved",
+    _l("Support requests resolved"),
+    Unit.COUNT,
+    _l(
+        "Requests for the fund's help (centres, courses, schools, libraries, technical support) that "
+        "staff resolved in the period, as the audit trail dates it (by the organisation's country)."
+    ),
+)
+def support_requests_resolved(w: Window) -> int:
+    resolved = (
+        select(func.min(AuditEvent.occurred_at).label("at"), AuditEvent.object_id)
+        .where(AuditEvent.action == "community.resolve_support_request")
+        .group_by(AuditEvent.object_id)
+        .subquery()
+    )
+    q = (
+        select(func.count(SupportRequest.id))
+        .join(resolved, resolved.c.object_id == cast(SupportRequest.id, String))
+        .where(
+            SupportRequest.status == SupportStatus.resolved,
+            resolved.c.at >= w.start,
+            resolved.c.at < w.end,
+        )
+    )
+    if w.country is not None:
+        q = q.join(Organisation, Organisation.id == SupportRequest.organisation_id).where(
+            Organisation.country == w.country
+        )
+    return 100 * int(db.session.scalar(q) or 0)

@@ -59,6 +59,37 @@ def _independent(key, w):
                 country = db.session.get(User, nom.nominee_user_id).country_of_residence or ""
             n += in_country(country)
         return n
+    if key == "organisations_verified":
+        return sum(
+            1
+            for o in db.session.scalars(select(Organisation))
+            if o.status == "verified"
+            and o.kind != "government_agency"
+            and o.decided_at is not None
+            and w.start <= o.decided_at < w.end
+            and in_country(o.country)
+        )
+    if key == "support_requests_resolved":
+        from fundapp.audit.models import AuditEvent
+        from fundapp.community.models import SupportRequest
+
+        n = 0
+        for req in db.session.scalars(select(SupportRequest).where(SupportRequest.status == "resolved")):
+            times = [
+                e.occurred_at
+                for e in db.session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "community.resolve_support_request",
+                        AuditEvent.object_id == str(req.id),
+                    )
+                )
+            ]
+            country = (
+                db.session.get(Organisation, req.organisation_id).country if req.organisation_id else None
+            )
+            if times and w.start <= min(times) < w.end and (w.country is None or country == w.country):
+                n += 1
+        return n
     return None
 
 
