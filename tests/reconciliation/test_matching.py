@@ -167,9 +167,9 @@ def test_each_bad_line_gets_its_own_error():
         (5, "amount"),
         (6, "currency"),
         (7, "amount"),
+        (9, "amount"),  # an exponent is not how a bank writes an amount
     ]
-    assert [ln.key for ln in lines] == [2, 9]
-    assert lines[1].amount == tjs(100000)
+    assert [ln.key for ln in lines] == [2]
 
 
 @pytest.mark.parametrize(
