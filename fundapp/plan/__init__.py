@@ -24,7 +24,7 @@ def init_app(app):
     from fundapp.extensions import db
     from fundapp.files.services import register_access_rule
 
-    from . import cli, progress, routes, services
+    from . import cli, manage_routes, progress, routes, services  # noqa: F401 - manage_routes adds views
     from .models import JobState
 
     app.register_blueprint(routes.bp)

@@ -28,7 +28,7 @@ from fundapp.core.errors import NotPermitted, ValidationFailed
 from fundapp.core.i18n import format_money
 from fundapp.extensions import db
 
-from . import periods, progress, services, sources
+from . import evaluation, periods, progress, services, sources
 from .indicators import REGISTRY, Window, breakdown_received
 from .models import (
     COMPLETION_LABELS,
@@ -209,7 +209,7 @@ def compute(report: MinistryReport, on_progress=lambda pct: None) -> ReportData:
     lang = report.language
     first, nxt = bounds(report)
     as_of = min(nxt - timedelta(days=1), date.today())
-    groups = services.scorecard(as_of, report.tree_size)
+    groups = evaluation.scorecard(as_of, report.tree_size)
     on_progress(40)
     rows = []
     for g in groups:
@@ -261,7 +261,7 @@ def compute(report: MinistryReport, on_progress=lambda pct: None) -> ReportData:
             agency.append(
                 [periods.label(y, q), pr.point.number, str(REPORT_STATE_LABELS[pr.state]), pr.narrative[:600]]
             )
-    ov = services.overall(groups)
+    ov = evaluation.overall(groups)
     return ReportData(
         title=_(
             "Implementation of the Plan of Actions: report to the Ministry of Labour, Migration and "

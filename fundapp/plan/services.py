@@ -10,10 +10,8 @@ reports, never their own. Everything here flushes; the route commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from fractions import Fraction
+from datetime import date, timedelta
 
-from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -22,11 +20,12 @@ from fundapp.community.models import Organisation, OrganisationKind, Organisatio
 from fundapp.community.services import member_organisation_ids
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.urls import public_url
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 
-from . import periods, progress
-from .indicators import REGISTRY, Window
+from . import periods
+from .indicators import REGISTRY
 from .models import (
     ActionPoint,
     Indicator,
@@ -138,9 +137,7 @@ def _agency_members(org_ids: set[int]):
 
 def _public_url(endpoint: str, **values) -> str:
     """A link for mail, always on the configured public address (never the request's Host)."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+    return public_url(endpoint, **values)
 
 
 # -- editing the Plan ----------------------------------------------------------------------------
@@ -668,15 +665,10 @@ def send_reminders(today: date) -> int:
             if r.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)
         }
         for yq in periods.quarters_between(point.starts_on, point.ends_on):
-            if yq in done or periods.quarter_bounds(*yq)[1] > today + _days(REMIND_DAYS_BEFORE + days):
-                continue
             due = periods.deadline(*yq, days)
-            if due < today:
-                kind = "overdue"
-            elif (due - today).days <= REMIND_DAYS_BEFORE and periods.quarter_bounds(*yq)[1] <= today:
-                kind = "due"
-            else:
-                continue
+            if yq in done or today < due - timedelta(days=REMIND_DAYS_BEFORE):
+                continue  # reported, or the deadline is more than a week away
+            kind = "overdue" if today > due else "due"
             exists = db.session.scalar(
                 select(ReminderSent.id).where(
                     ReminderSent.point_id == point.id,
@@ -708,123 +700,6 @@ def send_reminders(today: date) -> int:
                 sent += 1
     db.session.flush()
     return sent
-
-
-def _days(n: int):
-    from datetime import timedelta
-
-    return timedelta(days=n)
-
-
-# -- evaluation ------------------------------------------------------------------------------------
-def final_target(indicator: Indicator) -> int | None:
-    return indicator.targets[-1].target_x100 if indicator.targets else None
-
-
-def target_for(indicator: Indicator, year: int, quarter: int) -> int | None:
-    return next((t.target_x100 for t in indicator.targets if (t.year, t.quarter) == (year, quarter)), None)
-
-
-def accepted_values(indicator: Indicator) -> dict[tuple[int, int], int | None]:
-    rows = db.session.execute(
-        select(PointReport.year, PointReport.quarter, ReportValue.actual_x100)
-        .join(ReportValue, ReportValue.report_id == PointReport.id)
-        .where(ReportValue.indicator_id == indicator.id, PointReport.state == ReportState.ACCEPTED)
-    ).all()
-    return {(r[0], r[1]): r[2] for r in rows}
-
-
-def computed_value(
-    indicator: Indicator,
-    until_exclusive: date,
-    tree_size: int,
-    country: str | None = None,
-    since: date | None = None,
-) -> int:
-    """The computed indicator's cumulative value from the point's start (or ``since``) to the day
-    before ``until_exclusive``."""
-    spec = REGISTRY[indicator.computed_key]
-    first = since or indicator.point.starts_on
-    end = min(until_exclusive, indicator.point.ends_on + _days(1))
-    if end <= first:
-        return 0
-    return spec.compute(
-        Window.of_dates(first, end, tree_size, country=country, currency=indicator.currency or "TJS")
-    )
-
-
-def actual_at(indicator: Indicator, as_of: date, tree_size: int) -> int | None:
-    """The indicator's value on ``as_of``: the latest accepted agency value of a quarter that has
-    started by then, or the computed cumulative value."""
-    if indicator.unit == Unit.TEXT:
-        return None
-    if indicator.source == Source.COMPUTED:
-        return computed_value(indicator, as_of, tree_size)
-    values = {
-        yq: v
-        for yq, v in accepted_values(indicator).items()
-        if v is not None and periods.quarter_bounds(*yq)[0] <= as_of
-    }
-    return values[max(values)] if values else None
-
-
-@dataclass
-class IndicatorView:
-    indicator: Indicator
-    actual: int | None
-    target: int | None
-    progress: Fraction | None
-
-
-@dataclass
-class PointView:
-    point: ActionPoint
-    indicators: list[IndicatorView]
-    rated: progress.Rated
-    overdue: list[tuple[int, int]]
-
-
-@dataclass
-class GroupView:
-    group: PlanGroup
-    points: list[PointView]
-    progress: Fraction | None
-
-    @property
-    def percent(self):
-        return progress.percent(self.progress)
-
-
-def rate_point(point: ActionPoint, today: date, tree_size: int) -> PointView:
-    views = []
-    for ind in point.indicators:
-        actual = actual_at(ind, today, tree_size)
-        target = final_target(ind)
-        p = (
-            progress.indicator_progress(ind.baseline_x100, target, actual, ind.ascending)
-            if ind.quantitative
-            else None
-        )
-        views.append(IndicatorView(ind, actual, target, p))
-    prog = progress.weighted((v.indicator.weight, v.progress) for v in views)
-    computed = progress.status(prog, point.starts_on, point.ends_on, today)
-    shown = Status(point.status_override) if point.status_override else computed
-    completion = progress.completion(prog) if today > point.ends_on else None
-    rated = progress.Rated(prog, shown, computed, completion, overridden=bool(point.status_override))
-    return PointView(point, views, rated, overdue_quarters(point, today))
-
-
-def scorecard(today: date, tree_size: int) -> list[GroupView]:
-    groups = db.session.scalars(select(PlanGroup).order_by(PlanGroup.number)).all()
-    out = []
-    for g in groups:
-        pts = [rate_point(p, today, tree_size) for p in g.points]
-        out.append(GroupView(g, pts, progress.weighted((pv.point.weight, pv.rated.progress) for pv in pts)))
-    return out
-
-
-def overall(groups: list[GroupView]):
-    return progress.weighted((sum(pv.point.weight for pv in g.points) or 1, g.progress) for g in groups)
 
 
 def evidence_access_rule(user, stored_file) -> bool:

@@ -102,9 +102,9 @@ def test_a_quarterly_report_in_tajik_holds_the_scorecard_and_its_checkpoint(app,
     # the figures agree with the public scorecard
     from datetime import date
 
-    from fundapp.plan import services
+    from fundapp.plan import evaluation
 
-    pv = services.rate_point(p.point, min(date.today(), date(2026, 12, 31)), cp.tree_size)
+    pv = evaluation.rate_point(p.point, min(date.today(), date(2026, 12, 31)), cp.tree_size)
     assert f"{pv.rated.percent} %" in flat
     # and the checkpoint it names is one the ledger signed and still verifies
     assert verify_ledger().ok
