@@ -444,3 +444,15 @@ def unlock_report(report_id: int):
     db.session.commit()
     flash(_("The report is open for changes again."), "info")
     return redirect(url_for("plan.report_detail", report_id=report.id), 303)
+
+
+@bp.get("/iati-results.xml")
+@public
+def iati_results():
+    """The Plan's points as IATI ``result`` elements (activity standard 2.03): one result per
+    point, its indicators with measure, ascending, baseline and a period per quarter holding the
+    target and the accepted (or computed) actual value."""
+    from .iati import results_xml
+
+    body = results_xml(_today(), _tree_size())
+    return Response(body, mimetype="application/xml")

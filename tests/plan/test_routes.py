@@ -23,6 +23,7 @@ GET_TABLE = [
     ("/plan/indicators", PUBLIC),
     ("/plan/data.csv", PUBLIC),
     ("/plan/data.json", PUBLIC),
+    ("/plan/iati-results.xml", PUBLIC),
     ("/plan/my", _row(LOGIN, 200, 200, 200, 200, 200, 200)),
     ("/plan/points/{point}/reports/2026/3", _row(LOGIN, 404, 200, 404, 200, 404, 404)),
     ("/plan/reports/{report}", _row(LOGIN, 404, 200, 404, 200, 200, 200)),
@@ -100,3 +101,38 @@ def test_post_routes(world, url, data, table):
     for who in order:
         r = clients[who].post(url.format(**ids), data=data)
         assert _check(r, table[who]), (who, url, r.status_code)
+
+
+def test_iati_results_hold_the_scorecard(app, plan, signed_in):
+    """Are the points published as IATI results, with each indicator's measure, baseline, targets
+    and the accepted actual value, and the languages of the narratives marked?"""
+    from xml.etree import ElementTree
+
+    r = signed_in(plan.reporter).post(
+        f"/plan/points/{plan.point.id}/reports/2026/3",
+        data={
+            "language": "tg",
+            "narrative": "Done",
+            f"value_{plan.centres.id}": "12.5",
+            f"note_{plan.story.id}": "ok",
+            "submit": "1",
+        },
+    )
+    from fundapp.plan.models import PointReport
+
+    report = db.session.scalar(select(PointReport))
+    signed_in(plan.reviewer).post(f"/plan/reports/{report.id}/review", data={"accept": "1"})
+    r = app.test_client().get("/plan/iati-results.xml")
+    assert r.status_code == 200 and r.mimetype == "application/xml"
+    root = ElementTree.fromstring(r.data)
+    results = root.findall("./iati-activity/result")
+    assert len(results) == 2
+    lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    titles = {n.get(lang): n.text for n in results[0].findall("./title/narrative")}
+    assert titles["tg"].startswith("3.1") and set(titles) == {"tg", "ru", "en"}
+    centres = results[0].findall("./indicator")[0]
+    assert centres.get("measure") == "1" and centres.get("ascending") == "1"
+    q3 = [p for p in centres.findall("./period") if p.find("period-start").get("iso-date") == "2026-07-01"][0]
+    assert q3.find("target").get("value") == "15"
+    assert q3.find("actual").get("value") == "12.5"
+    assert results[0].findall("./indicator")[2].get("measure") == "5"  # qualitative
