@@ -16,7 +16,16 @@ def init_app(app):
     from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
-    from . import api, library, library_routes, routes, services, support, support_routes  # noqa: F401
+    from . import (  # noqa: F401
+        api,
+        library,
+        library_routes,
+        routes,
+        services,
+        specialist_routes,
+        support,
+        support_routes,
+    )
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
@@ -35,6 +44,7 @@ def init_app(app):
     app.jinja_env.globals["org_kind_label"] = _label("kind_label")
     app.jinja_env.globals["org_field_label"] = _label("field_label")
     app.jinja_env.globals["language_label"] = _label("language_label")
+    app.jinja_env.globals.update(specialist_routes.labels())
 
 
 def _label(name):
