@@ -198,3 +198,20 @@ def prizes(w: Window) -> int:
     if w.country is not None:
         return 100 * by_country.get(w.country, {}).get("count", 0)
     return 100 * sum(v["count"] for v in by_country.values())
+
+
+# -- community (fundapp.community.specialists) ----------------------------------------------------
+@computed(
+    "specialists_placed",
+    _l("Specialists placed"),
+    Unit.COUNT,
+    _l(
+        "Placements of specialists with a need of a project or an organisation that started in the "
+        "period (the need's owner and the specialist both agreed), by the specialist's country of residence."
+    ),
+)
+def specialists_placed(w: Window) -> int:
+    from fundapp.community import specialists
+
+    by_country = specialists.placements_started_by_country(w.start, w.end)
+    return 100 * (sum(by_country.values()) if w.country is None else by_country.get(w.country, 0))

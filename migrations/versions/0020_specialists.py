@@ -106,7 +106,9 @@ def upgrade():
             name=op.f("fk_specialist_placements_profile_id_specialist_profiles"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_specialist_placements")),
-        sa.UniqueConstraint("need_id", "profile_id", name=op.f("uq_specialist_placements_need_id_profile_id")),
+        sa.UniqueConstraint(
+            "need_id", "profile_id", name=op.f("uq_specialist_placements_need_id_profile_id")
+        ),
     )
     op.create_index(op.f("ix_specialist_placements_profile_id"), "specialist_placements", ["profile_id"])
     op.create_index(op.f("ix_specialist_placements_started_at"), "specialist_placements", ["started_at"])
