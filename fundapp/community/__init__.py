@@ -23,6 +23,7 @@ def init_app(app):
         routes,
         services,
         specialist_routes,
+        specialists,
         support,
         support_routes,
     )
@@ -31,6 +32,7 @@ def init_app(app):
     app.register_blueprint(api.bp)
     register_access_rule(services.registration_file_rule)
     register_access_rule(support.attachment_rule)
+    register_access_rule(specialists.cv_file_rule)
     register_nav(app, "community.support_queue", _l("Support requests"), ("administrator", "auditor"))
     app.jinja_env.globals["support_kind_labels"] = support.KIND_LABELS
     app.jinja_env.globals["support_status_labels"] = support.STATUS_LABELS

@@ -188,6 +188,7 @@ class SpecialistForm(FlaskForm):
     availability = CheckboxesField(_l("Availability"))
     summary = TextAreaField(_l("About your work"), validators=[Optional(), Length(max=3000)])
     visibility = SelectField(_l("Who may see the profile"), validators=[InputRequired()])
+    cv = FileField(_l("CV (PDF; seen only by the fund's staff and the owners of needs you answer)"))
 
     def setup(self) -> SpecialistForm:
         from . import specialists

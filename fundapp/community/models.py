@@ -300,6 +300,8 @@ class SpecialistProfile(db.Model):
     availability: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
     visibility: Mapped[str] = mapped_column(String(8), nullable=False, default=Visibility.members)
+    # Private: staff, the specialist and owners of needs the specialist answered (a files rule).
+    cv_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

@@ -63,7 +63,7 @@ def specialist_profile():
     form = SpecialistForm(obj=None if request.method == "POST" else _form_values(profile)).setup()
     if form.validate_on_submit():
         try:
-            profile = specialists.save_profile(current_user, form.data_for_service())
+            profile = specialists.save_profile(current_user, form.data_for_service(), cv=form.cv.data)
         except ValidationFailed as exc:
             db.session.rollback()
             getattr(form, exc.field, form.field).errors.append(str(exc.message))
@@ -94,13 +94,11 @@ def _form_values(profile):
 @bp.get("/specialists/mine")
 def my_specialist():
     profile = specialists.own_profile(current_user)
-    if profile is None:
-        return redirect(url_for("community.specialist_profile"), 303)
     return render_template(
         "community/specialist_mine.html",
         profile=profile,
-        matches=specialists.needs_for(profile),
-        placements=specialists.placements_of(profile),
+        matches=specialists.needs_for(profile) if profile else [],
+        placements=specialists.placements_of(profile) if profile else [],
         action=ActionForm(),
         interest_form=InterestForm(),
     )
@@ -251,4 +249,5 @@ def labels() -> dict:
         "placement_status_labels": specialists.STATUS_LABELS,
         "field_label": vocab.field_label,
         "need_owner_name": specialists.need_owner_name,
+        "can_read_cv": specialists.can_read_cv,
     }

@@ -110,6 +110,25 @@ def can_view_profile(user, profile: SpecialistProfile) -> bool:
     return any(is_need_owner(user, p.need) for p in _placements_of_profile(profile))
 
 
+def can_read_cv(user, profile: SpecialistProfile) -> bool:
+    """The CV: the specialist, staff and auditors, and owners of needs the specialist answered or
+    was invited to — never anyone else, whatever the profile's visibility."""
+    if not _signed_in(user) or profile.cv_file_id is None:
+        return False
+    if profile.user_id == user.id or user.has_any_role("administrator", "auditor"):
+        return True
+    return any(is_need_owner(user, p.need) for p in _placements_of_profile(profile))
+
+
+def cv_file_rule(user, stored_file) -> bool:
+    if not _signed_in(user):
+        return False
+    profile = db.session.scalar(
+        select(SpecialistProfile).where(SpecialistProfile.cv_file_id == stored_file.id)
+    )
+    return profile is not None and can_read_cv(user, profile)
+
+
 def _placements_of_profile(profile) -> list[Placement]:
     return db.session.scalars(select(Placement).where(Placement.profile_id == profile.id)).all()
 
@@ -140,9 +159,10 @@ def _tags(value) -> str:
     return ", ".join(dict.fromkeys(tags[:12]))
 
 
-def save_profile(actor, data: dict) -> SpecialistProfile:
+def save_profile(actor, data: dict, *, cv=None) -> SpecialistProfile:
     """Publish or update ``actor``'s profile. ``data``: field, skills, tags, years, languages,
-    country, availability, summary, visibility."""
+    country, availability, summary, visibility; ``cv`` an uploaded file (kept private), or None
+    to keep the one already there."""
     if data.get("field") not in vocab.FIELDS:
         raise ValidationFailed(_l("Choose from the list."), field="field")
     years = data.get("years")
@@ -171,6 +191,11 @@ def save_profile(actor, data: dict) -> SpecialistProfile:
     changes = {k: v for k, v in values.items() if getattr(profile, k, None) != v}
     for k, v in values.items():
         setattr(profile, k, v)
+    if cv is not None and getattr(cv, "filename", None):
+        from fundapp.files.services import store_upload
+
+        profile.cv_file_id = store_upload(cv, uploaded_by=actor, allowed=("pdf",), field="cv").id
+        changes["cv"] = "uploaded"
     profile.search_text = services.search_key(
         " ".join(
             [vocab.field_label(profile.field), profile.tags, profile.summary]

@@ -33,6 +33,7 @@ def upgrade():
         sa.Column("availability", sa.String(length=200), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("visibility", sa.String(length=8), nullable=False),
+        sa.Column("cv_file_id", sa.Integer(), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
         sa.Column("created_at", fundapp.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -41,6 +42,9 @@ def upgrade():
         ),
         sa.CheckConstraint("years >= 0 AND years <= 70", name=op.f("ck_specialist_profiles_years_range")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_specialist_profiles_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["cv_file_id"], ["stored_files.id"], name=op.f("fk_specialist_profiles_cv_file_id_stored_files")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_specialist_profiles")),
         sa.UniqueConstraint("user_id", name=op.f("uq_specialist_profiles_user_id")),
     )

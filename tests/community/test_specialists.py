@@ -240,7 +240,7 @@ GET_TABLE = [
     ("/specialists/{members}", (404, 200, 200, 200, 200)),
     ("/specialists/{hidden}", (404, 404, 404, 404, 200)),
     ("/specialists/profile", (LOGIN, 200, 200, 200, 200)),
-    ("/specialists/mine", (LOGIN, 303, 200, 303, 303)),
+    ("/specialists/mine", (LOGIN, 200, 200, 200, 200)),
     ("/needs", (200, 200, 200, 200, 200)),
     ("/needs/new", (LOGIN, 200, 200, 200, 200)),
     ("/needs/{need}", (200, 200, 200, 200, 200)),
@@ -327,3 +327,46 @@ def test_owner_sees_the_match_with_its_reason(app, people, world, clients):
     assert "Skills in common: Teaching" in html
     assert f"/specialists/{world.profile.id}/invite" in html
     assert "Skills in common" not in clients["member"].get(f"/needs/{world.need.id}").get_data(as_text=True)
+
+
+def test_cv_is_read_only_by_staff_and_owners_of_answered_needs(app, people, world, clients):
+    """A CV is private: the specialist, staff, and the owner of a need the specialist answered
+    read it; visitors, members and other owners never do, even for a public profile."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from .conftest import PDF
+
+    cv = FileStorage(io.BytesIO(PDF), filename="cv.pdf", content_type="application/pdf")
+    specialists.save_profile(world.specialist, profile_data(), cv=cv)
+    db.session.commit()
+    url = f"/files/{world.profile.cv_file_id}"
+    assert clients["visitor"].get(url).status_code == 404
+    assert clients["member"].get(url).status_code == 404
+    assert clients["owner"].get(url).status_code == 404
+    assert clients["specialist"].get(url).status_code == 200
+    assert clients["staff"].get(url).status_code == 200
+    assert "Download (private)" not in clients["visitor"].get(f"/specialists/{world.profile.id}").get_data(
+        as_text=True
+    )
+    specialists.express_interest(world.need, world.specialist)
+    db.session.commit()
+    assert clients["owner"].get(url).status_code == 200
+    assert f"/files/{world.profile.cv_file_id}" in clients["owner"].get(f"/needs/{world.need.id}").get_data(
+        as_text=True
+    )
+
+
+def test_cv_that_is_not_a_pdf_is_refused_on_its_field(app, people):
+    """A CV that is not a PDF is refused next to its field and no profile is written."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    cv = FileStorage(io.BytesIO(b"MZ\x90\x00 not a pdf"), filename="cv.pdf")
+    with pytest.raises(ValidationFailed) as exc:
+        specialists.save_profile(people.stranger, profile_data(), cv=cv)
+    assert exc.value.field == "cv"
+    db.session.rollback()
+    assert specialists.own_profile(people.stranger) is None
