@@ -35,6 +35,7 @@ def specialists_directory():
         filters=filters,
         counts=specialists.placement_counts(),
         skills=specialists.SKILLS,
+        countries=specialists.profile_countries(current_user),
     )
 
 

@@ -230,6 +230,16 @@ def profile_query(user, *, q: str = "", country: str = "", skill: str = ""):
     return query
 
 
+def profile_countries(user) -> list[str]:
+    """Countries of the profiles ``user`` may see (for the directory's filter)."""
+    return db.session.scalars(
+        select(SpecialistProfile.country)
+        .where(SpecialistProfile.visibility.in_([str(v) for v in visible_levels(user)]))
+        .distinct()
+        .order_by(SpecialistProfile.country)
+    ).all()
+
+
 # -- needs --------------------------------------------------------------------------------------
 
 

@@ -370,3 +370,18 @@ def test_cv_that_is_not_a_pdf_is_refused_on_its_field(app, people):
     assert exc.value.field == "cv"
     db.session.rollback()
     assert specialists.own_profile(people.stranger) is None
+
+
+def test_directory_filters_by_country_and_skill(app, people, world, clients, make_user):
+    """The directory's country and skill filters narrow the list; the country list names only
+    countries of profiles the reader may see."""
+    specialists.save_profile(make_user("member"), profile_data(country="DE", skills=["law"]))
+    specialists.save_profile(make_user("member"), profile_data(country="FR", visibility="hidden"))
+    db.session.commit()
+    assert specialists.profile_countries(None) == ["DE", "RU"]
+    assert [p.country for p in db.session.scalars(specialists.profile_query(None, country="de"))] == ["DE"]
+    assert [p.country for p in db.session.scalars(specialists.profile_query(None, skill="teaching"))] == [
+        "RU"
+    ]
+    html = clients["visitor"].get("/specialists?skill=law").get_data(as_text=True)
+    assert "1 specialist found" in html
