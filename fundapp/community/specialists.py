@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
@@ -382,18 +383,22 @@ def _existing(need, profile) -> Placement | None:
     )
 
 
-def _new_placement(need, profile, status, actor, action) -> Placement:
+def _new_placement(need, profile, status, actor, action) -> tuple[Placement, bool]:
+    """The pair's placement, and whether it was made now (a second ask changes nothing)."""
     if need.status != NeedStatus.open:
         raise InvalidTransition(_l("This need is closed."))
     found = _existing(need, profile)
     if found is not None:
-        return found
+        return found, False
     placement = Placement(need_id=need.id, profile_id=profile.id, status=status)
-    with db.session.begin_nested():
-        db.session.add(placement)
-        db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(placement)
+            db.session.flush()
+    except IntegrityError:  # the same pair asked at the same moment from another request
+        return _existing(need, profile), False
     record(action, placement, actor=actor, changes={"need": need.id, "profile": profile.id})
-    return placement
+    return placement, True
 
 
 def express_interest(need: SpecialistNeed, actor, *, join_team: bool = False) -> Placement:
@@ -402,9 +407,12 @@ def express_interest(need: SpecialistNeed, actor, *, join_team: bool = False) ->
         raise NotPermitted(_l("Publish your specialist profile first."))
     if is_need_owner(actor, need):
         raise NotPermitted(_l("This need is yours."))
-    placement = _new_placement(need, profile, PlacementStatus.interested, actor, "community.express_interest")
-    if placement.status == PlacementStatus.interested:
-        placement.join_team = bool(join_team)
+    placement, created = _new_placement(
+        need, profile, PlacementStatus.interested, actor, "community.express_interest"
+    )
+    if not created:
+        return placement
+    placement.join_team = bool(join_team)
     _mail(
         _owners(need),
         _l("A specialist is interested in your need"),
@@ -421,7 +429,11 @@ def invite(need: SpecialistNeed, actor, profile: SpecialistProfile) -> Placement
         raise NotPermitted(_l("Only the need's owner may do this."))
     if profile.visibility not in visible_levels(actor) or profile.user_id == actor.id:
         raise NotPermitted(_l("This specialist cannot be invited."))
-    placement = _new_placement(need, profile, PlacementStatus.invited, actor, "community.invite_specialist")
+    placement, created = _new_placement(
+        need, profile, PlacementStatus.invited, actor, "community.invite_specialist"
+    )
+    if not created:
+        return placement
     _mail(
         [profile.user],
         _l("You are invited to a need"),

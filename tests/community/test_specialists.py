@@ -385,3 +385,14 @@ def test_directory_filters_by_country_and_skill(app, people, world, clients, mak
     ]
     html = clients["visitor"].get("/specialists?skill=law").get_data(as_text=True)
     assert "1 specialist found" in html
+
+
+def test_asking_twice_mails_and_audits_once(app, people, world):
+    """A double submit of interest makes one placement, one audit entry and one mail."""
+    specialists.express_interest(world.need, world.specialist)
+    specialists.express_interest(world.need, world.specialist)
+    db.session.commit()
+    audits = select(func.count(AuditEvent.id)).where(AuditEvent.action == "community.express_interest")
+    assert db.session.scalar(audits) == 1
+    mails = select(func.count(OutboxMessage.id)).where(OutboxMessage.to_address == people.founder.email)
+    assert db.session.scalar(mails) == 1
