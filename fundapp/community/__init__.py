@@ -16,12 +16,23 @@ def init_app(app):
     from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
-    from . import api, library, library_routes, routes, services, support, support_routes  # noqa: F401
+    from . import (  # noqa: F401
+        api,
+        library,
+        library_routes,
+        routes,
+        services,
+        specialist_routes,
+        specialists,
+        support,
+        support_routes,
+    )
 
     app.register_blueprint(routes.bp)
     app.register_blueprint(api.bp)
     register_access_rule(services.registration_file_rule)
     register_access_rule(support.attachment_rule)
+    register_access_rule(specialists.cv_file_rule)
     register_nav(app, "community.support_queue", _l("Support requests"), ("administrator", "auditor"))
     app.jinja_env.globals["support_kind_labels"] = support.KIND_LABELS
     app.jinja_env.globals["support_status_labels"] = support.STATUS_LABELS
@@ -35,6 +46,7 @@ def init_app(app):
     app.jinja_env.globals["org_kind_label"] = _label("kind_label")
     app.jinja_env.globals["org_field_label"] = _label("field_label")
     app.jinja_env.globals["language_label"] = _label("language_label")
+    app.jinja_env.globals.update(specialist_routes.labels())
 
 
 def _label(name):

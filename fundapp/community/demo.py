@@ -173,6 +173,7 @@ def load(ctx: dict) -> None:
                 services.accept_membership(org, users["member"], row.id)
     _load_library(users, orgs)
     _load_support(users, orgs)
+    _load_specialists(users, orgs)
     db.session.flush()
 
 
@@ -283,3 +284,129 @@ def _load_support(users, orgs) -> None:
         )
         support.take_on(req, staff)
         support.close(req, staff, "resolve", "A lawyer of MoLMEP's migration service reviewed the charter.")
+
+
+# person key → profile data (specialists in several countries)
+SPECIALISTS = {
+    "member2": {
+        "field": "education",
+        "skills": ["teaching", "translation"],
+        "tags": "забони тоҷикӣ, методика",
+        "years": 9,
+        "languages": ["tg", "ru", "kk"],
+        "country": "KZ",
+        "availability": ["remote", "mentoring", "short"],
+        "summary": "Омӯзгори забони тоҷикӣ барои кӯдакони муҳоҷирон.",
+        "visibility": "public",
+    },
+    "member3": {
+        "field": "business",
+        "skills": ["finance", "management"],
+        "tags": "microfinance",
+        "years": 14,
+        "languages": ["tg", "ru", "tr", "en"],
+        "country": "TR",
+        "availability": ["on_site", "long"],
+        "summary": "Финансист, руководил проектами микрокредитования.",
+        "visibility": "members",
+    },
+    "reviewer2": {
+        "field": "science",
+        "skills": ["engineering", "energy", "research"],
+        "tags": "small hydropower",
+        "years": 20,
+        "languages": ["tg", "ru", "de", "en"],
+        "country": "DE",
+        "availability": ["remote", "on_site", "short", "mentoring"],
+        "summary": "Engineer of small hydropower plants.",
+        "visibility": "public",
+    },
+}
+
+# (key, organisation key, admin's person key, data)
+NEEDS = [
+    (
+        "molmep_finance",
+        "molmep",
+        "administrator",
+        {
+            "role": "Маслиҳатчии молиявӣ барои барномаи бозгашти муҳоҷирон",
+            "skills": ["finance", "management"],
+            "languages": ["tg", "ru"],
+            "country": "",
+            "description": "Ёрӣ ба тарҳрезии хизматрасониҳои молиявӣ барои муҳоҷирони бозгашта.",
+            "months": 12,
+            "on_site": True,
+            "stipend": True,
+        },
+    ),
+    (
+        "kazan_teacher",
+        "kazan_centre",
+        "member",
+        {
+            "role": "Преподаватель таджикского языка (онлайн)",
+            "skills": ["teaching"],
+            "languages": ["tg", "ru"],
+            "country": "",
+            "description": "Занятия по выходным для детей центра.",
+            "months": 3,
+            "on_site": False,
+            "stipend": False,
+        },
+    ),
+    (
+        "kazan_energy",
+        "kazan_centre",
+        "member",
+        {
+            "role": "Mentor for a solar panels course",
+            "skills": ["energy", "engineering"],
+            "languages": ["ru", "en"],
+            "country": "",
+            "description": "",
+            "months": 2,
+            "on_site": False,
+            "stipend": False,
+        },
+    ),
+]
+
+
+def _load_specialists(users, orgs) -> None:
+    """Specialists in Kazakhstan, Türkiye and Germany, three needs, one placement in progress and
+    one completed. Idempotent: existing profiles, needs and placements are kept as they are."""
+    from . import specialists
+    from .models import Placement, SpecialistNeed
+
+    profiles = {}
+    for key, data in SPECIALISTS.items():
+        person = users.get(key)
+        if person is None:
+            continue
+        profiles[key] = specialists.own_profile(person) or specialists.save_profile(person, data)
+    needs = {}
+    for key, org_key, admin_key, data in NEEDS:
+        org, admin = orgs.get(org_key), users.get(admin_key)
+        if org is None or admin is None or not org.verified:
+            continue
+        need = db.session.scalar(select(SpecialistNeed).where(SpecialistNeed.role == data["role"]))
+        needs[key] = need or specialists.post_need(admin, {"owner": f"org:{org.id}", **data})
+    in_progress = ("molmep_finance", "member3", "administrator")
+    completed = ("kazan_teacher", "member2", "member")
+    for (need_key, person_key, owner_key), done in ((in_progress, False), (completed, True)):
+        need, profile, owner = needs.get(need_key), profiles.get(person_key), users.get(owner_key)
+        if need is None or profile is None or owner is None:
+            continue
+        exists = db.session.scalar(
+            select(Placement).where(Placement.need_id == need.id, Placement.profile_id == profile.id)
+        )
+        if exists is not None:
+            continue
+        if done:
+            placement = specialists.express_interest(need, users[person_key])
+            specialists.accept(placement, owner)
+            specialists.end(placement, owner, "completed")
+        else:
+            placement = specialists.invite(need, owner, profile)
+            specialists.accept(placement, users[person_key])

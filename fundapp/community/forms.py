@@ -176,3 +176,88 @@ class AnswerForm(FlaskForm):
 
 class LinkProjectForm(FlaskForm):
     project_id = SelectField(_l("Your project"), validators=[InputRequired()])
+
+
+class SpecialistForm(FlaskForm):
+    field = SelectField(_l("Field"), validators=[InputRequired()])
+    skills = CheckboxesField(_l("Skills"))
+    tags = StringField(_l("Other skills, separated by commas"), validators=[Optional(), Length(max=300)])
+    years = IntegerField(_l("Years of experience"), validators=[InputRequired(), NumberRange(min=0, max=70)])
+    languages = CheckboxesField(_l("Languages you work in"))
+    country = SelectField(_l("Country where you live"), validators=[InputRequired()])
+    availability = CheckboxesField(_l("Availability"))
+    summary = TextAreaField(_l("About your work"), validators=[Optional(), Length(max=3000)])
+    visibility = SelectField(_l("Who may see the profile"), validators=[InputRequired()])
+    cv = FileField(_l("CV (PDF; seen only by the fund's staff and the owners of needs you answer)"))
+
+    def setup(self) -> SpecialistForm:
+        from . import specialists
+
+        self.field.choices = [("", _l("— choose —")), *vocab.FIELDS.items()]
+        self.skills.choices = list(specialists.SKILLS.items())
+        self.languages.choices = language_choices()
+        self.country.choices = [("", _l("— choose —")), *country_choices()]
+        self.availability.choices = list(specialists.AVAILABILITY.items())
+        self.visibility.choices = [(str(k), v) for k, v in specialists.VISIBILITY_LABELS.items()]
+        return self
+
+    def data_for_service(self) -> dict:
+        return {
+            k: getattr(self, k).data
+            for k in (
+                "field",
+                "skills",
+                "tags",
+                "years",
+                "languages",
+                "country",
+                "availability",
+                "summary",
+                "visibility",
+            )
+        }
+
+
+class NeedForm(FlaskForm):
+    owner = SelectField(_l("For"), validators=[InputRequired()])
+    role = StringField(_l("Role"), validators=[InputRequired(), Length(max=200)])
+    skills = CheckboxesField(_l("Skills"))
+    languages = CheckboxesField(_l("Languages"))
+    country = SelectField(_l("Where the specialists should live (optional)"), validators=[Optional()])
+    months = IntegerField(_l("Duration in months"), validators=[InputRequired(), NumberRange(min=1, max=60)])
+    on_site = BooleanField(_l("On site in Tajikistan (otherwise remote)"))
+    stipend = BooleanField(_l("With a stipend (otherwise volunteer)"))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+
+    def setup(self, owners) -> NeedForm:
+        from . import specialists
+
+        self.owner.choices = owners
+        self.skills.choices = list(specialists.SKILLS.items())
+        self.languages.choices = language_choices()
+        self.country.choices = [("", _l("Anywhere")), *country_choices()]
+        return self
+
+    def data_for_service(self) -> dict:
+        return {
+            k: getattr(self, k).data
+            for k in (
+                "owner",
+                "role",
+                "skills",
+                "languages",
+                "country",
+                "months",
+                "on_site",
+                "stipend",
+                "description",
+            )
+        }
+
+
+class InterestForm(FlaskForm):
+    join_team = BooleanField(_l("If accepted, join the project's team and be named on its page"))
+
+
+class InviteSpecialistForm(FlaskForm):
+    need_id = SelectField(_l("Your need"), validators=[InputRequired()])

@@ -261,3 +261,116 @@ class SupportRequest(db.Model):
         from fundapp.core.money import Money
 
         return Money(self.budget_minor, self.budget_currency) if self.budget_minor is not None else None
+
+
+class Visibility(StrEnum):
+    public = "public"
+    members = "members"
+    hidden = "hidden"
+
+
+class NeedStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class PlacementStatus(StrEnum):
+    interested = "interested"  # the specialist asked; the need's owner answers
+    invited = "invited"  # the owner asked; the specialist answers
+    active = "active"
+    completed = "completed"
+    cut_short = "cut_short"
+    declined = "declined"
+
+
+class SpecialistProfile(db.Model):
+    """A member's specialist profile. Codes are comma-separated from ``specialists`` lists; the
+    visibility is the specialist's own choice."""
+
+    __tablename__ = "specialist_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, unique=True)
+    field: Mapped[str] = mapped_column(String(32), nullable=False)
+    skills: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    tags: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    years: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    languages: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    country: Mapped[str] = mapped_column(String(2), nullable=False)
+    availability: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    summary: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    visibility: Mapped[str] = mapped_column(String(8), nullable=False, default=Visibility.members)
+    # Private: staff, the specialist and owners of needs the specialist answered (a files rule).
+    cv_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    user = relationship("User")
+
+    __table_args__ = (
+        db.CheckConstraint("visibility IN ('public', 'members', 'hidden')", name="visibility_known"),
+        db.CheckConstraint("years >= 0 AND years <= 70", name="years_range"),
+    )
+
+    def codes(self, name: str) -> list[str]:
+        return [c for c in getattr(self, name).split(",") if c]
+
+
+class SpecialistNeed(db.Model):
+    """A need for a specialist, posted for a project (by its author) or an organisation (by its
+    admin; agencies are organisations)."""
+
+    __tablename__ = "specialist_needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[str] = mapped_column(String(200), nullable=False)
+    skills: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    languages: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    months: Mapped[int] = mapped_column(Integer, nullable=False)
+    on_site: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
+    stipend: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False, default=NeedStatus.open)
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    organisation: Mapped[Organisation | None] = relationship()
+    project = relationship("Project")
+
+    __table_args__ = (
+        db.CheckConstraint("status IN ('open', 'closed')", name="status_known"),
+        db.CheckConstraint("months >= 1 AND months <= 60", name="months_range"),
+        db.CheckConstraint("(project_id IS NULL) <> (organisation_id IS NULL)", name="one_owner"),
+    )
+
+    def codes(self, name: str) -> list[str]:
+        return [c for c in getattr(self, name).split(",") if c]
+
+
+class Placement(db.Model):
+    """A specialist and a need: from interest or invitation to an end. One row per pair."""
+
+    __tablename__ = "specialist_placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(ForeignKey("specialist_needs.id"), nullable=False)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("specialist_profiles.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False)
+    join_team: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    need: Mapped[SpecialistNeed] = relationship()
+    profile: Mapped[SpecialistProfile] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("need_id", "profile_id"),
+        db.CheckConstraint(
+            "status IN (" + ", ".join(f"'{s.value}'" for s in PlacementStatus) + ")", name="status_known"
+        ),
+    )

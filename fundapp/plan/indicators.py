@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, func, select
 
 from fundapp.audit.models import AuditEvent
+from fundapp.community import specialists
 from fundapp.community.models import (
     Organisation,
     OrganisationKind,
@@ -262,3 +263,18 @@ def support_requests_resolved(w: Window) -> int:
             Organisation.country == w.country
         )
     return 100 * int(db.session.scalar(q) or 0)
+
+
+# -- community (fundapp.community.specialists) ----------------------------------------------------
+@computed(
+    "specialists_placed",
+    _l("Specialists placed"),
+    Unit.COUNT,
+    _l(
+        "Placements of specialists with a need of a project or an organisation that started in the "
+        "period (the need's owner and the specialist both agreed), by the specialist's country of residence."
+    ),
+)
+def specialists_placed(w: Window) -> int:
+    by_country = specialists.placements_started_by_country(w.start, w.end)
+    return 100 * (sum(by_country.values()) if w.country is None else by_country.get(w.country, 0))

@@ -89,3 +89,61 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
     assert "Tajik Sunday School of Kazan" in page.content()
     page.goto(f"{live_server}/organisations/countries")
     _fits(page)
+
+
+def test_specialist_placement_on_a_phone(phone_page, live_server, people):
+    """Publish a specialist profile → the need's owner sees the match with its reason → invites →
+    the specialist accepts → the placement is shown as in progress; every page fits 375 px."""
+    from fundapp.community import specialists
+    from tests.fakes.backing import make_project
+
+    project = make_project(people.founder, title="Summer school in Khujand")
+    specialists.post_need(
+        people.founder,
+        {
+            "owner": f"project:{project.id}",
+            "role": "Tajik teacher for the summer school",
+            "skills": ["teaching"],
+            "languages": ["tg"],
+            "months": 2,
+        },
+    )
+    for person in (people.founder, people.second):
+        person.preferred_language = "en"
+    founder, second = people.founder.email, people.second.email
+    db.session.commit()
+    db.session.close()
+    page = phone_page
+
+    _sign_in(page, live_server, second)
+    page.goto(f"{live_server}/specialists/profile")
+    _fits(page)
+    page.select_option("#field", "education")
+    page.check("input[name=skills][value=teaching]")
+    page.fill("#years", "8")
+    page.check("input[name=languages][value=tg]")
+    page.select_option("#country", "KZ")
+    page.check("input[name=availability][value=remote]")
+    page.select_option("#visibility", "members")
+    with page.expect_navigation():
+        page.click("button:has-text('Save the profile')")
+    assert "My specialist page" in page.content()
+    assert "Tajik teacher for the summer school" in page.content()  # the need matches
+    _fits(page)
+
+    _sign_in(page, live_server, founder)
+    page.goto(f"{live_server}/needs")
+    page.click("text=Tajik teacher for the summer school")
+    _fits(page)
+    assert "Skills in common: Teaching" in page.content()
+    with page.expect_navigation():
+        page.click("form.inline button:has-text('Invite')")
+    assert "The specialist is invited." in page.content()
+
+    _sign_in(page, live_server, second)
+    page.goto(f"{live_server}/specialists/mine")
+    page.check("input[name=join_team]")
+    with page.expect_navigation():
+        page.click("button:has-text('Accept')")
+    _fits(page)
+    assert "In progress" in page.content()

@@ -89,6 +89,15 @@ def _independent(key, w):
             )
             if times and w.start <= min(times) < w.end and (w.country is None or country == w.country):
                 n += 1
+
+    if key == "specialists_placed":
+        from fundapp.community.models import Placement, SpecialistProfile
+
+        n = 0
+        for placement in db.session.scalars(select(Placement)):
+            if placement.started_at is None or not (w.start <= placement.started_at < w.end):
+                continue
+            n += in_country(db.session.get(SpecialistProfile, placement.profile_id).country)
         return n
     return None
 
@@ -117,3 +126,4 @@ def test_every_computed_indicator_on_the_demo(app, runner):
     w = Window.of_dates(date(2020, 1, 1), end, size)
     assert REGISTRY["events_held"].compute(w) > 0  # the demo holds events
     assert REGISTRY["money_received"].compute(w) > 0
+    assert REGISTRY["specialists_placed"].compute(w) == 200  # one in progress, one completed
