@@ -77,7 +77,7 @@ class Config:
 
     DEMO_MODE = _bool("FUNDAPP_DEMO", ENV_NAME != "production")
     MIN_REVIEWS_FOR_DECISION = int(os.environ.get("MIN_REVIEWS_FOR_DECISION", "2"))
-    COUNCIL_THRESHOLD_MINOR = int(os.environ.get("COUNCIL_THRESHOLD_MINOR", "5000000"))  # 50,000.00
+    COUNCIL_THRESHOLD_MINOR = int(os.environ.get("COUNCIL_THRESHOLD_MINOR", "5000000"))  # diram: 50,000 TJS
     SUPPORTED_CURRENCIES = ("TJS", "USD", "EUR", "RUB", "KZT")
     # How long the public pages' figures and whole anonymous pages may be served from a
     # per-process cache (fundapp/core/pagecache.py, transparency.services.cached); 0 = never.

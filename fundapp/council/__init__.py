@@ -1,8 +1,11 @@
 """Coordination Council decisions: the public record of what the Council decided (number, date,
-agenda item, votes, minutes). Approving a proposal above ``COUNCIL_THRESHOLD_MINOR`` must cite one.
+agenda item, votes, minutes), and the exchange rates its threshold is counted at. Approving a
+proposal or a payout above ``COUNCIL_THRESHOLD_MINOR`` diram (counted in somoni at the latest rate
+recorded on or before the decision) must cite one.
 
 Invariants: decisions are public (minutes are made public files); votes are non-negative; the
-number is unique. Only administrators record decisions (``services.record_decision``).
+number is unique. Only administrators record decisions (``services.record_decision``) and rates
+(``services.record_rate``; rates are append-only).
 """
 
 

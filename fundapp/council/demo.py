@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from fractions import Fraction
 
 from sqlalchemy import select
 
 from fundapp.extensions import db
 
-from .models import CouncilDecision
+from .models import CouncilDecision, ExchangeRate
 
 MINUTES = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -16,6 +17,9 @@ MINUTES = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+# somoni for one unit, as the National Bank of Tajikistan might have set them (demo figures)
+RATES = {"USD": "10.95", "EUR": "11.85", "RUB": "0.1215", "KZT": "0.0213"}
 
 DECISIONS = [
     {
@@ -63,3 +67,18 @@ def load(ctx: dict) -> None:
             db.session.flush()
         decisions.append(decision)
     ctx["council_decisions"] = decisions
+    if admin is not None:
+        for currency, rate in RATES.items():
+            if db.session.scalar(select(ExchangeRate.id).where(ExchangeRate.currency == currency)) is None:
+                value = Fraction(rate)
+                db.session.add(
+                    ExchangeRate(
+                        currency=currency,
+                        somoni_numerator=value.numerator,
+                        somoni_denominator=value.denominator,
+                        valid_from=date.today() - timedelta(days=365),
+                        source="НБТ, қурби расмӣ",
+                        recorded_by_id=admin.id,
+                    )
+                )
+        db.session.flush()

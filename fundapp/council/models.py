@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from fractions import Fraction
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.core.db import UTCDateTime, utcnow
@@ -41,3 +42,42 @@ class CouncilDecision(db.Model):
 
     def __repr__(self) -> str:
         return f"<CouncilDecision {self.number}>"
+
+
+class ExchangeRate(db.Model):
+    """How many somoni one unit of ``currency`` is worth from ``valid_from`` on, as an administrator
+    recorded it (with its source, e.g. the National Bank's rate of that day). Exact: a ratio of
+    integers, never a float. Append-only: a new rate is a new row, so every past threshold check
+    can be retraced."""
+
+    __tablename__ = "exchange_rates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    somoni_numerator: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    somoni_denominator: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    valid_from: Mapped[date] = mapped_column(Date, nullable=False)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    recorded_by = relationship("User")
+
+    __table_args__ = (
+        db.CheckConstraint("somoni_numerator > 0 AND somoni_denominator > 0", name="rate_positive"),
+        db.CheckConstraint("currency <> 'TJS'", name="not_somoni"),
+        Index("ix_exchange_rates_currency_valid_from", "currency", "valid_from"),
+    )
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(int(self.somoni_numerator), int(self.somoni_denominator))
+
+    @property
+    def rate_text(self) -> str:
+        """The rate as the decimal an administrator typed (at most 8 decimals)."""
+        whole, rest = divmod(self.rate.numerator * 10**8 // self.rate.denominator, 10**8)
+        return f"{whole}.{rest:08d}".rstrip("0").rstrip(".")
+
+    def __repr__(self) -> str:
+        return f"<ExchangeRate {self.currency} {self.rate_text} from {self.valid_from}>"

@@ -1,10 +1,11 @@
-"""The public record of Council decisions, and the administrators' form to add one."""
+"""The public record of Council decisions, the administrators' form to add one, and the exchange
+rates the Council threshold is counted at."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
 from . import services
+from .forms import RateForm
 from .models import CouncilDecision
 
 bp = Blueprint("council", __name__)
@@ -82,3 +84,40 @@ def new_decision():
             flash(_("The decision is recorded and published."), "info")
             return redirect(url_for("council.decision_detail", decision_id=decision.id), 303)
     return render_template("council/form.html", errors=errors, values=values), (400 if errors else 200)
+
+
+@bp.route("/council/rates", methods=["GET", "POST"])
+@roles_required("administrator", "auditor")
+def exchange_rates():
+    """The recorded rates (append-only), and for administrators the form to record a new one."""
+    form = RateForm()
+    form.currency.choices = [
+        (c, c) for c in current_app.config["SUPPORTED_CURRENCIES"] if c != services.SOMONI
+    ]
+    status = 200
+    if request.method == "POST":
+        if not current_user.has_role("administrator"):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                services.record_rate(
+                    actor=current_user,
+                    currency=form.currency.data,
+                    rate=form.rate.data,
+                    valid_from=form.valid_from.data,
+                    source=form.source.data,
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                getattr(form, exc.field or "source").errors = [str(exc.message)]
+            else:
+                db.session.commit()
+                flash(_("The rate is recorded."), "info")
+                return redirect(url_for("council.exchange_rates"), 303)
+        status = 400
+    return render_template(
+        "council/rates.html",
+        form=form,
+        rates=services.rates(),
+        threshold=services.council_threshold(),
+    ), status

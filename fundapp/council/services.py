@@ -1,17 +1,28 @@
-"""Recording Coordination Council decisions (administrators only)."""
+"""Recording Coordination Council decisions and the exchange rates its threshold is counted at
+(administrators only), and the threshold check itself.
+
+The threshold (``COUNCIL_THRESHOLD_MINOR``) is in somoni minor units (diram). A goal or a payout in
+another currency is converted at the latest rate recorded on or before the day of the decision;
+with no such rate the check refuses, it never takes a dollar for a somoni."""
 
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fundapp.audit.services import record
+from fundapp.core.db import utcnow
 from fundapp.core.errors import NotPermitted, ValidationFailed
+from fundapp.core.money import Money, exponent
 from fundapp.extensions import db
 
-from .models import CouncilDecision
+from .models import CouncilDecision, ExchangeRate
+
+SOMONI = "TJS"
 
 
 def _votes(value, field: str) -> int:
@@ -82,3 +93,108 @@ def record_decision(
         },
     )
     return decision
+
+
+# -- exchange rates and the threshold -------------------------------------------------------------
+
+
+def record_rate(
+    *, actor, currency: str, rate: Fraction, valid_from: date | None, source: str
+) -> ExchangeRate:
+    """Record how many somoni one unit of ``currency`` is worth from ``valid_from`` on."""
+    if actor is None or not actor.has_role("administrator"):
+        raise NotPermitted(_l("Only an administrator records exchange rates."))
+    currencies = tuple(c for c in current_app.config["SUPPORTED_CURRENCIES"] if c != SOMONI)
+    if currency not in currencies:
+        raise ValidationFailed(_l("Choose a currency from the list."), field="currency")
+    if not isinstance(rate, Fraction) or rate <= 0:
+        raise ValidationFailed(_l("The rate must be greater than zero."), field="rate")
+    if valid_from is None:
+        raise ValidationFailed(_l("Enter the date from which the rate holds."), field="valid_from")
+    if valid_from > utcnow().date():
+        raise ValidationFailed(_l("A rate cannot hold from a future date."), field="valid_from")
+    source = (source or "").strip()
+    if not source or len(source) > 200:
+        raise ValidationFailed(_l("Say where the rate comes from (at most 200 characters)."), field="source")
+    row = ExchangeRate(
+        currency=currency,
+        somoni_numerator=rate.numerator,
+        somoni_denominator=rate.denominator,
+        valid_from=valid_from,
+        source=source,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    record(
+        "council.record_rate",
+        row,
+        actor=actor,
+        changes={"currency": currency, "rate": row.rate_text, "valid_from": valid_from.isoformat()},
+    )
+    return row
+
+
+def rate_on(currency: str, day: date) -> ExchangeRate | None:
+    """The latest rate of ``currency`` recorded to hold on or before ``day`` (the later record
+    wins when two hold from the same day)."""
+    return db.session.scalar(
+        select(ExchangeRate)
+        .where(ExchangeRate.currency == currency, ExchangeRate.valid_from <= day)
+        .order_by(ExchangeRate.valid_from.desc(), ExchangeRate.id.desc())
+        .limit(1)
+    )
+
+
+def council_threshold() -> Money:
+    """Above this many somoni a decision must cite a carried Council decision."""
+    return Money(int(current_app.config.get("COUNCIL_THRESHOLD_MINOR", 5_000_000)), SOMONI)
+
+
+def no_rate_message(currency: str, day: date):
+    return _l(
+        "No rate of %(currency)s to the somoni is recorded on or before %(day)s, so the Council "
+        "threshold of %(threshold)s cannot be checked: an administrator records the rate under "
+        "Council, Exchange rates — or cite a Council decision.",
+        currency=currency,
+        day=day.isoformat(),
+        threshold=str(council_threshold()),
+    )
+
+
+def somoni_minor(amount: Money, day: date) -> Fraction | None:
+    """``amount`` in diram, exactly, at the rate that held on ``day``; None when none is recorded."""
+    if not isinstance(amount, Money):
+        raise TypeError("amount must be Money")
+    if amount.currency == SOMONI:
+        return Fraction(amount.amount)
+    row = rate_on(amount.currency, day)
+    if row is None:
+        return None
+    return Fraction(amount.amount * 10 ** exponent(SOMONI), 10 ** exponent(amount.currency)) * row.rate
+
+
+def above_threshold(amount: Money, *, day: date | None = None, field: str = "council_decision") -> bool:
+    """Is ``amount``, counted in somoni on ``day`` (default today, UTC), above the threshold?
+    ``ValidationFailed`` naming ``field`` when no rate of its currency is recorded by then."""
+    day = day or utcnow().date()
+    value = somoni_minor(amount, day)
+    if value is None:
+        raise ValidationFailed(no_rate_message(amount.currency, day), field=field)
+    return value > council_threshold().amount
+
+
+def may_need_council(amount: Money, *, day: date | None = None) -> bool:
+    """For pages: above the threshold, or not known to be below it (no rate recorded)."""
+    try:
+        return above_threshold(amount, day=day)
+    except ValidationFailed:
+        return True
+
+
+def rates() -> list[ExchangeRate]:
+    return list(
+        db.session.scalars(
+            select(ExchangeRate).order_by(ExchangeRate.valid_from.desc(), ExchangeRate.id.desc()).limit(200)
+        )
+    )

@@ -345,9 +345,11 @@ def request_disbursement(
 
 
 def needs_council_amount(amount: Money) -> bool:
-    from fundapp.proposals.services import council_threshold
+    """For pages and the demo: above the Council threshold in somoni, or not known to be below
+    it (no rate of its currency recorded)."""
+    from fundapp.council.services import may_need_council
 
-    return amount > council_threshold(amount.currency)
+    return may_need_council(amount)
 
 
 def needs_council(req: DisbursementRequest) -> bool:
@@ -376,12 +378,13 @@ def approve_disbursement(req: DisbursementRequest, *, actor, council_decision=No
     req = lock(req.id)
     t = _check_state(req, "approve")
     _require_decider(req, actor)
-    if needs_council(req) and council_decision is None:
-        from fundapp.proposals.services import council_threshold
+    from fundapp.council.services import above_threshold, council_threshold
 
+    # counted in somoni at the rate of the day of the decision; no rate recorded refuses
+    if council_decision is None and above_threshold(req.amount):
         raise ValidationFailed(
             _l("Above %(threshold)s the approval must cite a Coordination Council decision.",
-               threshold=str(council_threshold(req.amount_currency))),
+               threshold=str(council_threshold())),
             field="council_decision",
         )  # fmt: skip
     if council_decision is not None and not council_decision.carried:

@@ -316,11 +316,20 @@ class TeamMember(db.Model):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     role: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An account the author named by its address: invited, linked (``user_id``) only once its
+    # holder accepts. Until then the person is no insider of the project.
+    invited_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     project: Mapped[Project] = relationship(back_populates="team_members")
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    invited_user: Mapped[User | None] = relationship(foreign_keys=[invited_user_id])
 
-    __table_args__ = (Index("ix_project_team_members_project_id", "project_id"),)
+    __table_args__ = (
+        db.CheckConstraint("user_id IS NULL OR invited_user_id IS NULL", name="linked_or_invited"),
+        Index("ix_project_team_members_project_id", "project_id"),
+        Index("ix_project_team_members_invited_user_id", "invited_user_id"),
+    )
 
 
 class ProjectAttachment(db.Model):

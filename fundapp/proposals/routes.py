@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from fundapp.core.errors import ValidationFailed
+from fundapp.core.errors import NotFound, ValidationFailed
 from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
-from . import geo, services
+from . import geo, services, team
 from .models import (
     FUNDING_MODEL_LABELS,
     PUBLIC_STATES,
@@ -277,7 +277,7 @@ def edit_proposal(project_id: int):
     ), (400 if errors else 200)
 
 
-def _row_action(project_id: int, anchor: str, action):
+def _row_action(project_id: int, anchor: str, action, saved: str | None = None):
     project = _editable_or_404(project_id)
     try:
         action(project)
@@ -286,7 +286,7 @@ def _row_action(project_id: int, anchor: str, action):
         flash(str(exc.message), "error")
     else:
         db.session.commit()
-        flash(_("Saved."), "info")
+        flash(saved or _("Saved."), "info")
     return redirect(url_for("proposals.edit_proposal", project_id=project_id) + f"#{anchor}", 303)
 
 
@@ -361,7 +361,42 @@ def add_team_member(project_id: int):
             email=request.form.get("email", ""),
         )
 
-    return _row_action(project_id, "team", act)
+    return _row_action(
+        project_id,
+        "team",
+        act,
+        _(
+            "Saved. If the address belongs to a member of the portal, they are invited "
+            "and join the team once they accept."
+        ),
+    )
+
+
+@bp.get("/my/invitations")
+def team_invitations():
+    """The team invitations waiting for the signed-in person's answer."""
+    return render_template("proposals/invitations.html", invitations=team.pending_invitations(current_user))
+
+
+@bp.post("/my/invitations/<int:member_id>")
+def answer_invitation(member_id: int):
+    """Accept or decline one invitation; only the invited person can, anyone else gets a 404."""
+    answer = request.form.get("answer")
+    if answer not in ("accept", "decline"):
+        abort(400)
+    try:
+        if answer == "accept":
+            member = team.accept_invitation(member_id, actor=current_user)
+            message = _("You are now in the team of “%(title)s”.", title=member.project.title)
+        else:
+            team.decline_invitation(member_id, actor=current_user)
+            message = _("You declined the invitation.")
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("proposals.team_invitations"), 303)
 
 
 @bp.post("/proposals/<int:project_id>/team/delete")
@@ -526,6 +561,7 @@ def pipeline():
 def _proposals_globals():
     return {
         "my_projects": lambda: my_projects(current_user),
+        "my_team_invitations": lambda: team.pending_invitations(current_user),
         "project_region_name": geo.region_name,
         "project_district_name": geo.district_name,
         "project_category_name": geo.category_name,

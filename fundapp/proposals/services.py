@@ -461,29 +461,25 @@ def _require_reviews(project: Project) -> None:
         )
 
 
-def council_threshold(currency: str) -> Money:
-    """The goal above which approval must cite a Council decision, in the goal's own currency.
-
-    Kept deliberately simple: ``COUNCIL_THRESHOLD_MINOR`` minor units of whatever currency the
-    goal is in (stricter for currencies worth more than the somoni), unless the optional
-    ``COUNCIL_THRESHOLD_BY_CURRENCY`` mapping gives a figure for that currency."""
-    cfg = current_app.config
-    by_currency = cfg.get("COUNCIL_THRESHOLD_BY_CURRENCY") or {}
-    return Money(int(by_currency.get(currency, cfg.get("COUNCIL_THRESHOLD_MINOR", 5_000_000))), currency)
-
-
 def needs_council(project: Project) -> bool:
-    return project.goal > council_threshold(project.currency)
+    """For the page: is the goal above the Council threshold in somoni (or not known to be below
+    it, when no rate of its currency is recorded)?"""
+    from fundapp.council.services import may_need_council
+
+    return may_need_council(project.goal)
 
 
 def approve_proposal(project: Project, *, actor, comment=None, council_decision=None) -> Project:
     t, comment = _transition(project, "approve_proposal", actor=actor, comment=comment)
     _require_reviews(project)
-    if needs_council(project) and council_decision is None:
+    from fundapp.council.services import above_threshold, council_threshold
+
+    # counted in somoni at the rate of the day of the decision; no rate recorded refuses
+    if council_decision is None and above_threshold(project.goal):
         raise ValidationFailed(
             _l(
                 "The goal is above %(threshold)s: the approval must cite a Coordination Council decision.",
-                threshold=str(council_threshold(project.currency)),
+                threshold=str(council_threshold()),
             ),
             field="council_decision",
         )
@@ -780,26 +776,24 @@ def remove_milestone(project: Project, milestone_id: int, *, actor) -> None:
 
 
 def add_team_member(project: Project, *, actor, name: str, role: str, email: str | None = None) -> TeamMember:
-    """Add a person; an email that belongs to an account links them (they then count as an
-    insider: never a reviewer or decider of this project)."""
+    """Add a person to the team. When ``email`` belongs to an account other than the author's,
+    its holder is invited (``team.invite``): linked to the project — and so never its reviewer or
+    decider — only once they accept. The answer is the same whatever the address, so the form
+    never tells whether an account exists."""
+    from .team import invite
+
     _require_editor(project, actor)
     if len(project.team_members) >= 30:
         raise ValidationFailed(_l("At most 30 team members."), field="name")
-    user = None
-    email = (email or "").strip().lower()
-    if email:
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is None:
-            raise ValidationFailed(_l("No member has this email address."), field="email")
-        if user.id in project.team_user_ids():
-            raise ValidationFailed(_l("This member is already in the team."), field="email")
-    member = TeamMember(
-        name=_clean(name, 200, "name", required=True),
-        role=_clean(role, 200, "role"),
-        user_id=getattr(user, "id", None),
-    )
+    email = (email or "").strip()
+    if email and (len(email) > 320 or "@" not in email or any(ch.isspace() for ch in email)):
+        raise ValidationFailed(_l("Enter an email address like name@example.org."), field="email")
+    member = TeamMember(name=_clean(name, 200, "name", required=True), role=_clean(role, 200, "role"))
     project.team_members.append(member)
     db.session.flush()
+    record("project.team_add", project, actor=actor, changes={"member": member.id})
+    if email:
+        invite(project, member, email.lower(), actor=actor)
     return member
 
 
@@ -810,6 +804,7 @@ def remove_team_member(project: Project, member_id: int, *, actor) -> None:
         raise ValidationFailed(_l("The author stays in the team."), field="row")
     project.team_members.remove(member)
     db.session.flush()
+    record("project.team_remove", project, actor=actor, changes={"member": member_id})
 
 
 def add_attachment(project: Project, *, actor, file_storage, title: str = "") -> ProjectAttachment:

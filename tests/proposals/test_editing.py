@@ -273,10 +273,14 @@ def test_oversight_staff_see_unpublished_proposals(app, project_in, client_for, 
 
 
 def test_a_linked_team_member_sees_the_draft_but_cannot_edit(app, make_user):
-    """Does a team member linked by email see the draft, while only the author edits it?"""
+    """Does a team member linked by email (once they accept) see the draft, while only the author
+    edits it?"""
+    from fundapp.proposals import team
+
     owner, mate = make_user("member"), make_user("member")
     project = create_complete_draft(owner)
-    services.add_team_member(project, actor=owner, name="Mate", role="Builder", email=mate.email)
+    member = services.add_team_member(project, actor=owner, name="Mate", role="Builder", email=mate.email)
+    team.accept_invitation(member.id, actor=mate)
     db.session.commit()
     c = app.test_client()
     login_as(c, mate)

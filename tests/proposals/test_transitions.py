@@ -65,9 +65,12 @@ def test_who_may_do_what_from_which_state(app, make_user):
     project = create_complete_draft(owner)
     # An administrator who is a linked team member: never decides on the project.
     admin_owner = make_user("administrator")
-    services.add_team_member(
+    from fundapp.proposals import team
+
+    member = services.add_team_member(
         project, actor=owner, name="Team admin", role="Engineer", email=admin_owner.email
     )
+    team.accept_invitation(member.id, actor=admin_owner)
     actors["admin_owner"] = admin_owner
     db.session.commit()
     problems = []

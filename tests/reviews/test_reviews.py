@@ -38,9 +38,12 @@ def test_a_team_member_can_never_review_the_proposal(app, cast):
     """Is a reviewer linked as a team member refused — at assignment, and at scoring if they joined
     the team afterwards?"""
     project = create_complete_draft(cast.author)
-    project_services.add_team_member(
+    from fundapp.proposals import team
+
+    member = project_services.add_team_member(
         project, actor=cast.author, name="R1", role="Adviser", email=cast.reviewer1.email
     )
+    team.accept_invitation(member.id, actor=cast.reviewer1)
     project_services.submit_proposal(project, actor=cast.author)
     with pytest.raises(NotPermitted):
         services.assign_reviewer(project, cast.reviewer1, actor=cast.admin)
