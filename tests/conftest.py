@@ -262,6 +262,8 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     port = free_port()
+    # links in mail point at this server, as they point at the public address in production
+    app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -1,7 +1,7 @@
 """Exchange rates for the Council threshold; team invitations
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-02
 
 The Council threshold is counted in somoni: a goal or a payout in another currency is converted
@@ -16,7 +16,7 @@ import fundapp.core.db
 from fundapp.core.migration_helpers import create_append_only, drop_append_only
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
