@@ -266,7 +266,7 @@ def _load_support(users, orgs) -> None:
         )
         support.take_on(req, staff)
         support.ask_for_more(req, staff, "Кадом синфҳо ва кадом китобҳо лозиманд? Рӯйхат фиристед.")
-    title = "Legal help for a new association in Almaty"
+    title = "Ёрии ҳуқуқӣ барои иттиҳодияи нав дар Алмато"
     if (
         member2 is not None
         and db.session.scalar(select(SupportRequest.id).where(SupportRequest.title == title)) is None
@@ -277,9 +277,12 @@ def _load_support(users, orgs) -> None:
                 "organisation_id": "",
                 "kind": "legal_help",
                 "title": title,
-                "description": "We are founding a Tajik workers association; we need help with its charter.",
-                "needs": "A lawyer's review of the charter",
+                "description": "Мо иттиҳодияи коргарони тоҷикро таъсис медиҳем; "
+                "барои навиштани оинномааш ёрӣ лозим аст.",
+                "needs": "Ҳуқуқшинос оинномаро аз назар гузаронад",
             },
         )
         support.take_on(req, staff)
-        support.close(req, staff, "resolve", "A lawyer of MoLMEP's migration service reviewed the charter.")
+        support.close(
+            req, staff, "resolve", "Ҳуқуқшиноси хадамоти муҳоҷирати MoLMEP оинномаро аз назар гузаронд."
+        )
