@@ -23,9 +23,20 @@ MEMOS = (
     (DEMO_GIFT_MEMO, _l("Gift to the competition prize fund (demo)")),
 )
 
+# The ties the portal knows between a juror and a nomination, written in English into a recusal
+# (``jury.known_conflicts``; several are joined with "; ").
+TIES = (
+    ("nominator", _l("nominator")),
+    ("nominee", _l("nominee")),
+    ("same organisation as the nominee", _l("same organisation as the nominee")),
+    ("same project team as the nominee", _l("same project team as the nominee")),
+    ("member of the nominated organisation", _l("member of the nominated organisation")),
+    ("member of the nominating organisation", _l("member of the nominating organisation")),
+)
+
 
 def register() -> None:
     from fundapp.core import phrases
 
-    for canonical, message in MEMOS:
+    for canonical, message in MEMOS + TIES:
         phrases.register(canonical, message)
