@@ -31,6 +31,20 @@ SKIP_ENDPOINTS = {
     "accounts.confirm_email",
     "accounts.reset_password",
     "accounts.mfa_verify",
+    "events.attendees_csv",
+    "events.certificate_pdf",
+    "events.event_ics",
+    "events.feed_all",
+    "events.feed_organisation",
+    "events.feed_country",
+    "community_api.library_csv",
+    "community_api.library_json",
+    "community_api.organisations_csv",
+    "community_api.organisations_json",
+    "competitions.tally_json",
+    "plan.data_csv",
+    "plan.data_json",
+    "plan.ministry_report_file",
 }
 SKIP_PREFIXES = ("/api/",)
 

@@ -103,7 +103,7 @@ ORGANISATIONS = [
             "name": "Клуби соҳибкорони тоҷик дар Истанбул",
             "kind": "business_club",
             "country": "TR",
-            "city": "İstanbul",
+            "city": "Истанбул",
             "languages": ["tg", "tr", "ru"],
             "fields": ["business"],
             "year_founded": 2018,
@@ -116,15 +116,15 @@ ORGANISATIONS = [
         "member",
         "verified",
         {
-            "name": "Tajik Community of New York",
+            "name": "Ҷамъияти тоҷикони Ню-Йорк",
             "kind": "association",
             "country": "US",
-            "city": "New York",
+            "city": "Ню-Йорк",
             "languages": ["en", "tg", "ru"],
             "fields": ["culture", "charity"],
             "year_founded": 2011,
             "website": "",
-            "description": "Navruz and Independence Day gatherings, and help for newcomers from Tajikistan.",
+            "description": "Ҷашнҳои Наврӯз ва Рӯзи Истиқлолият, ёрӣ ба навомадагон аз Тоҷикистон.",
         },
     ),
     (
@@ -135,7 +135,7 @@ ORGANISATIONS = [
             "name": "Мактаби якшанбеии тоҷикӣ дар Берлин",
             "kind": "school",
             "country": "DE",
-            "city": "Berlin",
+            "city": "Берлин",
             "languages": ["tg", "de"],
             "fields": ["education", "language"],
             "year_founded": 2021,
@@ -267,7 +267,7 @@ def _load_support(users, orgs) -> None:
         )
         support.take_on(req, staff)
         support.ask_for_more(req, staff, "Кадом синфҳо ва кадом китобҳо лозиманд? Рӯйхат фиристед.")
-    title = "Legal help for a new association in Almaty"
+    title = "Ёрии ҳуқуқӣ барои иттиҳодияи нав дар Алмато"
     if (
         member2 is not None
         and db.session.scalar(select(SupportRequest.id).where(SupportRequest.title == title)) is None
@@ -278,12 +278,15 @@ def _load_support(users, orgs) -> None:
                 "organisation_id": "",
                 "kind": "legal_help",
                 "title": title,
-                "description": "We are founding a Tajik workers association; we need help with its charter.",
-                "needs": "A lawyer's review of the charter",
+                "description": "Мо иттиҳодияи коргарони тоҷикро таъсис медиҳем; "
+                "барои навиштани оинномааш ёрӣ лозим аст.",
+                "needs": "Ҳуқуқшинос оинномаро аз назар гузаронад",
             },
         )
         support.take_on(req, staff)
-        support.close(req, staff, "resolve", "A lawyer of MoLMEP's migration service reviewed the charter.")
+        support.close(
+            req, staff, "resolve", "Ҳуқуқшиноси хадамоти муҳоҷирати MoLMEP оинномаро аз назар гузаронд."
+        )
 
 
 # person key → profile data (specialists in several countries)
@@ -302,7 +305,7 @@ SPECIALISTS = {
     "member3": {
         "field": "business",
         "skills": ["finance", "management"],
-        "tags": "microfinance",
+        "tags": "микромолия",
         "years": 14,
         "languages": ["tg", "ru", "tr", "en"],
         "country": "TR",
@@ -313,12 +316,12 @@ SPECIALISTS = {
     "reviewer2": {
         "field": "science",
         "skills": ["engineering", "energy", "research"],
-        "tags": "small hydropower",
+        "tags": "нерӯгоҳи хурди барқи обӣ",
         "years": 20,
         "languages": ["tg", "ru", "de", "en"],
         "country": "DE",
         "availability": ["remote", "on_site", "short", "mentoring"],
-        "summary": "Engineer of small hydropower plants.",
+        "summary": "Муҳандиси нерӯгоҳҳои хурди барқи обӣ.",
         "visibility": "public",
     },
 }

@@ -19,7 +19,9 @@ def init_app(app):
     from fundapp.core.views import register_nav
     from fundapp.files.services import register_access_rule
 
-    from . import cli, jury, routes
+    from . import cli, jury, phrases, routes
+
+    phrases.register()
 
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.group)

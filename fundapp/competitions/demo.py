@@ -14,6 +14,7 @@ from fundapp.extensions import db
 
 from . import jury, prizes, services, voting
 from .models import Edition
+from .phrases import DEMO_GIFT_MEMO
 
 LEVELS = [
     {"from": 1, "meaning": "Мало сведений / little evidence"},
@@ -29,7 +30,7 @@ DEMO_ORGANISATIONS = (
     # name, kind, country, city, admin key in ctx["users"]
     ("Таджикский культурный центр «Навруз»", "cultural_centre", "RU", "Москва", "member2"),
     ("Культурный центр «Сомон»", "cultural_centre", "RU", "Санкт-Петербург", "member3"),
-    ("Tajik House «Pamir»", "cultural_centre", "TR", "Istanbul", "member2"),
+    ("Хонаи тоҷикон «Помир»", "cultural_centre", "TR", "Истанбул", "member2"),
 )
 
 
@@ -185,7 +186,7 @@ def _fund_prize_fund(amount: Money) -> None:
             ledger.Leg.debit(ledger.get_account("bank", amount.currency), amount),
             ledger.Leg.credit(ledger.get_account(prizes.PRIZE_FUND, amount.currency), amount),
         ],
-        memo="Gift to the competition prize fund (demo)",
+        memo=DEMO_GIFT_MEMO,
         idempotency_key="demo:competitions:prize-fund",
         source_type="demo",
     )

@@ -12,6 +12,7 @@ from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
+from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 from fundapp.ledger import services as ledger
 
@@ -24,6 +25,7 @@ from .models import (
     PrizeKind,
     PrizeState,
 )
+from .phrases import PRIZE_MEMO
 from .services import PRIZE_FUND, _require_admin
 from .text import clean_text
 
@@ -116,8 +118,13 @@ def request_prize_payment(prize: Prize, *, actor, payee: str) -> Prize:
             ledger.Leg.debit(ledger.get_account(PRIZE_FUND, amount.currency), amount),
             ledger.Leg.credit(ledger.get_account("bank", amount.currency), amount),
         ],
-        memo=f"Prize: {prize.edition.competition.name_en[:80]} {prize.edition.title[:60]}, "
-        f"place {prize.place}",
+        memo=canonical(
+            PRIZE_MEMO,
+            prize=prize.id,
+            competition=prize.edition.competition_id,
+            edition=prize.edition.title[:60],
+            place=prize.place,
+        ),
         idempotency_key=f"competition-prize:{prize.id}:reserve",
         actor=actor,
         source_type="competition_prize",

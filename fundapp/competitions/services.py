@@ -38,6 +38,7 @@ from .models import (
     NominationState,
     NomineeKind,
 )
+from .phrases import PRIZE_FUND_NAME
 from .text import clean_text
 
 ES = EditionState
@@ -45,7 +46,7 @@ NS = NominationState
 PRIZE_FUND = "prize_fund"
 MAX_EVIDENCE = 5
 
-ledger.define_account(PRIZE_FUND, AccountType.LIABILITY, "Competition prize fund", no_negative=True)
+ledger.define_account(PRIZE_FUND, AccountType.LIABILITY, PRIZE_FUND_NAME, no_negative=True)
 
 
 # -- the five competitions of the Plan ---------------------------------------------------------

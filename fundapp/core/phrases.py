@@ -71,12 +71,26 @@ def phrase(text: str | None) -> str:
         m = p.pattern.match(text)
         if m:
             return p.render(m)
+    parts = text.split(LIST_SEPARATOR)
+    if len(parts) > 1 and all(_match(part) for part in parts):
+        return LIST_SEPARATOR.join(phrase(part) for part in parts)
     return text
 
 
-def known(text: str) -> bool:
-    """Whether ``text`` is one of the registered forms (tests use it)."""
+# A list of registered forms written as one text ("nominator; nominee"): each item is translated.
+LIST_SEPARATOR = "; "
+
+
+def _match(text: str) -> bool:
     return any(p.pattern.match(text) for p in _PHRASES)
+
+
+def known(text: str) -> bool:
+    """Whether ``text`` is one of the registered forms, or a list of them (tests use it)."""
+    if _match(text):
+        return True
+    parts = text.split(LIST_SEPARATOR)
+    return len(parts) > 1 and all(_match(part) for part in parts)
 
 
 def init_app(app) -> None:

@@ -71,6 +71,9 @@ ALLOWED = {
     "hex",
     "Dushanbe",
     "Khujand",
+    "Calendar",  # Google Calendar, a product's name
+    "Outlook",
+    "WebP",
 }
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 
