@@ -363,7 +363,7 @@ NEEDS = [
         "kazan_centre",
         "member",
         {
-            "role": "Mentor for a solar panels course",
+            "role": "Ментор курса по солнечным панелям",
             "skills": ["energy", "engineering"],
             "languages": ["ru", "en"],
             "country": "",
