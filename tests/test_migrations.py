@@ -13,6 +13,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 
 from fundapp import create_app
 from fundapp.extensions import db
@@ -29,7 +30,10 @@ def migr_url(tmp_path):
     parts = urlsplit(base)
     name = parts.path.lstrip("/") + "_migr"
     url = urlunsplit(parts._replace(path="/" + name))
-    server = create_engine(urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT")
+    # NullPool: every connection to the server is closed when its block ends, none outlives the test
+    server = create_engine(
+        urlunsplit(parts._replace(path="/postgres")), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
     with server.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
