@@ -168,6 +168,8 @@ def _donation_events(ctx, rng, project, backer, amount_minor: int, at: datetime,
 def _campaign(ctx, rng, people, project, share: float, *, until: datetime | None = None) -> None:
     start = project.campaign_starts_at + timedelta(hours=2)
     last = min(until or project.campaign_ends_at, project.campaign_ends_at) - timedelta(days=4)
+    if last <= start:  # a campaign opened today has no past
+        return
     target, gifts = int(project.goal_minor * share), []
     while sum(gifts) < target:
         gifts.append(_gift(rng))
@@ -178,6 +180,8 @@ def _campaign(ctx, rng, people, project, share: float, *, until: datetime | None
 def _pledges(ctx, rng, people, project, share: float, *, until: datetime | None = None) -> None:
     start = project.campaign_starts_at + timedelta(hours=2)
     last = min(until or project.campaign_ends_at, project.campaign_ends_at) - timedelta(days=2)
+    if last <= start:  # a campaign opened today has no past
+        return
     target, gifts = int(project.goal_minor * share), []
     while sum(gifts) < target:
         gifts.append(_gift(rng) * 3)
