@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
 
+# The one clock of the business logic. Normally the wall clock; ``clock_at`` sets it for a block of
+# code, which is how the demo writes a year of history through the real services.
+_clock: ContextVar[datetime | None] = ContextVar("fundapp_clock", default=None)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    at = _clock.get()
+    return at if at is not None else datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(at: datetime) -> Iterator[datetime]:
+    """Run the block as if it were ``at`` (timezone-aware): every ``utcnow()`` inside returns it."""
+    if at.tzinfo is None:
+        raise ValueError("clock_at needs a timezone-aware datetime")
+    token = _clock.set(at.astimezone(UTC))
+    try:
+        yield at
+    finally:
+        _clock.reset(token)
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,17 +1,52 @@
 """``flask demo load``: demo data for every domain, idempotent.
 
 Each domain that has demo data provides ``fundapp/<domain>/demo.py`` with ``load(ctx)``; they run in
-the order of ``fundapp.DOMAINS``, sharing ``ctx`` (a dict: users by role, projects, …)."""
+the order of ``fundapp.DOMAINS``, sharing ``ctx`` (a dict: users by role, projects, …).
 
+The demo is a fund a year into its life. Money has to enter the books in the order it happened, so
+the domains that write the past year (``HISTORY``) do not post money while they load: they
+``schedule`` what happened, and when the last of them has loaded the timeline is played in time
+order, each event on the clock of its moment (``core.db.clock_at``), through the real services."""
+
+import heapq
 import importlib
 import importlib.util
+import itertools
+from collections.abc import Callable
+from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from fundapp.core.db import clock_at
 from fundapp.extensions import db
+
+# The domains whose demo writes the fund's past year; the timeline is played after the last of them.
+HISTORY = ("proposals", "funding", "disbursements")
+
+_order = itertools.count()
+
+
+def schedule(ctx: dict, at: datetime, fn: Callable[[], object]) -> None:
+    """``fn()`` is run when the timeline is played, on a clock set to ``at``. Events at the same
+    moment run in the order they were scheduled; an event may schedule later ones."""
+    heapq.heappush(ctx.setdefault("timeline", []), (at, next(_order), fn))
+
+
+def play(ctx: dict) -> int:
+    """Run every scheduled event in time order; returns how many ran."""
+    timeline = ctx.setdefault("timeline", [])
+    ran = 0
+    while timeline:
+        at, _n, fn = heapq.heappop(timeline)
+        with clock_at(at):
+            fn()
+            db.session.flush()
+        ran += 1
+    return ran
+
 
 demo_cli = AppGroup("demo", help="Demonstration data.")
 
@@ -31,6 +66,8 @@ def load_all() -> dict:
         if load is None:  # e.g. this very module, fundapp.core.demo
             continue
         load(ctx)
+        if name == HISTORY[-1]:
+            ctx["history_events"] = play(ctx)
         db.session.commit()
     # Money the demo posted is sealed into the public log and covered by a signed checkpoint,
     # as a request's after-commit hook would have done.

@@ -1,21 +1,24 @@
-"""Demo payouts: on the implementing project an executed payout with evidence and an approved one
-awaiting payment; on the completed project its payouts and milestone reports; and a reconciliation
-run of the bank account. Idempotent: nothing is added when the projects already have payouts."""
+"""Demo payouts, on the demo's timeline: the implementing project's first milestone paid and
+reported months ago and its second approved this week, awaiting payment; the completed project's
+payouts and milestone reports, which completed it; and a reconciliation run of the bank account.
+Idempotent: nothing is added when the projects already have payouts."""
 
 from __future__ import annotations
 
 import io
 import struct
 import zlib
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from fundapp.core.db import utcnow
+from fundapp.core.demo import schedule
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 from . import services
-from .models import DisbursementRequest, DisbursementState, MilestoneReport, MilestoneReportFile
+from .models import DisbursementRequest
 
 
 def _png(rgb=(40, 120, 80)) -> bytes:
@@ -37,26 +40,6 @@ def _upload(data: bytes, name: str):
     from werkzeug.datastructures import FileStorage
 
     return FileStorage(io.BytesIO(data), filename=name)
-
-
-def _fund(project, amount: Money) -> None:
-    """The money the campaign raised, held for the project (the demo's backers were before the ledger)."""
-    from fundapp.ledger import services as ledger
-
-    if ledger.available(ledger.project_account(project.id, amount.currency)) >= amount:
-        return
-    ledger.post_entry(
-        ledger.EntryKind.DONATION,
-        [
-            ledger.Leg.debit(ledger.get_account("bank", amount.currency), amount),
-            ledger.Leg.credit(ledger.project_account(project.id, amount.currency), amount),
-        ],
-        memo=f"Campaign proceeds of project {project.id} (demo)",
-        idempotency_key=f"demo:disbursements:proceeds:{project.id}",
-        source_type="demo",
-        source_id=project.id,
-        project_id=project.id,
-    )
 
 
 def _evidence():
@@ -90,63 +73,90 @@ def _decision_for(amount: Money, ctx):
     return carried[-1] if carried else None
 
 
-def _historic_payout(project, milestone, users, amount: Money, ctx, n: int) -> DisbursementRequest:
-    """A payout of a project that is already completed: the same ledger steps, recorded afterwards."""
-    from fundapp.ledger import services as ledger
+def _payout(ctx, project, milestone, *, at, payee: str, bank_reference: str | None, started: bool = False):
+    """The owner asks for a milestone's money at ``at``; an administrator approves two days later;
+    a treasurer pays it two days after that (when ``bank_reference`` is given)."""
+    users = ctx["users"]
+    holder: dict = {}
 
-    admin, treasurer = users["administrator"], users["treasurer"]
-    req = DisbursementRequest(
-        project_id=project.id,
-        milestone_id=milestone.id,
-        requested_by_id=project.owner_id,
-        amount_minor=amount.amount,
-        amount_currency=amount.currency,
-        payee_name="ХК «Сохтмони Ҳисор»",
-        payee_bank="ҶСК «Ориёнбонк»",
-        payee_account="TJ41 2000 0000 0000 5678",
-        work_done=f"{milestone.title}: корҳо тибқи смета анҷом ёфтанд.",
-        state=DisbursementState.REQUESTED.value,
-    )
-    db.session.add(req)
-    services._store_evidence(
-        req.evidence, services.DisbursementEvidence, _evidence(), actor=project.owner, field="e"
-    )
-    db.session.flush()
-    decision = _decision_for(amount, ctx)
-    pending = ledger.create_pending(
-        ledger.EntryKind.DISBURSEMENT,
-        [
-            ledger.Leg.debit(ledger.project_account(project.id, amount.currency), amount),
-            ledger.Leg.credit(ledger.get_account("bank", amount.currency), amount),
-        ],
-        memo=f"Disbursement #{req.id}: {project.title[:120]} — {milestone.title[:120]}",
-        idempotency_key=f"disbursement:{req.id}:reserve",
-        actor=admin,
-        source_type="disbursement",
-        source_id=req.id,
-        project_id=project.id,
-    )
-    entry = ledger.post_pending(pending, actor=treasurer, idempotency_key=f"disbursement:{req.id}:execute")
-    now = datetime.now(UTC)
-    req.pending_transfer_id = pending.id
-    req.decided_by_id, req.decided_at = admin.id, now
-    req.council_decision_id = decision.id if decision is not None else None
-    req.executed_by_id, req.executed_at = treasurer.id, now
-    req.bank_reference = f"ORN-2026-{n:04d}"
-    req.journal_entry_id = entry.id
-    req.state = DisbursementState.EXECUTED.value
-    from fundapp.files.services import make_public
+    def ask():
+        if started:
+            services.start_milestone(milestone, actor=project.owner)
+        holder["req"] = _request(project, milestone, project.owner, milestone.amount, payee)
 
-    for ev in req.evidence:
-        make_public(ev.file)
-    report = MilestoneReport(
-        project_id=project.id, milestone=milestone, author_id=project.owner_id, summary=req.work_done
-    )
-    report.files.append(MilestoneReportFile(file=req.evidence[1].file, caption="Пас аз анҷоми кор"))
-    db.session.add(report)
-    milestone.status = "done"
-    db.session.flush()
-    return req
+    def approve():
+        services.approve_disbursement(
+            holder["req"], actor=users["administrator"], council_decision=_decision_for(milestone.amount, ctx)
+        )
+
+    def pay():
+        services.execute_disbursement(holder["req"], actor=users["treasurer"], bank_reference=bank_reference)
+
+    schedule(ctx, at, ask)
+    schedule(ctx, at + timedelta(days=2), approve)
+    if bank_reference:
+        schedule(ctx, at + timedelta(days=4), pay)
+
+
+def _report(ctx, project, milestone, *, at, summary: str) -> None:
+    def report():
+        services.report_milestone_done(
+            milestone,
+            actor=project.owner,
+            summary=summary,
+            evidence=[
+                services.EvidenceUpload(
+                    _upload(_png((90, 140, 60)), "pas-az-kor.png"), "photo", "Пас аз кор"
+                ),
+                services.EvidenceUpload(_upload(PDF, "sanadi-qabul.pdf"), "act", "Санади қабули корҳо"),
+            ],
+        )
+
+    schedule(ctx, at, report)
+
+
+def _begin(ctx, project, at) -> None:
+    from fundapp.proposals import services as proposals
+
+    def begin():
+        proposals.start_implementation(project, actor=ctx["users"]["administrator"])
+        proposals.post_update(
+            project,
+            actor=project.owner,
+            title="Корҳо сар шуданд",
+            body="Мавод ба деҳа расид, устоҳо кор мекунанд. Ташаккур ба ҳамаи ҳамватанон!",
+        )
+
+    schedule(ctx, at, begin)
+
+
+def _schedule_implementing(ctx, project) -> None:
+    """Funded half a year ago: the first milestone paid and reported, the second asked for this
+    week and approved, waiting for the treasurer."""
+    closed = project.campaign_ends_at + timedelta(days=3)
+    first, second = project.milestones[0], project.milestones[1]
+    _begin(ctx, project, closed)
+    _payout(ctx, project, first, at=closed + timedelta(days=30), payee="ҶДММ «Энергия-Помир»",
+            bank_reference="AMN-2026-0311")  # fmt: skip
+    _report(ctx, project, first, at=closed + timedelta(days=70),
+            summary="Турбина ва генератор ба Ванҷ оварда шуданд; санади қабул имзо шуд.")  # fmt: skip
+    _payout(ctx, project, second, at=utcnow() - timedelta(days=6), payee="ҶДММ «Канал-Сохт»",
+            bank_reference=None, started=True)  # fmt: skip
+
+
+def _schedule_completed(ctx, project) -> None:
+    """Funded ten months ago, built in five: both milestones paid and reported, which completed it."""
+    closed = project.campaign_ends_at + timedelta(days=3)
+    first, second = project.milestones[0], project.milestones[1]
+    _begin(ctx, project, closed)
+    _payout(ctx, project, first, at=closed + timedelta(days=20), payee="ХК «Сохтмони Ҳисор»",
+            bank_reference="ORN-2026-0001")  # fmt: skip
+    _report(ctx, project, first, at=closed + timedelta(days=60),
+            summary="Бом ва тирезаҳои боғча иваз шуданд; сурат ва санади қабул замима шуданд.")  # fmt: skip
+    _payout(ctx, project, second, at=closed + timedelta(days=120), payee="ХК «Сохтмони Ҳисор»",
+            bank_reference="ORN-2026-0002", started=True)  # fmt: skip
+    _report(ctx, project, second, at=closed + timedelta(days=150),
+            summary="Ҳоҷатхона ва майдончаи бозӣ сохта шуданд; боғча 80 кӯдакро қабул кард.")  # fmt: skip
 
 
 def load(ctx: dict) -> None:
@@ -158,24 +168,10 @@ def load(ctx: dict) -> None:
     implementing = (projects.get("implementing") or [None])[0]
     completed = (projects.get("completed") or [None])[0]
     if implementing is not None and not _has_payouts(implementing):
-        _fund(implementing, implementing.goal)
-        first, second = implementing.milestones[0], implementing.milestones[1]
-        paid = _request(implementing, first, implementing.owner, first.amount, "ҶДММ «Энергия-Помир»")
-        services.approve_disbursement(
-            paid, actor=users["administrator"], council_decision=_decision_for(first.amount, ctx)
-        )
-        services.execute_disbursement(paid, actor=users["treasurer"], bank_reference="AMN-2026-0311")
-        services.start_milestone(second, actor=implementing.owner)
-        waiting = _request(implementing, second, implementing.owner, second.amount, "ҶДММ «Канал-Сохт»")
-        services.approve_disbursement(
-            waiting, actor=users["administrator2"], council_decision=_decision_for(second.amount, ctx)
-        )
-        db.session.flush()
+        _schedule_implementing(ctx, implementing)
     if completed is not None and not _has_payouts(completed):
-        _fund(completed, completed.goal)
-        for n, milestone in enumerate(completed.milestones, start=1):
-            _historic_payout(completed, milestone, users, milestone.amount, ctx, n)
-    _reconcile(users["auditor"])
+        _schedule_completed(ctx, completed)
+    schedule(ctx, utcnow() - timedelta(hours=1), lambda: _reconcile(users["auditor"]))
 
 
 def _has_payouts(project) -> bool:
@@ -193,7 +189,7 @@ def _reconcile(auditor) -> None:
 
     if db.session.scalar(select(ReconciliationRun.id)) is not None:
         return
-    today = datetime.now(UTC).date()
+    today = utcnow().date()
     items = reconciliation.ledger_items("bank", "TJS", today.replace(day=1), today)
     if len(items) < 2:
         return

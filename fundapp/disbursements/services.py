@@ -677,7 +677,7 @@ def report_overdue(project: Project, *, now: datetime | None = None) -> bool:
     last = last_report_at(project)
     if last is None:
         return False
-    now = now or datetime.now(UTC)
+    now = now or utcnow()
     return now - last > current_app.config.get("REPORT_OVERDUE_AFTER", REPORT_OVERDUE)
 
 

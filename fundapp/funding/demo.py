@@ -4,14 +4,17 @@ a first repayment distributed to the investors. Idempotent."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from fundapp.core.db import utcnow
+from fundapp.core.demo import schedule
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 from . import services
+from .demo_year import schedule_year, transfer
 from .models import Donation, Investment, Pledge
 
 DEMO_EMAIL = "guest.donor@example.org"
@@ -33,35 +36,22 @@ def _projects(ctx, model: str, state: str = "fundraising"):
                 .order_by(Project.id)
             ).all()
         )
-    return [p for p in found if p.campaign_ends_at is None or p.campaign_ends_at > datetime.now(UTC)]
-
-
-def _transfer(ctx, backing_ref, amount: Money, reference: str, *, currency=None, rate=None, method="bank"):
-    from fundapp.payments import services as payments
-
-    users = ctx["users"]
-    receipt = payments.record_offline_receipt(
-        actor=users["treasurer"],
-        method=method,
-        operator="Амонатбонк" if method == "bank" else "Корти Милли",
-        transfer_reference=reference,
-        sender_name="Фаррух Раҳимов",
-        amount_text=str(amount.to_decimal()),
-        currency=currency or amount.currency,
-        received_on=date.today(),
-        backing_reference=backing_ref,
-        fx_rate_text=rate,
-    )
-    payments.confirm_offline_receipt(receipt, actor=users.get("treasurer2") or users["administrator"])
-    return receipt
+    return [p for p in found if p.campaign_ends_at is None or p.campaign_ends_at > utcnow()]
 
 
 def load(ctx):
+    """The year's backings and, a few hours ago, today's: both on the demo's timeline."""
     users = ctx.get("users") or {}
     if not users.get("treasurer") or not users.get("member"):
         return
     if db.session.scalars(select(Donation.id).where(Donation.email == DEMO_EMAIL)).first():
         return
+    schedule_year(ctx)
+    schedule(ctx, utcnow() - timedelta(hours=3), lambda: _today(ctx))
+
+
+def _today(ctx):
+    users = ctx["users"]
     member, member2, member3 = (
         users["member"],
         users.get("member2", users["member"]),
@@ -78,16 +68,16 @@ def load(ctx):
             backer=member,
             public_name=member.display_name,
         )
-        _transfer(ctx, d1.reference_code, d1.amount, f"DEMO-D{i}-1")
+        transfer(ctx, d1.reference_code, d1.amount, f"DEMO-D{i}-1")
         d2 = services.start_donation(
             project, amount=Money(max(120_000, low), cur), method="mto", email=DEMO_EMAIL
         )
         if cur == "TJS":  # sent in roubles at a sample rate: the small difference is booked as FX
-            _transfer(
+            transfer(
                 ctx, d2.reference_code, Money(1_000_000, "RUB"), f"DEMO-D{i}-2", rate="0.1195", method="mto"
             )
         else:
-            _transfer(ctx, d2.reference_code, d2.amount, f"DEMO-D{i}-2", method="mto")
+            transfer(ctx, d2.reference_code, d2.amount, f"DEMO-D{i}-2", method="mto")
         services.start_donation(
             project,
             amount=Money(max(25_000, low), cur),
@@ -118,11 +108,11 @@ def load(ctx):
                 submission_token=f"demo-{project.id}-{n}",
                 risk_acknowledged=True,
             )
-            _transfer(ctx, inv.reference_code, inv.amount, f"DEMO-I{project.id}-{n}")
+            transfer(ctx, inv.reference_code, inv.amount, f"DEMO-I{project.id}-{n}")
             invs.append(inv)
         if invs and sum(i.amount_minor for i in invs) >= goal:
             # the campaign closes early for the demo: funded, with its schedule and a first repayment
-            project.campaign_ends_at = datetime.now(UTC) - timedelta(seconds=1)
+            project.campaign_ends_at = utcnow() - timedelta(seconds=1)
             services.settle_campaign(project)
             plan = services.schedule_for(project)
             if plan is not None:
@@ -132,7 +122,7 @@ def load(ctx):
                     amount=Money(int(first.amount_minor), cur),
                     method="bank",
                     reference="DEMO-REPAY-1",
-                    received_on=date.today(),
+                    received_on=utcnow().date(),
                     actor=users["treasurer"],
                 )
     for project in loans[1:2]:

@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import socket
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
@@ -61,7 +61,7 @@ FX_TOLERANCE_PER_MILLE = 30  # a converted transfer may differ from the backing 
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
 # -- amounts --------------------------------------------------------------------------------------

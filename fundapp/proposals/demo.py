@@ -7,15 +7,17 @@ into ``ctx["projects"][state]`` as lists.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from fundapp.core.db import clock_at, utcnow
+from fundapp.core.demo import schedule
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 from . import services
-from .factories import advance, create_complete_draft
+from .factories import REASONS, advance, create_complete_draft
 from .models import Project
 
 # state, owner key, fields; budget and milestones as (label, weight[, days from today]).
@@ -176,7 +178,20 @@ DESCRIPTION = """{summary}
 *Ҳар як дирам дар дафтари ҷамъиятии Хазина дида мешавад.*
 """
 
-MILESTONES = [("Маводҳо харида ва оварда шуданд", 1, 60), ("Корҳо анҷом ва қабул шуданд", 1, 150)]
+MILESTONES = [("Маводҳо харида ва оварда шуданд", 1, 120), ("Корҳо анҷом ва қабул шуданд", 1, 330)]
+
+# How many days ago each campaign of the demo's year opened. Such a project is written three weeks
+# before, on the clock of that day, and opened on its day; what happened to it afterwards (backings,
+# the close, payouts) is scheduled by the funding and disbursements demos.
+OPENED_DAYS_AGO = {
+    "completed": 330,
+    "implementing": 250,
+    "cancelled": 200,
+    "unsuccessful": 160,
+    "funded": 110,
+    "fundraising": 25,
+}
+CANCELLED_AFTER_DAYS = 12  # the cancelled campaign ran this long
 
 
 def _build(owner, fields, budget):
@@ -185,7 +200,7 @@ def _build(owner, fields, budget):
     budget_rows = list(zip([b[0] for b in budget], goal.allocate([b[1] for b in budget]), strict=True))
     shares = goal.allocate([m[1] for m in MILESTONES])
     milestones = [
-        (title, share, date.today() + timedelta(days=days))
+        (title, share, utcnow().date() + timedelta(days=days))
         for (title, _w, days), share in zip(MILESTONES, shares, strict=True)
     ]
     data = {**fields, "description": DESCRIPTION.format(summary=fields["summary"])}
@@ -196,6 +211,24 @@ def _build(owner, fields, budget):
         milestones=milestones,
         team=[("Раиси ҷамоат", "Ҳамоҳангсоз дар ҷой"), ("Муҳандиси ноҳия", "Назорати техникӣ")],
     )
+
+
+def _open_in_the_past(ctx, state, owner, fields, budget, admin, reviewers, decision) -> Project:
+    opened = utcnow().replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(
+        days=OPENED_DAYS_AGO[state]
+    )
+    with clock_at(opened - timedelta(days=21)):
+        project = _build(owner, fields, budget)
+        advance(project, "approved", admin=admin, reviewers=reviewers, council_decision=decision)
+    with clock_at(opened):
+        services.open_campaign(project, actor=admin)
+    if state == "cancelled":
+        schedule(
+            ctx,
+            opened + timedelta(days=CANCELLED_AFTER_DAYS),
+            lambda: services.cancel_project(project, actor=admin, comment=REASONS["cancel_project"]),
+        )
+    return project
 
 
 def load(ctx: dict) -> None:
@@ -210,7 +243,6 @@ def load(ctx: dict) -> None:
         owner = users.get(owner_key) or users.get("member")
         project = db.session.scalar(select(Project).where(Project.title == fields["title"]))
         if project is None:
-            project = _build(owner, fields, budget)
             decision = decisions[0] if decisions else None
             if (
                 decision is not None
@@ -218,14 +250,11 @@ def load(ctx: dict) -> None:
                 and len(decisions) > 1
             ):
                 decision = decisions[1]
-            advance(project, state, admin=admin, reviewers=reviewers, council_decision=decision)
-            if state in ("implementing", "completed"):
-                services.post_update(
-                    project,
-                    actor=owner,
-                    title="Корҳо сар шуданд",
-                    body="Мавод ба деҳа расид, устоҳо кор мекунанд. Ташаккур ба ҳамаи ҳамватанон!",
-                )
+            if state in OPENED_DAYS_AGO:
+                project = _open_in_the_past(ctx, state, owner, fields, budget, admin, reviewers, decision)
+            else:
+                project = _build(owner, fields, budget)
+                advance(project, state, admin=admin, reviewers=reviewers, council_decision=decision)
             db.session.flush()
         projects.setdefault(state, []).append(project)
     # Members follow the projects they care about.

@@ -22,7 +22,7 @@ from fundapp.extensions import db
 from fundapp.ledger.labels import chart_name
 
 from . import services
-from .models import ReconciliationAdjustment, ReconciliationItem, ReconciliationRun
+from .models import KIND_LABELS, ReconciliationAdjustment, ReconciliationItem, ReconciliationRun
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
 
@@ -178,6 +178,7 @@ def run_detail(run_id: int):
         "reconciliation/run.html",
         run=run,
         groups=groups,
+        kind_labels={str(k): label for k, label in KIND_LABELS.items()},
         note_form=NoteForm(formdata=None),
         adjust_form=AdjustForm(formdata=None),
         can_adjust=current_user.has_any_role(*ADJUSTERS),

@@ -230,8 +230,8 @@ def time_chart(
             )
     # x labels: first, last and a few between so they never overlap
     if n:
-        step = max(1, n // 6)
-        shown = sorted(set(range(0, n, step)) | {n - 1})
+        step = max(1, -(-n // 5))  # at most six labels, a full step apart
+        shown = sorted({i for i in range(0, n, step) if i == 0 or n - 1 - i >= step} | {n - 1})
         for i in shown:
             anchor = "start" if i == 0 and n > 1 else ("end" if i == n - 1 and n > 1 else "middle")
             out.append(

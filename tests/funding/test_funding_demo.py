@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from fundapp.core.demo import play
 from fundapp.extensions import db
 from fundapp.funding import demo
 from fundapp.funding import services as funding
@@ -26,6 +27,7 @@ def test_demo_loads_once_with_a_funded_loan_and_a_repayment(app, runner, make_us
     }
     ctx = {"users": users, "projects": projects, "passwords": {}}
     demo.load(ctx)
+    play(ctx)
     db.session.commit()
     entries = entry_count()
     assert entries > 0
@@ -38,6 +40,7 @@ def test_demo_loads_once_with_a_funded_loan_and_a_repayment(app, runner, make_us
     snap = ledger_snapshot()
     assert snap[("fx_loss", "TJS")] == 500  # 10,000 RUB at 0.1195 = 1,195.00 TJS for a 1,200.00 gift
     demo.load(ctx)
+    play(ctx)
     db.session.commit()
     assert entry_count() == entries and ledger_snapshot() == snap
     result = runner.invoke(args=["ledger", "verify"])

@@ -85,6 +85,7 @@ def visible_text(html: str) -> str:
     text = re.sub(r"(?s)<[^>]+>", " ", html)
     text = re.sub(r"\b[0-9a-f]{12,}\b", " ", text)  # hashes
     text = re.sub(r"\b[a-f]{3,}\b", " ", text)  # pieces of a hash wrapped on a narrow line
+    text = re.sub(r"\b(?=[0-9a-f]*\d)[0-9a-f]*[a-f][0-9a-f]*\b", " ", text)  # and pieces with digits
     text = re.sub(r"\S*(/|\.)\S*[a-z]\S*", " ", text)  # addresses, paths, file names
     return re.sub(r"\s+", " ", text)
 

@@ -86,3 +86,15 @@ def test_nice_axis_maximum():
     assert [charts._nice_max(v) for v in (0, 1, 3, 10, 11, 199, 501, 7_000_001)] == [
         1, 1, 5, 10, 20, 200, 1000, 10_000_000,
     ]  # fmt: skip
+
+
+def test_month_labels_of_a_year_never_touch():
+    """With one to twenty-four months, are the x labels at least 80 px apart (a label "2026-11" is
+    about 56 px wide), with the first and the last month always named?"""
+    for n in range(1, 25):
+        periods = [f"{2025 + (m // 12)}-{m % 12 + 1:02d}" for m in range(n)]
+        c = charts.time_chart("c", "t", "d", periods, [("in", list(range(n)))])
+        labels = [t for t in _parse(c).findall(f"{SVG}text") if t.text in periods]
+        xs = [int(t.get("x")) for t in labels]
+        assert labels[0].text == periods[0] and labels[-1].text == periods[-1]
+        assert all(b - a >= 80 for a, b in zip(xs, xs[1:], strict=False)), (n, xs)
