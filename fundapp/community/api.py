@@ -312,6 +312,7 @@ RESOURCE_SCHEMA = {
     },
 }
 
+# The OpenAPI description of this module's routes, read by ``fundapp.api.openapi``.
 OPERATIONS = {
     "community_api.api_library": {
         "summary": "Published items of the resource library, filtered and paginated",
@@ -404,10 +405,3 @@ OPERATIONS = {
         },
     },
 }
-
-
-def describe_operations() -> None:
-    """Put this domain's operations into the OpenAPI document (fundapp/api builds it per request)."""
-    from fundapp.api import openapi
-
-    openapi.OPERATIONS.update(OPERATIONS)
