@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -68,9 +68,9 @@ STATUS_LABELS = {
     PlacementStatus.interested: _l("Interest expressed"),
     PlacementStatus.invited: _l("Invited"),
     PlacementStatus.active: _l("In progress"),
-    PlacementStatus.completed: _l("Completed"),
+    PlacementStatus.completed: lazy_pgettext("placement", "Completed"),
     PlacementStatus.cut_short: _l("Cut short"),
-    PlacementStatus.declined: _l("Declined"),
+    PlacementStatus.declined: lazy_pgettext("placement", "Declined"),
 }
 ENDED = (PlacementStatus.completed, PlacementStatus.cut_short)
 

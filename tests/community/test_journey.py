@@ -9,41 +9,23 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
 from fundapp.community import specialists
 from fundapp.community.models import Organisation, Placement, SpecialistNeed
 from fundapp.extensions import db
-from tests.conftest import PASSWORD
 from tests.fakes.backing import make_project
 
+from .phone import fits, sign_in
+
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base, email, secret=None):
-    page.wait_for_load_state("networkidle")
-    page.context.clear_cookies()
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    if secret:
-        page.wait_for_url(re.compile(r"/login/code"))
-        page.fill("#code", pyotp.TOTP(secret).now())
-        page.click("form.stack button[type=submit]")
-    page.wait_for_url(re.compile(r"/me$"))
-
-
-def _fits(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375, page.url
 
 
 def _submit(page, selector):
     with page.expect_navigation():
         page.click(selector)
-    _fits(page)
+    fits(page)
 
 
 def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, live_server, people, tmp_path):
@@ -73,7 +55,7 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     db.session.close()  # SQLite: leave the write lock to the server's threads
 
     # 1. A member registers an organisation.
-    _sign_in(page, live_server, founder)
+    sign_in(page, live_server, founder)
     page.goto(f"{live_server}/organisations/new")
     assert page.locator("html").get_attribute("lang") == "tg"
     page.fill("#name", "Маркази фарҳангии ҶАВОНОН дар Қазон")
@@ -90,21 +72,21 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     db.session.close()
 
     # 2. Staff verify it; it is then found by the public directory's search, in any case.
-    _sign_in(page, live_server, *staff)
+    sign_in(page, live_server, *staff)
     page.goto(f"{live_server}/organisations/{org_id}")
     _submit(page, f"form[action$='/organisations/{org_id}/verify'] button")
     page.context.clear_cookies()
     page.goto(f"{live_server}/organisations?q=ҷавонон&lang=tg")
-    _fits(page)
+    fits(page)
     assert "Маркази фарҳангии ҶАВОНОН дар Қазон" in page.content()
     page.screenshot(path=str(tmp_path / "journey-directory-tg-375.png"), full_page=True)
 
     # 3. Its admin posts a need for the organisation's project.
-    _sign_in(page, live_server, founder)
+    sign_in(page, live_server, founder)
     page.goto(f"{live_server}/organisations/{org_id}")
     assert "Мактаби тобистонаи Хуҷанд" in page.content()  # the organisation's project
     page.goto(f"{live_server}/needs/new")
-    _fits(page)
+    fits(page)
     page.select_option("#owner", f"project:{project_id}")
     page.fill("#role", "Омӯзгори забони тоҷикӣ барои мактаби тобистона")
     page.check("input[name=skills][value=teaching]")
@@ -118,9 +100,9 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     db.session.close()
 
     # 4. The specialist finds it by search and is interested, agreeing to join the team.
-    _sign_in(page, live_server, second)
+    sign_in(page, live_server, second)
     page.goto(f"{live_server}/needs?q=ОМӮЗГОРИ")
-    _fits(page)
+    fits(page)
     page.click(f"a[href$='/needs/{need_id}']")
     page.wait_for_url(re.compile(rf"/needs/{need_id}$"))
     page.check("#join_team")
@@ -128,15 +110,15 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     page.screenshot(path=str(tmp_path / "journey-interest-tg-375.png"), full_page=True)
 
     # 5. The owner sees the interest and accepts it; the specialist joins the project's team.
-    _sign_in(page, live_server, founder)
+    sign_in(page, live_server, founder)
     page.goto(f"{live_server}/needs/{need_id}")
-    _fits(page)
+    fits(page)
     _submit(page, "form[action$='/accept'] button")
     placement = db.session.scalar(select(Placement))
     assert placement.status == "active" and placement.join_team
     db.session.close()
     page.goto(f"{live_server}/projects/{project_id}")
-    _fits(page)
+    fits(page)
     assert second_name in page.content()
 
     # 6. The placement is completed and counted on the public page.
@@ -146,7 +128,7 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     db.session.close()
     page.context.clear_cookies()
     page.goto(f"{live_server}/specialists?lang=tg")
-    _fits(page)
+    fits(page)
     figures = page.locator("dl.funding-figures dd").all_inner_texts()
     assert figures == ["0", "1", "0"], figures  # in progress, completed, cut short
     page.screenshot(path=str(tmp_path / "journey-counted-tg-375.png"), full_page=True)
