@@ -16,6 +16,13 @@ def get_engine():
 target_metadata = current_app.extensions["migrate"].db.metadata
 
 
+def include_name(name, type_, parent_names):
+    """Autogenerate leaves the full-text indexes alone: ``fundapp.core.fulltext`` makes them."""
+    from fundapp.core.fulltext import is_index_object
+
+    return not is_index_object(name)
+
+
 def run_migrations_offline():
     context.configure(url=str(get_engine().url), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
@@ -28,6 +35,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_name=include_name,
             **current_app.extensions["migrate"].configure_args,
         )
         with context.begin_transaction():

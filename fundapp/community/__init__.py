@@ -36,7 +36,6 @@ def init_app(app):
     register_nav(app, "community.support_queue", _l("Support requests"), ("administrator", "auditor"))
     app.jinja_env.globals["support_kind_labels"] = support.KIND_LABELS
     app.jinja_env.globals["support_status_labels"] = support.STATUS_LABELS
-    api.describe_operations()
     register_nav(app, "community.review_queue", _l("Organisations"), ("administrator", "auditor"))
     register_nav(app, "community.library_moderation", _l("Library moderation"), ("administrator", "auditor"))
     app.jinja_env.globals["organisation_resources"] = library.organisation_resources

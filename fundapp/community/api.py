@@ -69,21 +69,54 @@ def _page_args() -> tuple[int, int]:
     return num("page", 1, 10_000), num("per_page", 50, 200)
 
 
+def _open(*args, **kwargs) -> Response:
+    """Public JSON any site may read (CORS)."""
+    response = jsonify(*args, **kwargs)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _api_page(key: str, query, record) -> Response:
+    """One page of ``query`` as ``{key: [record(row)…], page, per_page, total}``."""
+    page, per_page = _page_args()
+    result = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return _open(
+        {
+            key: [record(row) for row in result.items],
+            "page": page,
+            "per_page": per_page,
+            "total": result.total,
+        }
+    )
+
+
+def _download(body: str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    return response
+
+
+def _json_download(filename: str, body: dict) -> Response:
+    return _download(
+        json.dumps({"licence": "CC BY 4.0", **body}, ensure_ascii=False), "application/json", filename
+    )
+
+
+def _csv_download(filename: str, columns, records) -> Response:
+    """A CSV of ``records`` (dicts), one column per name in ``columns``; lists are space-joined."""
+
+    def rows():
+        yield columns
+        for rec in records:
+            yield [" ".join(v) if isinstance(v, list) else v for v in (rec[c] for c in columns)]
+
+    return _download(_csv(rows()), "text/csv", filename)
+
+
 @bp.get("/api/v1/organisations")
 @public
 def api_organisations():
-    page, per_page = _page_args()
-    result = db.paginate(
-        services.directory_query(**_filters()), page=page, per_page=per_page, error_out=False
-    )
-    response = jsonify(
-        organisations=[organisation_record(o) for o in result.items],
-        page=page,
-        per_page=per_page,
-        total=result.total,
-    )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _api_page("organisations", services.directory_query(**_filters()), organisation_record)
 
 
 @bp.get("/api/v1/organisations/<int:org_id>")
@@ -92,19 +125,13 @@ def api_organisation(org_id: int):
     org = db.session.get(Organisation, org_id)
     if org is None or org.status != OrganisationStatus.verified:
         abort(404)
-    response = jsonify(organisation_record(org))
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _open(organisation_record(org))
 
 
 @bp.get("/api/v1/organisations/countries")
 @public
 def api_countries():
-    response = jsonify(
-        countries=[{"country": c, "organisations": n} for c, n in services.counts_by_country()]
-    )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _open(countries=[{"country": c, "organisations": n} for c, n in services.counts_by_country()])
 
 
 def safe_cell(value) -> str:
@@ -132,33 +159,19 @@ def _verified():
 @bp.get("/organisations/data.csv")
 @public
 def organisations_csv():
-    def rows():
-        yield ORG_COLUMNS
-        for org in _verified():
-            rec = organisation_record(org)
-            rec["languages"] = " ".join(rec["languages"])
-            rec["fields"] = " ".join(rec["fields"])
-            yield [rec[c] for c in ORG_COLUMNS]
-
-    response = Response(_csv(rows()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = "attachment; filename=organisations.csv"
-    return response
+    return _csv_download("organisations.csv", ORG_COLUMNS, (organisation_record(o) for o in _verified()))
 
 
 @bp.get("/organisations/data.json")
 @public
 def organisations_json():
-    body = json.dumps(
+    return _json_download(
+        "organisations.json",
         {
-            "licence": "CC BY 4.0",
             "organisations": [organisation_record(o) for o in _verified()],
             "kinds": {k.value: vocab.kind_label(k) for k in vocab.KIND_LABELS},
         },
-        ensure_ascii=False,
     )
-    response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = "attachment; filename=organisations.json"
-    return response
 
 
 RESOURCE_COLUMNS = (
@@ -205,15 +218,7 @@ def _library_filters() -> dict:
 def api_library():
     from . import library
 
-    page, per_page = _page_args()
-    result = db.paginate(
-        library.library_query(**_library_filters()), page=page, per_page=per_page, error_out=False
-    )
-    response = jsonify(
-        resources=[resource_record(r) for r in result.items], page=page, per_page=per_page, total=result.total
-    )
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return _api_page("resources", library.library_query(**_library_filters()), resource_record)
 
 
 @bp.get("/library/data.csv")
@@ -221,15 +226,8 @@ def api_library():
 def library_csv():
     from . import library
 
-    def rows():
-        yield RESOURCE_COLUMNS
-        for res in db.session.scalars(library.library_query()):
-            rec = resource_record(res)
-            yield [rec[c] for c in RESOURCE_COLUMNS]
-
-    response = Response(_csv(rows()), mimetype="text/csv")
-    response.headers["Content-Disposition"] = "attachment; filename=library.csv"
-    return response
+    records = (resource_record(r) for r in db.session.scalars(library.library_query()))
+    return _csv_download("library.csv", RESOURCE_COLUMNS, records)
 
 
 @bp.get("/library/data.json")
@@ -237,16 +235,10 @@ def library_csv():
 def library_json():
     from . import library
 
-    body = json.dumps(
-        {
-            "licence": "CC BY 4.0",
-            "resources": [resource_record(r) for r in db.session.scalars(library.library_query())],
-        },
-        ensure_ascii=False,
+    return _json_download(
+        "library.json",
+        {"resources": [resource_record(r) for r in db.session.scalars(library.library_query())]},
     )
-    response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = "attachment; filename=library.json"
-    return response
 
 
 ORGANISATION_SCHEMA = {
@@ -294,6 +286,24 @@ def _json(schema: dict, description: str) -> dict:
 
 ERROR = _json({"$ref": "#/components/schemas/Error"}, "Bad parameter")
 
+
+def _page_of(key: str, item_schema: dict, description: str) -> dict:
+    """The response of ``_api_page``: one page of items under ``key``."""
+    return _json(
+        {
+            "type": "object",
+            "required": [key, "page", "per_page", "total"],
+            "properties": {
+                key: {"type": "array", "items": item_schema},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "total": {"type": ["integer", "null"]},
+            },
+        },
+        description,
+    )
+
+
 RESOURCE_SCHEMA = {
     "type": "object",
     "required": ["id", "title", "kind", "language", "category", "audience", "downloads", "url"],
@@ -312,6 +322,7 @@ RESOURCE_SCHEMA = {
     },
 }
 
+# The OpenAPI description of this module's routes, read by ``fundapp.api.openapi``.
 OPERATIONS = {
     "community_api.api_library": {
         "summary": "Published items of the resource library, filtered and paginated",
@@ -326,19 +337,7 @@ OPERATIONS = {
             _int_param("per_page", "Items per page", 200),
         ],
         "responses": {
-            "200": _json(
-                {
-                    "type": "object",
-                    "required": ["resources", "page", "per_page", "total"],
-                    "properties": {
-                        "resources": {"type": "array", "items": RESOURCE_SCHEMA},
-                        "page": {"type": "integer"},
-                        "per_page": {"type": "integer"},
-                        "total": {"type": ["integer", "null"]},
-                    },
-                },
-                "Library items",
-            ),
+            "200": _page_of("resources", RESOURCE_SCHEMA, "Library items"),
             "400": ERROR,
         },
     },
@@ -356,19 +355,7 @@ OPERATIONS = {
             _int_param("per_page", "Items per page", 200),
         ],
         "responses": {
-            "200": _json(
-                {
-                    "type": "object",
-                    "required": ["organisations", "page", "per_page", "total"],
-                    "properties": {
-                        "organisations": {"type": "array", "items": ORGANISATION_SCHEMA},
-                        "page": {"type": "integer"},
-                        "per_page": {"type": "integer"},
-                        "total": {"type": ["integer", "null"]},
-                    },
-                },
-                "Organisations",
-            ),
+            "200": _page_of("organisations", ORGANISATION_SCHEMA, "Organisations"),
             "400": ERROR,
         },
     },
@@ -404,10 +391,3 @@ OPERATIONS = {
         },
     },
 }
-
-
-def describe_operations() -> None:
-    """Put this domain's operations into the OpenAPI document (fundapp/api builds it per request)."""
-    from fundapp.api import openapi
-
-    openapi.OPERATIONS.update(OPERATIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -179,7 +180,7 @@ class LinkProjectForm(FlaskForm):
 
 
 class SpecialistForm(FlaskForm):
-    field = SelectField(_l("Field"), validators=[InputRequired()])
+    field = SelectField(lazy_pgettext("field of activity", "Field"), validators=[InputRequired()])
     skills = CheckboxesField(_l("Skills"))
     tags = StringField(_l("Other skills, separated by commas"), validators=[Optional(), Length(max=300)])
     years = IntegerField(_l("Years of experience"), validators=[InputRequired(), NumberRange(min=0, max=70)])

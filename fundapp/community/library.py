@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from fundapp.audit.services import record
+from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
@@ -79,7 +80,6 @@ def add_resource(actor, data: dict, *, upload=None) -> Resource:
         res.kind, res.url = ResourceKind.link, _clean_url(data.get("url"))
     else:
         raise ValidationFailed(_l("Upload a file or give a link."), field="file")
-    res.search_text = services.search_key(f"{res.title}\n{res.description}")
     db.session.add(res)
     db.session.flush()
     if org is None:
@@ -171,9 +171,7 @@ def library_query(*, q: str = "", language: str = "", category: str = "", audien
         query = query.where(Resource.audience == audience)
     if kind in ("file", "link"):
         query = query.where(Resource.kind == kind)
-    if q and q.strip():
-        query = query.where(Resource.search_text.like(services.like_pattern(q), escape="\\"))
-    return query.order_by(Resource.published_at.desc(), Resource.id.desc())
+    return fulltext.search(query, Resource, q).order_by(Resource.published_at.desc(), Resource.id.desc())
 
 
 def organisation_resources(org: Organisation) -> list[Resource]:

@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from fundapp.core import fulltext
 from fundapp.core.db import UTCDateTime, utcnow
 from fundapp.extensions import db
 
@@ -53,8 +54,10 @@ class Organisation(db.Model):
     decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Name, city and description case-folded in Python, so search ignores case in Cyrillic on SQLite.
+    # Name, city and description folded by ``core.fulltext.fold`` for full-text search.
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # the name or title, folded the same way: a full-text hit here ranks first (core.fulltext)
+    search_title: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
     members: Mapped[list[OrganisationMember]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
@@ -83,6 +86,10 @@ class Organisation(db.Model):
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r}>"
+
+    def refresh_search(self) -> None:
+        self.search_title = fulltext.fold(self.name)
+        self.search_text = fulltext.fold(f"{self.name}\n{self.city}\n{self.description}")
 
 
 class MemberRole(StrEnum):
@@ -183,8 +190,14 @@ class Resource(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # the name or title, folded the same way: a full-text hit here ranks first (core.fulltext)
+    search_title: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
 
     organisation: Mapped[Organisation | None] = relationship()
+
+    def refresh_search(self) -> None:
+        self.search_title = fulltext.fold(self.title)
+        self.search_text = fulltext.fold(f"{self.title}\n{self.description}")
 
     __table_args__ = (
         db.CheckConstraint("kind IN ('file', 'link')", name="kind_known"),
@@ -303,6 +316,8 @@ class SpecialistProfile(db.Model):
     # Private: staff, the specialist and owners of needs the specialist answered (a files rule).
     cv_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # the name or title, folded the same way: a full-text hit here ranks first (core.fulltext)
+    search_title: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     user = relationship("User")
@@ -336,6 +351,8 @@ class SpecialistNeed(db.Model):
     stipend: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
     status: Mapped[str] = mapped_column(String(8), nullable=False, default=NeedStatus.open)
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # the name or title, folded the same way: a full-text hit here ranks first (core.fulltext)
+    search_title: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     organisation: Mapped[Organisation | None] = relationship()
@@ -374,3 +391,12 @@ class Placement(db.Model):
             "status IN (" + ", ".join(f"'{s.value}'" for s in PlacementStatus) + ")", name="status_known"
         ),
     )
+
+
+@db.event.listens_for(Organisation, "before_insert")
+@db.event.listens_for(Organisation, "before_update")
+@db.event.listens_for(Resource, "before_insert")
+@db.event.listens_for(Resource, "before_update")
+def _refresh_search(mapper, connection, target) -> None:
+    """Whoever writes a row (a service, another domain's demo), its search columns follow it."""
+    target.refresh_search()

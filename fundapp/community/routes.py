@@ -44,6 +44,25 @@ def _fail(exc: DomainError, target: str):
     return redirect(target, 303)
 
 
+def _step(target: str, step, done: str, *, form=None, invalid: str | None = None):
+    """One POST step of a page: check ``form`` (an ``ActionForm`` by default: a bad token is a
+    400; a form with a field flashes ``invalid``), run ``step(form)`` (a service), commit once,
+    flash ``done`` and go back to ``target``. A ``DomainError`` rolls back and is shown there."""
+    form = form if form is not None else ActionForm()
+    if not form.validate_on_submit():
+        if invalid is None:
+            abort(400)
+        flash(invalid, "error")
+        return redirect(target, 303)
+    try:
+        step(form)
+    except DomainError as exc:
+        return _fail(exc, target)
+    db.session.commit()
+    flash(done, "info")
+    return redirect(target, 303)
+
+
 # -- public -----------------------------------------------------------------------------------------
 
 
@@ -179,34 +198,24 @@ def review_queue():
 @roles_required("administrator")
 def verify(org_id: int):
     org = _org_or_404(org_id)
-    target = url_for("community.organisation_detail", org_id=org.id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.verify_organisation(org, current_user)
-    except DomainError as exc:
-        return _fail(exc, target)
-    db.session.commit()
-    flash(_("The organisation is verified and listed publicly."), "info")
-    return redirect(target, 303)
+    return _step(
+        url_for("community.organisation_detail", org_id=org.id),
+        lambda form: services.verify_organisation(org, current_user),
+        _("The organisation is verified and listed publicly."),
+    )
 
 
 @bp.post("/organisations/<int:org_id>/decline")
 @roles_required("administrator")
 def decline(org_id: int):
     org = _org_or_404(org_id)
-    target = url_for("community.organisation_detail", org_id=org.id)
-    form = DeclineForm()
-    if not form.validate_on_submit():
-        flash(_("Say why the organisation is declined."), "error")
-        return redirect(target, 303)
-    try:
-        services.decline_organisation(org, current_user, form.reason.data)
-    except DomainError as exc:
-        return _fail(exc, target)
-    db.session.commit()
-    flash(_("The organisation is declined; its admins were told why."), "info")
-    return redirect(target, 303)
+    return _step(
+        url_for("community.organisation_detail", org_id=org.id),
+        lambda form: services.decline_organisation(org, current_user, form.reason.data),
+        _("The organisation is declined; its admins were told why."),
+        form=DeclineForm(),
+        invalid=_("Say why the organisation is declined."),
+    )
 
 
 # -- membership -----------------------------------------------------------------------------------
@@ -215,16 +224,11 @@ def decline(org_id: int):
 @bp.post("/organisations/<int:org_id>/join")
 def join(org_id: int):
     org = _org_or_404(org_id)
-    target = url_for("community.organisation_detail", org_id=org.id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        services.request_membership(org, current_user)
-    except DomainError as exc:
-        return _fail(exc, target)
-    db.session.commit()
-    flash(_("Your request was sent to the organisation's admins."), "info")
-    return redirect(target, 303)
+    return _step(
+        url_for("community.organisation_detail", org_id=org.id),
+        lambda form: services.request_membership(org, current_user),
+        _("Your request was sent to the organisation's admins."),
+    )
 
 
 @bp.get("/organisations/<int:org_id>/members")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import unicodedata
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -16,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from fundapp.audit.services import record
+from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.extensions import db
@@ -117,15 +117,6 @@ def can_view_organisation(user, organisation: Organisation) -> bool:
     if user.has_any_role("administrator", "auditor"):
         return True
     return organisation.id in member_organisation_ids(user)
-
-
-def search_key(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").casefold()
-
-
-def like_pattern(q: str) -> str:
-    needle = search_key(q.strip()[:100]).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{needle}%"
 
 
 def public_link(endpoint: str, **values) -> str:
@@ -274,7 +265,6 @@ def _apply_fields(org: Organisation, data: dict) -> None:
         org.year_founded = year
     org.website = clean_website(data.get("website") or "")
     org.description = _text(data.get("description"), 5000, "description", required=True)
-    org.search_text = search_key(f"{org.name}\n{org.city}\n{org.description}")
 
 
 def register_organisation(actor, data: dict, *, registration_file=None) -> Organisation:
@@ -608,9 +598,7 @@ def directory_query(
         query = query.where(("," + Organisation.fields + ",").like(f"%,{field},%"))
     if language in vocab.LANGUAGE_CODES:
         query = query.where(("," + Organisation.languages + ",").like(f"%,{language},%"))
-    if q and q.strip():
-        query = query.where(Organisation.search_text.like(like_pattern(q), escape="\\"))
-    return query.order_by(Organisation.name, Organisation.id)
+    return fulltext.search(query, Organisation, q).order_by(Organisation.name, Organisation.id)
 
 
 def counts_by_country() -> list[tuple[str, int]]:

@@ -14,7 +14,7 @@ from fundapp.extensions import db
 from . import specialists, vocab
 from .forms import ActionForm, InterestForm, InviteSpecialistForm, NeedForm, SpecialistForm
 from .models import NeedStatus, Placement, PlacementStatus, SpecialistNeed, SpecialistProfile
-from .routes import _fail, _page, bp
+from .routes import _fail, _page, _step, bp
 
 
 def _search() -> dict:
@@ -171,30 +171,22 @@ def need_detail(need_id: int):
 @bp.post("/needs/<int:need_id>/interest")
 def need_interest(need_id: int):
     need = _need_or_404(need_id)
-    form = InterestForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        specialists.express_interest(need, current_user, join_team=form.join_team.data)
-    except DomainError as exc:
-        return _fail(exc, url_for("community.need_detail", need_id=need_id))
-    db.session.commit()
-    flash(_("The need's owner is told of your interest."), "info")
-    return redirect(url_for("community.need_detail", need_id=need_id), 303)
+    return _step(
+        url_for("community.need_detail", need_id=need_id),
+        lambda form: specialists.express_interest(need, current_user, join_team=form.join_team.data),
+        _("The need's owner is told of your interest."),
+        form=InterestForm(),
+    )
 
 
 @bp.post("/needs/<int:need_id>/close")
 def need_close(need_id: int):
     need = _need_or_404(need_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        specialists.close_need(need, current_user)
-    except DomainError as exc:
-        return _fail(exc, url_for("community.need_detail", need_id=need_id))
-    db.session.commit()
-    flash(_("The need is closed."), "info")
-    return redirect(url_for("community.need_detail", need_id=need_id), 303)
+    return _step(
+        url_for("community.need_detail", need_id=need_id),
+        lambda form: specialists.close_need(need, current_user),
+        _("The need is closed."),
+    )
 
 
 @bp.post("/specialists/<int:profile_id>/invite")

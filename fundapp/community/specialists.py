@@ -8,15 +8,22 @@ specialist to the project's team only when they agreed to be named there.
 
 Visibility: a ``public`` profile is seen by everyone, a ``members`` one by signed-in members, a
 ``hidden`` one by its specialist, the fund's staff and the owners of needs it has a placement
-with. Search is a LIKE over a case-folded ``search_text`` column (the same on both engines)."""
+with. Search is full text on both engines (``core.fulltext``): the profile's field, skills and
+tags (named in every language of the portal) rank before its summary, a need's role before its
+description; the matching of a need to specialists adds the words of the need's role."""
 
 from __future__ import annotations
 
+import re
+
+from flask import current_app
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
+from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
@@ -61,9 +68,9 @@ STATUS_LABELS = {
     PlacementStatus.interested: _l("Interest expressed"),
     PlacementStatus.invited: _l("Invited"),
     PlacementStatus.active: _l("In progress"),
-    PlacementStatus.completed: _l("Completed"),
+    PlacementStatus.completed: lazy_pgettext("placement", "Completed"),
     PlacementStatus.cut_short: _l("Cut short"),
-    PlacementStatus.declined: _l("Declined"),
+    PlacementStatus.declined: lazy_pgettext("placement", "Declined"),
 }
 ENDED = (PlacementStatus.completed, PlacementStatus.cut_short)
 
@@ -74,6 +81,15 @@ def skill_label(code: str) -> str:
 
 def availability_label(code: str) -> str:
     return str(AVAILABILITY.get(code, code))
+
+
+def _every_language(texts) -> str:
+    """``texts()`` (labels) in each of the portal's languages, so a search in any finds them."""
+    words = []
+    for lang in current_app.config["LANGUAGES"]:
+        with force_locale(lang):
+            words += [str(t) for t in texts()]
+    return " ".join(dict.fromkeys(words))
 
 
 def _signed_in(user) -> bool:
@@ -197,13 +213,16 @@ def save_profile(actor, data: dict, *, cv=None) -> SpecialistProfile:
 
         profile.cv_file_id = store_upload(cv, uploaded_by=actor, allowed=("pdf",), field="cv").id
         changes["cv"] = "uploaded"
-    profile.search_text = services.search_key(
-        " ".join(
-            [vocab.field_label(profile.field), profile.tags, profile.summary]
-            + [skill_label(s) for s in profile.codes("skills")]
-            + list(profile.codes("skills"))
-        )
+    head = " ".join(
+        [
+            _every_language(
+                lambda: [vocab.field_label(profile.field)] + [skill_label(s) for s in profile.codes("skills")]
+            ),
+            profile.tags,
+        ]
     )
+    profile.search_title = fulltext.fold(head)
+    profile.search_text = fulltext.fold(f"{head}\n{profile.summary}")
     db.session.flush()
     record(
         "community.publish_specialist" if created else "community.update_specialist",
@@ -215,20 +234,18 @@ def save_profile(actor, data: dict, *, cv=None) -> SpecialistProfile:
 
 
 def profile_query(user, *, q: str = "", country: str = "", skill: str = ""):
-    query = (
-        select(SpecialistProfile)
-        .where(SpecialistProfile.visibility.in_([str(v) for v in visible_levels(user)]))
-        .order_by(SpecialistProfile.years.desc(), SpecialistProfile.id)
+    query = select(SpecialistProfile).where(
+        SpecialistProfile.visibility.in_([str(v) for v in visible_levels(user)])
     )
-    if q.strip():
-        query = query.where(SpecialistProfile.search_text.like(services.like_pattern(q), escape="\\"))
     if country:
         query = query.where(SpecialistProfile.country == country.upper()[:2])
     if skill in SKILLS:
         query = query.where(
             or_(SpecialistProfile.skills == skill, SpecialistProfile.skills.like(f"%{skill}%"))
         )
-    return query
+    return fulltext.search(query, SpecialistProfile, q).order_by(
+        SpecialistProfile.years.desc(), SpecialistProfile.id
+    )
 
 
 def profile_countries(user) -> list[str]:
@@ -267,8 +284,15 @@ def post_need(actor, data: dict) -> SpecialistNeed:
         on_site=bool(data.get("on_site")),
         stipend=bool(data.get("stipend")),
     )
-    need.search_text = services.search_key(
-        " ".join([need.role, need.description] + [skill_label(s) for s in need.codes("skills")])
+    need.search_title = fulltext.fold(need.role)
+    need.search_text = fulltext.fold(
+        " ".join(
+            [
+                need.role,
+                need.description,
+                _every_language(lambda: [skill_label(s) for s in need.codes("skills")]),
+            ]
+        )
     )
     db.session.add(need)
     db.session.flush()
@@ -288,12 +312,10 @@ def close_need(need: SpecialistNeed, actor) -> SpecialistNeed:
 
 
 def need_query(*, q: str = "", skill: str = "", status: str = NeedStatus.open):
-    query = select(SpecialistNeed).where(SpecialistNeed.status == status).order_by(SpecialistNeed.id.desc())
-    if q.strip():
-        query = query.where(SpecialistNeed.search_text.like(services.like_pattern(q), escape="\\"))
+    query = select(SpecialistNeed).where(SpecialistNeed.status == status)
     if skill in SKILLS:
         query = query.where(SpecialistNeed.skills.like(f"%{skill}%"))
-    return query
+    return fulltext.search(query, SpecialistNeed, q).order_by(SpecialistNeed.id.desc())
 
 
 def need_owner_name(need: SpecialistNeed) -> str:
@@ -340,8 +362,25 @@ def specialists_for(
     ).all()
     ranked = [(p, *match(need, p)) for p in profiles if p.user_id != getattr(user, "id", None)]
     ranked = [r for r in ranked if r[1] > 0 and any(s in r[0].codes("skills") for s in need.codes("skills"))]
+    mentions = _profiles_mentioning(need.role, [p.id for p, _, _ in ranked])
+    ranked = [
+        (p, score + 1, [*reasons, str(_l("The profile mentions the role"))])
+        if p.id in mentions
+        else (p, score, reasons)
+        for p, score, reasons in ranked
+    ]
     ranked.sort(key=lambda r: (-r[1], -r[0].years, r[0].id))
     return ranked[:limit]
+
+
+def _profiles_mentioning(role: str, profile_ids: list[int]) -> set[int]:
+    """Of ``profile_ids``, those whose text holds a word of ``role`` (words of four letters or more,
+    so "a" or "for" find nothing), by the full-text index."""
+    words = [w for w in re.findall(r"[^\W_]+", fulltext.fold(role)) if len(w) >= 4]
+    if not words or not profile_ids:
+        return set()
+    query = select(SpecialistProfile.id).where(SpecialistProfile.id.in_(profile_ids))
+    return set(db.session.scalars(fulltext.search(query, SpecialistProfile, " or ".join(words))))
 
 
 def needs_for(profile: SpecialistProfile, limit: int = 30) -> list[tuple[SpecialistNeed, int, list[str]]]:

@@ -10,6 +10,7 @@ resolved | declined``."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
 from fundapp.audit.services import record
@@ -37,7 +38,7 @@ STATUS_LABELS = {
     SupportStatus.in_progress: _l("Being handled"),
     SupportStatus.info_requested: _l("More information asked"),
     SupportStatus.resolved: _l("Resolved"),
-    SupportStatus.declined: _l("Declined"),
+    SupportStatus.declined: lazy_pgettext("support request", "Declined"),
 }
 
 

@@ -14,7 +14,7 @@ from fundapp.extensions import db
 from . import services, support
 from .forms import ActionForm, AnswerForm, LinkProjectForm, NoteForm, SupportForm, parse_budget
 from .models import SupportRequest, SupportStatus
-from .routes import _fail, bp
+from .routes import _fail, _step, bp
 
 
 def _req_or_404(request_id: int) -> SupportRequest:
@@ -133,33 +133,24 @@ def support_step(request_id: int, verb: str):
 @bp.post("/support/<int:request_id>/answer")
 def support_answer(request_id: int):
     req = _req_or_404(request_id)
-    target = url_for("community.support_detail", request_id=req.id)
-    form = AnswerForm()
-    if not form.validate_on_submit():
-        flash(_("Write your answer."), "error")
-        return redirect(target, 303)
-    try:
-        support.answer(req, current_user, form.answer.data)
-    except DomainError as exc:
-        return _fail(exc, target)
-    db.session.commit()
-    flash(_("Your answer was sent."), "info")
-    return redirect(target, 303)
+    return _step(
+        url_for("community.support_detail", request_id=req.id),
+        lambda form: support.answer(req, current_user, form.answer.data),
+        _("Your answer was sent."),
+        form=AnswerForm(),
+        invalid=_("Write your answer."),
+    )
 
 
 @bp.post("/support/<int:request_id>/project")
 def support_link_project(request_id: int):
     req = _req_or_404(request_id)
-    target = url_for("community.support_detail", request_id=req.id)
     form = LinkProjectForm()
     form.project_id.choices = [(str(p.id), p.title) for p in support.own_projects(current_user)]
-    if not form.validate_on_submit():
-        flash(_("Choose one of your projects."), "error")
-        return redirect(target, 303)
-    try:
-        support.link_project(req, current_user, form.project_id.data)
-    except DomainError as exc:
-        return _fail(exc, target)
-    db.session.commit()
-    flash(_("The project is linked to the request."), "info")
-    return redirect(target, 303)
+    return _step(
+        url_for("community.support_detail", request_id=req.id),
+        lambda form: support.link_project(req, current_user, form.project_id.data),
+        _("The project is linked to the request."),
+        form=form,
+        invalid=_("Choose one of your projects."),
+    )

@@ -22,7 +22,14 @@ from fundapp.core.i18n import PACKAGE_DIR
 ROOT = PACKAGE_DIR.parent
 TEMPLATES = ROOT / "templates"
 CORE_TEMPLATE_DIRS = ("errors", "macros", "core")
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2), "_n": (1, 2)}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "_n": (1, 2),
+    "lazy_pgettext": ((1, "c"), 2),
+}
 
 i18n_cli = AppGroup("i18n", help="Extract, compile and check the message catalogs.")
 
@@ -136,7 +143,8 @@ def missing_translations(langs) -> list[str]:
 
 def conflicting_translations(langs) -> list[str]:
     """Messages that two domains translate differently. The catalogs are merged into one at run
-    time, so only one of the translations is ever shown: give them one wording (or a msgctxt)."""
+    time (a later directory's entry replaces an earlier one's), so only one of the translations is
+    ever shown: give them one wording, or a context (``pgettext``) where the meaning differs."""
     problems = []
     for lang in langs:
         if lang == "en":
@@ -150,13 +158,13 @@ def conflicting_translations(langs) -> list[str]:
                 catalog = read_po(fh, locale=lang)
             for msg in catalog:
                 if msg.id and _translated(msg):
-                    seen.setdefault((msg.id if isinstance(msg.id, str) else msg.id[0], msg.context), {})[
-                        domain
-                    ] = str(msg.string)
-        for (key, _ctx), per_domain in sorted(seen.items()):
+                    key = (msg.id if isinstance(msg.id, str) else msg.id[0], msg.context or "")
+                    seen.setdefault(key, {})[domain] = str(msg.string)
+        for (key, ctx), per_domain in sorted(seen.items()):
             if len(set(per_domain.values())) > 1:
                 wordings = "; ".join(f"{d}: {t!r}" for d, t in sorted(per_domain.items()))
-                problems.append(f"{lang}: {key!r} → {wordings}")
+                where = f" (context {ctx!r})" if ctx else ""
+                problems.append(f"{lang}: {key!r}{where} → {wordings}")
     return problems
 
 
@@ -195,13 +203,23 @@ def compile_command():
 
 @i18n_cli.command("check")
 def check_command():
-    """Exit non-zero when any catalog misses a string."""
-    for p in conflicting_translations(current_app.config["LANGUAGES"]):
-        click.echo(f"warning: two domains translate this differently and only one is shown: {p}", err=True)
-    problems = missing_translations(current_app.config["LANGUAGES"])
+    """Exit non-zero when any catalog misses a string, or when two domains translate the same
+    message (and context) differently: the catalogs are merged, so one of them would be wrong."""
+    langs = current_app.config["LANGUAGES"]
+    clashes = conflicting_translations(langs)
+    for p in clashes:
+        click.echo(f"two domains translate this differently and only one is shown: {p}", err=True)
+    if clashes:
+        click.echo(
+            f"{len(clashes)} clashing translations: give them one wording, or a context "
+            '(pgettext("organisation", "Register")) where the meaning differs',
+            err=True,
+        )
+    problems = missing_translations(langs)
     for p in problems:
         click.echo(p, err=True)
     if problems:
         click.echo(f"{len(problems)} untranslated messages", err=True)
+    if clashes or problems:
         sys.exit(1)
-    click.echo("all catalogs complete")
+    click.echo("all catalogs complete, no clashes")

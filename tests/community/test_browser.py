@@ -4,33 +4,13 @@ directory — with no horizontal scrolling on any page."""
 
 from __future__ import annotations
 
-import re
-
-import pyotp
 import pytest
 
 from fundapp.extensions import db
-from tests.conftest import PASSWORD
+
+from .phone import fits, sign_in
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base, email, secret=None):
-    page.wait_for_load_state("networkidle")
-    page.context.clear_cookies()
-    page.goto(f"{base}/login?lang=en")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form.stack button[type=submit]")
-    if secret:
-        page.wait_for_url(re.compile(r"/login/code"))
-        page.fill("#code", pyotp.TOTP(secret).now())
-        page.click("form.stack button[type=submit]")
-    page.wait_for_url(re.compile(r"/me$"))
-
-
-def _fits(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375, page.url
 
 
 def test_register_verify_join_on_a_phone(phone_page, live_server, people):
@@ -44,9 +24,9 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
     db.session.commit()
     db.session.close()  # SQLite: leave the write lock to the server's threads
 
-    _sign_in(page, live_server, founder)
+    sign_in(page, live_server, founder)
     page.goto(f"{live_server}/organisations/new")
-    _fits(page)
+    fits(page)
     page.fill("#name", "Tajik Sunday School of Kazan")
     page.select_option("#kind", "school")
     page.select_option("#country", "RU")
@@ -59,27 +39,27 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
         page.click("button:has-text('Register')")
     assert "Waiting for verification" in page.content()
     org_path = page.url.removeprefix(live_server)
-    _fits(page)
+    fits(page)
 
-    _sign_in(page, live_server, *staff)
+    sign_in(page, live_server, *staff)
     page.goto(f"{live_server}/community/review")
     page.click("text=Tajik Sunday School of Kazan")
     with page.expect_navigation():
         page.click("button:has-text('Verify and list publicly')")
     assert "verified and listed publicly" in page.content()
-    _fits(page)
+    fits(page)
 
-    _sign_in(page, live_server, second)
+    sign_in(page, live_server, second)
     page.goto(f"{live_server}/organisations?q=sunday")
-    _fits(page)
+    fits(page)
     page.click("text=Tajik Sunday School of Kazan")
     with page.expect_navigation():
         page.click("button:has-text('Ask to join')")
     assert "sent to the organisation's admins" in page.content()
 
-    _sign_in(page, live_server, founder)
+    sign_in(page, live_server, founder)
     page.goto(f"{live_server}{org_path}/members")
-    _fits(page)
+    fits(page)
     with page.expect_navigation():
         page.click("button:has-text('Accept')")
     assert "The member is accepted." in page.content()
@@ -88,7 +68,7 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
     page.goto(f"{live_server}/organisations?country=RU&lang=en")
     assert "Tajik Sunday School of Kazan" in page.content()
     page.goto(f"{live_server}/organisations/countries")
-    _fits(page)
+    fits(page)
 
 
 def test_specialist_placement_on_a_phone(phone_page, live_server, people):
@@ -115,9 +95,9 @@ def test_specialist_placement_on_a_phone(phone_page, live_server, people):
     db.session.close()
     page = phone_page
 
-    _sign_in(page, live_server, second)
+    sign_in(page, live_server, second)
     page.goto(f"{live_server}/specialists/profile")
-    _fits(page)
+    fits(page)
     page.select_option("#field", "education")
     page.check("input[name=skills][value=teaching]")
     page.fill("#years", "8")
@@ -129,21 +109,21 @@ def test_specialist_placement_on_a_phone(phone_page, live_server, people):
         page.click("button:has-text('Save the profile')")
     assert "My specialist page" in page.content()
     assert "Tajik teacher for the summer school" in page.content()  # the need matches
-    _fits(page)
+    fits(page)
 
-    _sign_in(page, live_server, founder)
+    sign_in(page, live_server, founder)
     page.goto(f"{live_server}/needs")
     page.click("text=Tajik teacher for the summer school")
-    _fits(page)
+    fits(page)
     assert "Skills in common: Teaching" in page.content()
     with page.expect_navigation():
         page.click("form.inline button:has-text('Invite')")
     assert "The specialist is invited." in page.content()
 
-    _sign_in(page, live_server, second)
+    sign_in(page, live_server, second)
     page.goto(f"{live_server}/specialists/mine")
     page.check("input[name=join_team]")
     with page.expect_navigation():
         page.click("button:has-text('Accept')")
-    _fits(page)
+    fits(page)
     assert "In progress" in page.content()

@@ -224,3 +224,29 @@ def test_admins_edit_the_details_but_not_the_kind(app, people, make_org):
     db.session.expire_all()
     org = db.session.get(Organisation, org.id)
     assert org.name == "Renamed centre" and org.kind == "cultural_centre"
+
+
+def test_words_shared_with_other_domains_show_the_community_meaning(app, people, make_org):
+    """ "Register" (an organisation) is not the events' "Register" (oneself), "Field" (of
+    activity) not the audit's field of a record, "Declined" (organisations, a request, a
+    placement) each in its own grammar: every page shows its own word in Russian and Tajik."""
+    from flask_babel import force_locale, gettext, pgettext
+
+    with app.test_request_context():
+        with force_locale("ru"):
+            assert pgettext("organisation", "Register") == "Зарегистрировать"
+            assert gettext("Register") == "Зарегистрироваться"  # events keep theirs
+            assert pgettext("field of activity", "Field") == "Область" and gettext("Field") == "Поле"
+            assert pgettext("organisations", "Declined") == "Отклонённые"
+            assert pgettext("support request", "Declined") == "Отклонён"
+            assert pgettext("placement", "Declined") == "Отклонена"
+        with force_locale("tg"):
+            assert pgettext("organisation", "Register") == "Ба қайд гирифтан"
+            assert gettext("Register") == "Сабти ном"
+    c = app.test_client()
+    login_as(c, people.founder)
+    page = c.get("/organisations/new?lang=ru").get_data(as_text=True)
+    assert ">Зарегистрировать</button>" in page and "Зарегистрироваться" not in page
+    org = make_org()
+    page = c.get(f"/organisations/{org.id}?lang=ru").get_data(as_text=True)
+    assert "<dt>Где</dt>" in page

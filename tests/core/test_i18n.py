@@ -3,7 +3,7 @@ and the language choice is remembered."""
 
 from __future__ import annotations
 
-from fundapp.core.i18n_cli import compile_catalogs, missing_translations
+from fundapp.core.i18n_cli import compile_catalogs, conflicting_translations, missing_translations
 from tests.conftest import PASSWORD, login_as
 
 
@@ -11,6 +11,13 @@ def test_every_catalog_is_complete():
     """Does any domain's catalog miss a Tajik, Russian or English translation? (Guards all domains.)"""
     problems = missing_translations(("tg", "ru", "en"))
     assert problems == [], f"{len(problems)} untranslated:\n" + "\n".join(problems[:50])
+
+
+def test_no_two_domains_word_one_message_differently():
+    """The catalogs are merged at run time, so a message two domains translate differently would
+    show one domain's word on the other's pages. (Guards all domains; ``i18n check`` fails too.)"""
+    clashes = conflicting_translations(("tg", "ru"))
+    assert clashes == [], "\n".join(clashes)
 
 
 def test_compiled_catalogs_load(app, client):
@@ -130,6 +137,35 @@ def test_conflicting_translations_are_found(tmp_path, monkeypatch):
     monkeypatch.setattr(i18n_cli, "_po_path", lambda domain, lang: tmp_path / domain / f"{lang}.po")
     problems = i18n_cli.conflicting_translations(("ru", "tg"))
     assert len(problems) == 1 and "'Next'" in problems[0] and "Раз" in problems[0] and "Два" in problems[0]
+
+
+def test_a_clash_fails_the_check_and_a_context_settles_it(app, tmp_path, monkeypatch):
+    """``flask i18n check`` exits non-zero on a clash; the same message under a context
+    (``pgettext``) in one domain is a different entry and clashes with nothing."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    from fundapp.core import i18n_cli
+
+    def write(context):
+        for domain, text, ctx in (("one", "Зарегистрироваться", None), ("two", "Зарегистрировать", context)):
+            po = tmp_path / domain / "ru.po"
+            po.parent.mkdir(exist_ok=True)
+            catalog = Catalog(locale="ru")
+            catalog.add("Register", text, context=ctx)
+            with open(po, "wb") as fh:
+                write_po(fh, catalog)
+
+    monkeypatch.setattr(i18n_cli, "domains", lambda: ["one", "two"])
+    monkeypatch.setattr(i18n_cli, "_po_path", lambda domain, lang: tmp_path / domain / f"{lang}.po")
+    monkeypatch.setattr(i18n_cli, "missing_translations", lambda langs: [])
+    runner = app.test_cli_runner()
+    write(None)
+    result = runner.invoke(args=["i18n", "check"])
+    assert result.exit_code == 1 and "Зарегистрировать" in result.output
+    write("organisation")
+    result = runner.invoke(args=["i18n", "check"])
+    assert result.exit_code == 0, result.output
 
 
 def test_dates_follow_the_language_and_dushanbe_time(app):
