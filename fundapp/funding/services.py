@@ -179,6 +179,24 @@ def project_totals(project: Project) -> dict:
     maintained counters (one row read, never a scan). Pledged counts promised, uncollected pledges;
     raised counts money received (donations, collected pledges, paid investments) less refunds."""
     row = db.session.get(ProjectTotals, project.id) if project.id is not None else None
+    return _totals_of(project, row)
+
+
+def project_totals_many(projects) -> dict[int, dict]:
+    """``project_totals`` of many projects, their counters read in one statement (a list page)."""
+    ids = sorted({p.id for p in projects if p.id is not None})
+    rows = (
+        {
+            r.project_id: r
+            for r in db.session.scalars(select(ProjectTotals).where(ProjectTotals.project_id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    return {p.id: _totals_of(p, rows.get(p.id)) for p in projects if p.id is not None}
+
+
+def _totals_of(project: Project, row: ProjectTotals | None) -> dict:
     cur = project.currency
 
     def m(value) -> Money:
