@@ -508,13 +508,211 @@ def measure(label: str, url: str, instance: Path, workdir: Path, paths: dict[str
     return results
 
 
+# -- uncached page costs at two sizes, in one process ---------------------------------------------
+def public_paths(total: int, pid: int) -> dict[str, str]:
+    """Every public page and read, named; ``total`` places the deep pages near the journal's start."""
+    deep = max(1, total // 1000)
+    return {
+        "home": "/",
+        "/projects": "/projects",
+        "/projects most funded": "/projects?sort=funded",
+        "/projects/<id>": f"/projects/{pid}",
+        "/projects/<id>/money": f"/projects/{pid}/money",
+        "/transparency": "/transparency",
+        "ledger first page": "/transparency/ledger",
+        "ledger deep page": f"/transparency/ledger?before={deep + 50}",
+        "ledger deep, by account": f"/transparency/ledger?account=mto_clearing&before={deep + 200}",
+        # at 1,000 entries a project has a handful of entries, at 1,000,000 a full page of 50
+        "ledger, by project (fewer rows when small)": f"/transparency/ledger?project={pid}",
+        "ledger, by kind": "/transparency/ledger?kind=disbursement",
+        "api projects": "/api/v1/projects",
+        "api project": f"/api/v1/projects/{pid}",
+        "api totals": "/api/v1/transparency/totals",
+        "api breakdown region": "/api/v1/transparency/breakdown/region",
+        "api project money": f"/api/v1/transparency/projects/{pid}/money",
+        "api ledger entries deep": f"/api/v1/ledger/entries?after={deep}&limit=100",
+        "api ledger entry": f"/api/v1/ledger/entries/{deep}",
+        "api inclusion proof": f"/api/v1/ledger/entries/{deep}/proof",
+        "api checkpoint": "/api/v1/ledger/checkpoint",
+        "api balances": "/api/v1/ledger/balances",
+        "open data page": "/transparency/data",
+        "/transparency/verify": "/transparency/verify",
+    }
+
+
+def _uncached_app(url: str, instance: Path):
+    from fundapp import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": sqlalchemy_url(url),
+            "TRANSPARENCY_CACHE_SECONDS": 0,  # no page cache, no view cache: every request reads
+            "MAIL_SEND_AFTER_REQUEST": False,
+            "RATELIMIT_ENABLED": False,
+        },
+        instance_path=str(instance),
+    )
+
+
+def time_uncached(sizes: dict[str, tuple[str, dict[str, str]]], instance: Path, requests: int) -> dict:
+    """p50/p95 (ms) of each page through the whole app (Flask test client, no cache), the sizes
+    interleaved request by request so that the machine's drift falls on both alike."""
+    clients = {}
+    for label, (url, _) in sizes.items():
+        app = _uncached_app(url, instance)
+        clients[label] = app.test_client()
+    names = list(next(iter(sizes.values()))[1])
+    times: dict[str, dict[str, list[float]]] = {label: {n: [] for n in names} for label in sizes}
+    for label, (_, paths) in sizes.items():  # warm-up: connections, templates, plans
+        for name in names:
+            for _ in range(3):
+                r = clients[label].get(paths[name], headers={"Accept-Language": "tg"})
+                if r.status_code != 200:
+                    raise SystemExit(f"{label} {paths[name]}: HTTP {r.status_code}")
+                r.close()
+    deadline = time.perf_counter() + 600  # bounded, whatever the machine does
+    order = list(sizes.items())
+    for i in range(requests):
+        for name in names:
+            for label, (_, paths) in order if i % 2 == 0 else order[::-1]:  # neither size always first
+                t = time.perf_counter()
+                r = clients[label].get(paths[name], headers={"Accept-Language": "tg"})
+                r.get_data()
+                times[label][name].append((time.perf_counter() - t) * 1000)
+                r.close()
+        if time.perf_counter() > deadline:
+            break
+    out: dict = {}
+    for label, (_, paths) in sizes.items():
+        statements = _statements_per_page(clients[label], paths)
+        out[label] = {}
+        for name in names:
+            xs = sorted(times[label][name])
+            out[label][name] = {
+                "p50": statistics.median(xs),
+                "p95": xs[min(len(xs) - 1, int(len(xs) * 0.95))],
+                "n": len(xs),
+                "statements": statements[name],
+            }
+    return out
+
+
+def _statements_per_page(client, paths: dict[str, str]) -> dict[str, int]:
+    """SQL statements one request of each page sends (the same at both sizes when nothing scans)."""
+    from sqlalchemy import event
+
+    from fundapp.extensions import db
+
+    with client.application.app_context():
+        engine = db.engine
+    seen = [0]
+
+    def count(*args):
+        seen[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        out = {}
+        for name, path in paths.items():
+            seen[0] = 0
+            client.get(path, headers={"Accept-Language": "tg"}).close()
+            out[name] = seen[0]
+        return out
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def print_uncached(result: dict, small: str, big: str) -> bool:
+    print(
+        f"\n== uncached public pages (TRANSPARENCY_CACHE_SECONDS=0, Flask test client, in process): "
+        f"{small} vs {big} =="
+    )
+    print("targets: p50 at the larger size ≤ 1.2× the smaller and under 25 ms")
+    print(
+        f"| page | p50 {small} | p95 {small} | p50 {big} | p95 {big} | ratio p50 | statements | n | ok |\n"
+        "|---|---|---|---|---|---|---|---|---|"
+    )
+    all_ok = True
+    for name, a in result[small].items():
+        b = result[big][name]
+        ratio = b["p50"] / a["p50"] if a["p50"] else float("nan")
+        ok = ratio <= 1.2 and b["p50"] < 25
+        all_ok &= ok
+        print(
+            f"| {name} | {a['p50']:.1f} | {a['p95']:.1f} | {b['p50']:.1f} | {b['p95']:.1f} | "
+            f"{ratio:.2f} | {a['statements']}/{b['statements']} | {b['n']} | {'yes' if ok else 'NO'} |"
+        )
+    return all_ok
+
+
+def build(url: str, instance: Path, total: int, reuse: bool) -> list:
+    """A scratch database of ``total`` sealed entries over 300 projects, counters and checkpoint
+    consistent (re-used as it is with ``reuse`` when it already holds exactly that)."""
+    import psycopg
+
+    if reuse:
+        try:
+            with psycopg.connect(url) as conn:
+                size = conn.execute("SELECT COALESCE(MAX(sequence), 0) FROM ledger_entries").fetchone()[0]
+                rows = conn.execute(
+                    "SELECT id, home_region, home_district, category FROM projects ORDER BY id"
+                ).fetchall()
+            if size == total and len(rows) == N_PROJECTS:
+                print(f"re-using {url} ({total:,} entries)")
+                return [tuple(r) for r in rows]
+        except psycopg.Error:
+            pass
+    print(f"building {url} with {total:,} entries")
+    reset_database(url)
+    app = make_app(url, instance)
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    projects = create_projects(app)
+    accounts = Accounts(app, projects)
+    generate.held.clear()
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    fill(url, app, projects, accounts, 1, total, now - timedelta(days=730), now, rng)
+    if total <= 10_000:
+        with app.app_context():
+            from fundapp.transparency.cli import check_counters
+
+            problems = check_counters()  # the bulk fill must leave what the sealer's listener would
+            if problems:
+                raise SystemExit("counters differ from the journal:\n" + "\n".join(problems[:10]))
+            print("  counters agree with the journal")
+    from fundapp.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+    return projects
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default=DEFAULT_DB, help="PostgreSQL URL of a scratch database (dropped!)")
+    parser.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help="PostgreSQL URL of a scratch database (dropped!); the uncached timing adds _small/_big",
+    )
+    parser.add_argument("--small", type=int, default=1_000, help="entries of the smaller journal")
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--port", type=int, default=5105)
+    parser.add_argument(
+        "--uncached",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only time every public page uncached, N requests each, on two databases (--db + _small "
+        "and _big) of --small and --entries entries, and print the ratio (no gunicorn load)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --uncached: keep databases that already hold the fill"
+    )
     args = parser.parse_args()
     if not args.db.startswith("postgresql://"):
         raise SystemExit("--db must be a postgresql:// URL")
@@ -525,6 +723,28 @@ def main() -> None:
     (workdir / "trivial_app.py").write_text(TRIVIAL_APP)
     (workdir / "fund_app.py").write_text(FUND_APP)
     try:
+        if args.uncached:
+            small_url, big_url = args.db + "_small", args.db + "_big"
+            # one signing key for both, kept beside the databases' names so --reuse finds it
+            instance = Path(tempfile.gettempdir()) / f"transparency-bench-{args.db.rsplit('/', 1)[1]}"
+            instance.mkdir(exist_ok=True)
+            started = time.perf_counter()
+            projects = build(small_url, instance, args.small, args.reuse)
+            build(big_url, instance, args.entries, args.reuse)
+            print(f"built in {time.perf_counter() - started:.0f} s")
+            pid = projects[0][0]
+            small, big = f"{args.small:,}", f"{args.entries:,}"
+            result = time_uncached(
+                {
+                    small: (small_url, public_paths(args.small, pid)),
+                    big: (big_url, public_paths(args.entries, pid)),
+                },
+                instance,
+                args.uncached,
+            )
+            ok = print_uncached(result, small, big)
+            print("all pages within the targets" if ok else "some pages miss the targets (NO above)")
+            return
         print(f"database {args.db} (re-created)")
         reset_database(args.db)
         app = make_app(args.db, instance)

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.util import identity_key
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
@@ -161,7 +162,8 @@ def _bump(project_id: int, **deltas: int) -> None:
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    row = db.session.get(ProjectTotals, project_id)
+    # a row this session already holds now has stale figures (one it does not hold needs no read)
+    row = db.session.identity_map.get(identity_key(ProjectTotals, project_id))
     if row is not None:
         db.session.expire(row)
 
@@ -177,6 +179,24 @@ def project_totals(project: Project) -> dict:
     maintained counters (one row read, never a scan). Pledged counts promised, uncollected pledges;
     raised counts money received (donations, collected pledges, paid investments) less refunds."""
     row = db.session.get(ProjectTotals, project.id) if project.id is not None else None
+    return _totals_of(project, row)
+
+
+def project_totals_many(projects) -> dict[int, dict]:
+    """``project_totals`` of many projects, their counters read in one statement (a list page)."""
+    ids = sorted({p.id for p in projects if p.id is not None})
+    rows = (
+        {
+            r.project_id: r
+            for r in db.session.scalars(select(ProjectTotals).where(ProjectTotals.project_id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    return {p.id: _totals_of(p, rows.get(p.id)) for p in projects if p.id is not None}
+
+
+def _totals_of(project: Project, row: ProjectTotals | None) -> dict:
     cur = project.currency
 
     def m(value) -> Money:
@@ -721,8 +741,9 @@ def cancel_pledge(pledge: Pledge, *, actor) -> Pledge:
     return pledge
 
 
-def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None) -> str:
-    pledge = _lock(Pledge, pledge.id)
+def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None, *, locked: bool = False) -> str:
+    if not locked:  # the caller may hold the row's lock in this transaction already
+        pledge = _lock(Pledge, pledge.id)
     if pledge.state == PledgeState.COLLECTED:
         return "noop"
     if pledge.state not in (PledgeState.CHARGING, PledgeState.PAYMENT_FAILED, PledgeState.ACTIVE):
@@ -1258,18 +1279,19 @@ def charge_pledge(pledge_id: int) -> str:
     if pledge is None or pledge.state not in (PledgeState.ACTIVE, PledgeState.CHARGING):
         db.session.commit()
         return "skipped"
-    if pledge.state == PledgeState.ACTIVE:
+    fresh = pledge.state == PledgeState.ACTIVE  # a new key: Stripe's answer cannot be a replay
+    if fresh:
         pledge.charge_attempt += 1
         pledge.charge_key = f"pledge-{pledge.id}-charge-{pledge.charge_attempt}"
         pledge.state = PledgeState.CHARGING.value
         prepare_stripe_call("charge", pledge, key=pledge.charge_key)
     key, amount = pledge.charge_key, pledge.amount
-    customer, pm = pledge.stripe_customer_id, pledge.payment_method_id
+    customer, pm, known_pi = pledge.stripe_customer_id, pledge.payment_method_id, pledge.payment_intent_id
     db.session.commit()  # the key is safely stored before Stripe is asked
 
     pi, declined = None, False
-    if pledge.payment_intent_id:
-        pi = gateway.retrieve_payment_intent(pledge.payment_intent_id)
+    if known_pi:
+        pi = gateway.retrieve_payment_intent(known_pi)
     else:
         try:
             pi = gateway.charge_off_session(
@@ -1283,14 +1305,16 @@ def charge_pledge(pledge_id: int) -> str:
             declined, pi = True, exc.payment_intent
     _after_charge_hook()
     pi_id = gateway.get(pi, "id") if pi is not None else None
-    if pi_id and not declined:
-        pi = gateway.retrieve_payment_intent(pi_id)  # re-read: the state that counts is Stripe's now
+    if pi_id and not declined and not (fresh and gateway.get(pi, "status") == "succeeded"):
+        # a resumed attempt may get the first call's answer replayed: the state that counts is
+        # Stripe's now (a fresh key's answer is that already, with its fee expanded)
+        pi = gateway.retrieve_payment_intent(pi_id)
     pledge = _lock(Pledge, pledge_id)
     if pledge.state != PledgeState.CHARGING:
         db.session.commit()
         return "skipped"
     if pi is not None and gateway.get(pi, "status") == "succeeded":
-        result = _receive_pledge_payment(pledge, pi_id, gateway.fee_of(pi))
+        result = _receive_pledge_payment(pledge, pi_id, gateway.fee_of(pi), locked=True)
     else:
         _fail_pledge_charge(pledge, pi_id)
         result = "failed"

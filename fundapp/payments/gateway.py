@@ -171,6 +171,8 @@ def charge_off_session(
         "confirm": True,
         "off_session": True,
         "metadata": {k: str(v) for k, v in metadata.items()},
+        # the fee comes back with the answer: no second call to read it
+        "expand": ["latest_charge.balance_transaction"],
     }
     return _call(client().v1.payment_intents.create, params, _opts(idempotency_key))
 

@@ -25,8 +25,8 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def project_summary(p: Project) -> dict:
-    prog = services.progress(p)
+def project_summary(p: Project, prog: dict | None = None) -> dict:
+    prog = prog or services.progress(p)
     return {
         "id": p.id,
         "title": p.title,
@@ -60,8 +60,13 @@ def projects():
     from .routes import search_projects
 
     items, total, pages = search_projects(request.args, page, per_page)
+    progress = services.progress_many(items)
     return jsonify(
-        items=[project_summary(p) for p in items], page=page, per_page=per_page, total=total, pages=pages
+        items=[project_summary(p, progress[p.id]) for p in items],
+        page=page,
+        per_page=per_page,
+        total=total,
+        pages=pages,
     )
 
 

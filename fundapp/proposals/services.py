@@ -908,18 +908,19 @@ def is_following(project: Project, user) -> bool:
 # -- progress ---------------------------------------------------------------------------------
 
 
-def progress(project: Project) -> dict:
+def progress(project: Project, totals: dict | None = None) -> dict:
     """``{"raised", "pledged", "goal", "percent", "backers"}`` from the funding domain's counters
-    (zeros while it is absent). ``percent`` counts pledges too and may exceed 100."""
+    (zeros while it is absent; ``totals`` when the caller read them already). ``percent`` counts
+    pledges too and may exceed 100."""
     goal = project.goal
     zero = Money.zero(project.currency)
-    totals = None
-    try:
-        from fundapp.funding.services import project_totals
-    except ImportError:
-        project_totals = None
-    if project_totals is not None and project.id is not None:
-        totals = project_totals(project)
+    if totals is None:
+        try:
+            from fundapp.funding.services import project_totals
+        except ImportError:
+            project_totals = None
+        if project_totals is not None and project.id is not None:
+            totals = project_totals(project)
     totals = totals or {}
     raised = totals.get("raised") or zero
     pledged = totals.get("pledged") or zero
@@ -927,3 +928,13 @@ def progress(project: Project) -> dict:
     counted = raised.amount + pledged.amount if raised.currency == pledged.currency == goal.currency else 0
     percent = (counted * 100 // goal.amount) if goal.amount > 0 else 0
     return {"raised": raised, "pledged": pledged, "goal": goal, "percent": int(percent), "backers": backers}
+
+
+def progress_many(projects) -> dict[int, dict]:
+    """``progress`` of many projects (a list page), their counters read in one statement."""
+    try:
+        from fundapp.funding.services import project_totals_many
+    except ImportError:
+        return {p.id: progress(p) for p in projects}
+    totals = project_totals_many(projects)
+    return {p.id: progress(p, totals.get(p.id)) for p in projects}

@@ -45,14 +45,21 @@ NON_CASH_ASSETS = frozenset({"loans_receivable", "fx_conversion"})
 # source_type → fn(source_id) -> (backer_key, country or None) | None. Funding/payments objects
 # know who paid; the ledger entry deliberately does not.
 _backer_resolvers: dict[str, Callable[[str], tuple[str, str | None] | None]] = {}
+# source_type → fn(source_ids) -> {source_id: (backer_key, country)}: the same for a whole sealed
+# batch in one statement (a source id it leaves out is asked of the single resolver)
+_backer_resolvers_many: dict[str, Callable] = {}
 # fn(project_id) -> (region, district, category) | None, and optionally the same for many ids at
 # once: fn(ids) -> {project_id: (region, district, category)}
 _project_resolver: list[Callable[[int], tuple[str, str, str] | None]] = []
 _project_resolver_many: list[Callable] = []
 
 
-def register_backer_resolver(source_type: str, fn) -> None:
+def register_backer_resolver(source_type: str, fn, many=None) -> None:
     _backer_resolvers[source_type] = fn
+    if many is not None:
+        _backer_resolvers_many[source_type] = many
+    else:
+        _backer_resolvers_many.pop(source_type, None)
 
 
 def set_project_resolver(fn, many=None) -> None:
@@ -183,6 +190,26 @@ def backer_of(entry) -> tuple[str, str | None] | None:
         return None
 
 
+def backers_of(entries) -> dict[int, tuple[str, str | None] | None]:
+    """``backer_of`` for the money-in entries of a batch ({entry id: backer}), one statement per
+    source type that has a batch resolver, the single resolver for the rest."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        if entry.kind in IN_KINDS and entry.source_type in _backer_resolvers_many and entry.source_id:
+            wanted[entry.source_type].add(str(entry.source_id))
+    found: dict[tuple[str, str], tuple[str, str | None]] = {}
+    for source_type, ids in wanted.items():
+        for source_id, backer in _backer_resolvers_many[source_type](ids).items():
+            found[(source_type, str(source_id))] = backer
+    out: dict[int, tuple[str, str | None] | None] = {}
+    for entry in entries:
+        if entry.kind not in IN_KINDS:
+            continue
+        key = (entry.source_type, str(entry.source_id))
+        out[entry.id] = found[key] if key in found else backer_of(entry)
+    return out
+
+
 def project_place(project_id: int | None) -> tuple[str, str, str] | None:
     if project_id is None or not _project_resolver:
         return None
@@ -295,8 +322,9 @@ def on_entries_sealed(entries) -> None:
         found = _project_resolver_many[0](wanted)
         places = {pid: found.get(pid) for pid in wanted}
     backers: dict[str, tuple[str | None, int | None]] = {}
+    backer_by_entry = backers_of(entries)  # one statement per source type, not two per entry
     for entry in entries:
-        backer = backer_of(entry) if entry.kind in IN_KINDS else None
+        backer = backer_by_entry.get(entry.id)
         project_id = _project_of(entry)
         if project_id not in places:
             places[project_id] = project_place(project_id)

@@ -416,7 +416,7 @@ class FakeStripe:
                 return self._obj(parts[1])
         if resource == "payment_intents":
             if method == "POST" and len(parts) == 1:
-                return self.create_payment_intent(params)
+                return self._expand(self.create_payment_intent(params), expand)
             if method == "GET" and len(parts) == 2:
                 return self._expand(self._obj(parts[1]), expand)
             if method == "GET" and len(parts) == 1:

@@ -102,6 +102,11 @@ def test_goal_met_charges_each_pledge_once_and_declines_get_a_grace_link(
     assert totals["raised"] == Money(24_000, "TJS") and totals["pledged"] == Money(8_000, "TJS")
     charges = fake_stripe.writes("/v1/payment_intents")
     assert len(charges) == 3 and len({k for _, _, k in charges}) == 3
+    # a fresh charge's answer is Stripe's state with its fee: not read a second time
+    assert [c for c in fake_stripe.calls if c[0] == "GET" and "/payment_intents/" in c[1]] == []
+    for p in good:
+        fee = db.session.get(Pledge, p.id).fee_minor
+        assert fee == fake_stripe._fee(12_000)
     entries = entry_count()
     snap = ledger_snapshot()
     runner.invoke(args=["campaigns", "close"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
+from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.transparency import counters
 from fundapp.transparency import services as svc
@@ -248,3 +249,76 @@ def test_a_command_that_posts_seals_when_it_ends(app, books, project_in):
     assert sealing.tree_size() == size + 1
     assert counters.coverage().tree_size == size + 1
     assert _fund().received == 1_700
+
+
+def test_a_sealed_batch_finds_its_backers_in_one_statement_per_kind(app, books, project_in, make_user):
+    """Does the sealer find the backers of a batch of donations with one statement, whatever the
+    batch's size, and count the same backers and countries as one look-up per entry would?"""
+    import secrets
+
+    from fundapp.funding.models import Donation
+    from fundapp.ledger import sealing
+    from fundapp.transparency import sources
+
+    app.config["TRANSPARENCY_MIN_GROUP_BACKERS"] = 1
+    p = project_in("fundraising")
+    backers = [make_user("member", country_of_residence=c) for c in ("RU", "KZ", "RU")]
+    donations = []
+    for i, (backer, email) in enumerate(
+        [
+            (backers[0], None),
+            (backers[1], None),
+            (backers[2], None),
+            (None, "Guest@Example.org"),
+            (backers[0], None),
+        ]
+    ):
+        d = Donation(
+            project_id=p.id,
+            backer_id=backer.id if backer else None,
+            email=email or backer.email,
+            amount_minor=1_000 * (i + 1),
+            currency="TJS",
+            method="bank",
+            reference_code=f"DBATCH{i}",
+            access_token=secrets.token_hex(16),
+        )
+        db.session.add(d)
+        donations.append(d)
+    db.session.commit()
+    resolve = sources._many_backers(Donation, Donation.backer_id, Donation.email)
+    assert resolve([str(d.id) for d in donations] + ["x", "999999"]) == {
+        str(d.id): sources._donation_backer(str(d.id)) for d in donations
+    }
+
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if "donations" in statement:
+            statements.append(statement)
+
+    from fundapp.ledger import services as ledger
+
+    m = {d.id: d.amount_minor for d in donations}
+    for d in donations:  # posted and committed, sealed below as one batch
+        amount = Money(m[d.id], "TJS")
+        ledger.post_entry(
+            "donation",
+            [ledger.Leg.debit(books.acc("bank"), amount), ledger.Leg.credit(books.pacc(p), amount)],
+            memo="test",
+            idempotency_key=f"batch:{d.id}",
+            project_id=p.id,
+            source_type="donation",
+            source_id=d.id,
+        )
+    db.session.commit()
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert sealing.seal_pending() == len(donations)
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(statements) == 1  # the batch's backers, joined to their country, at once
+    assert svc.backers_count() == 4  # three people and a guest; the first gave twice
+    assert dict(svc.breakdown("country", "received", "TJS")) == {"RU": 9_000, "KZ": 2_000, "": 4_000}
+    assert check_counters() == []
