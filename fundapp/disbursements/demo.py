@@ -39,24 +39,12 @@ def _upload(data: bytes, name: str):
     return FileStorage(io.BytesIO(data), filename=name)
 
 
-def _fund(project, amount: Money) -> None:
-    """The money the campaign raised, held for the project (the demo's backers were before the ledger)."""
-    from fundapp.ledger import services as ledger
+def _fund(project, amount: Money, ctx) -> None:
+    """The money the campaign raised, held for the project: donations received from demo members
+    (through the funding domain, so every figure and backer count knows them)."""
+    from fundapp.funding import demo as funding_demo
 
-    if ledger.available(ledger.project_account(project.id, amount.currency)) >= amount:
-        return
-    ledger.post_entry(
-        ledger.EntryKind.DONATION,
-        [
-            ledger.Leg.debit(ledger.get_account("bank", amount.currency), amount),
-            ledger.Leg.credit(ledger.project_account(project.id, amount.currency), amount),
-        ],
-        memo=f"Campaign proceeds of project {project.id} (demo)",
-        idempotency_key=f"demo:disbursements:proceeds:{project.id}",
-        source_type="demo",
-        source_id=project.id,
-        project_id=project.id,
-    )
+    funding_demo.historic_donations(ctx, project, amount)
 
 
 def _evidence():
@@ -158,7 +146,7 @@ def load(ctx: dict) -> None:
     implementing = (projects.get("implementing") or [None])[0]
     completed = (projects.get("completed") or [None])[0]
     if implementing is not None and not _has_payouts(implementing):
-        _fund(implementing, implementing.goal)
+        _fund(implementing, implementing.goal, ctx)
         first, second = implementing.milestones[0], implementing.milestones[1]
         paid = _request(implementing, first, implementing.owner, first.amount, "ҶДММ «Энергия-Помир»")
         services.approve_disbursement(
@@ -172,7 +160,7 @@ def load(ctx: dict) -> None:
         )
         db.session.flush()
     if completed is not None and not _has_payouts(completed):
-        _fund(completed, completed.goal)
+        _fund(completed, completed.goal, ctx)
         for n, milestone in enumerate(completed.milestones, start=1):
             _historic_payout(completed, milestone, users, milestone.amount, ctx, n)
     _reconcile(users["auditor"])

@@ -36,6 +36,13 @@ def _projects(ctx, model: str, state: str = "fundraising"):
     return [p for p in found if p.campaign_ends_at is None or p.campaign_ends_at > datetime.now(UTC)]
 
 
+def _closed_projects(ctx, state: str):
+    from fundapp.proposals.models import Project
+
+    found = [p for p in (ctx.get("projects") or {}).get(state) or [] if isinstance(p, Project)]
+    return [p for p in found if p.funding_model == "donation"]
+
+
 def _transfer(ctx, backing_ref, amount: Money, reference: str, *, currency=None, rate=None, method="bank"):
     from fundapp.payments import services as payments
 
@@ -54,6 +61,41 @@ def _transfer(ctx, backing_ref, amount: Money, reference: str, *, currency=None,
     )
     payments.confirm_offline_receipt(receipt, actor=users.get("treasurer2") or users["administrator"])
     return receipt
+
+
+def historic_donations(ctx, project, total: Money) -> None:
+    """Donations that paid for a campaign already closed when the demo starts (funded,
+    implementing, completed projects): received by bank transfer from three demo members, through
+    ``receive_donation``, so the ledger, the backers and every figure know them. Once per project."""
+    import secrets
+
+    users = ctx.get("users") or {}
+    treasurer = users.get("treasurer")
+    backers = [users.get(k) for k in ("member", "member2", "member3") if users.get(k) is not None]
+    if treasurer is None or not backers or total.amount <= 0:
+        return
+    if db.session.scalars(select(Donation.id).where(Donation.project_id == project.id)).first():
+        return
+    from fundapp.core.money import allocate
+
+    for backer, share in zip(backers, allocate(total, [1] * len(backers)), strict=True):
+        if share.amount <= 0:
+            continue
+        donation = Donation(
+            project_id=project.id,
+            backer_id=backer.id,
+            email=backer.email,
+            amount_minor=share.amount,
+            currency=share.currency,
+            method="bank",
+            state="pending",
+            public_name=backer.display_name,
+            reference_code=services.new_reference("D"),
+            access_token=secrets.token_urlsafe(24),
+        )
+        db.session.add(donation)
+        db.session.flush()
+        services.receive_donation(donation, actor=treasurer, via="bank")
 
 
 def load(ctx):
@@ -143,6 +185,8 @@ def load(ctx):
             submission_token=f"demo-open-{project.id}",
             risk_acknowledged=True,
         )
+    for project in _closed_projects(ctx, "funded"):
+        historic_donations(ctx, project, project.goal)
     db.session.flush()
     ctx["funding"] = {
         "donations": db.session.scalars(select(Donation)).all(),

@@ -128,7 +128,8 @@ def search_projects(args, page: int, per_page: int = PER_PAGE):
         # Funding totals live in the funding domain's counters: rank the matches in Python
         # (fine for the hundreds of published projects; cap keeps it bounded).
         candidates = db.session.scalars(query.limit(2000)).all()
-        candidates.sort(key=lambda p: (services.progress(p)["percent"], p.id), reverse=True)
+        ranked = services.progress_many(candidates)
+        candidates.sort(key=lambda p: (ranked[p.id]["percent"], p.id), reverse=True)
         items = candidates[(page - 1) * per_page : page * per_page]
     else:
         if sort == "ending":
@@ -153,7 +154,7 @@ def list_projects():
         page=page,
         pages=pages,
         args=args,
-        progress={p.id: services.progress(p) for p in items},
+        progress=services.progress_many(items),
         regions=geo.REGIONS,
         district_choices=geo.district_choices(),
         categories=geo.CATEGORIES,

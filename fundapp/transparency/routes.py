@@ -22,7 +22,15 @@ def _helpers():
         "transparency_money": _project_money_context,
         "transparency_kind_label": views_data.kind_label,
         "transparency_channel_label": views_data.channel_label,
+        "transparency_coverage": _coverage,
     }
+
+
+def _coverage():
+    """What the public figures cover (``counters.coverage()``), for ``transparency/_coverage.html``."""
+    from . import counters
+
+    return counters.coverage()
 
 
 def _project_money_context(project) -> dict:
@@ -30,8 +38,10 @@ def _project_money_context(project) -> dict:
     from . import sources
 
     def compute():
+        figures = svc.project_figures(project)
         return {
-            "figures": svc.project_figures(project),
+            "figures": figures,
+            "money": figures["money"],
             "disbursements": sources.disbursements(project),
             "repayments": sources.repayments(project),
             "labels": views_data.TOTAL_LABELS,

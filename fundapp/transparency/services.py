@@ -218,8 +218,9 @@ class Snapshot:
             for (key, currency), (amount, _n) in self.rows[("fund", metric)].items():
                 if key == "" and currency:
                     setattr(by_cur.setdefault(currency, CurrencyTotals(currency)), metric, amount)
-        for currency, amount in held_by_currency().items():
-            by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
+        for (key, currency), (amount, _n) in self.rows[("fund", "held")].items():
+            if key == "" and currency:  # the sealed movements of project accounts, as received is
+                by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
         for currency, amount in pledged_by_currency().items():
             by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
         for (channel, currency), (amount, _n) in self.rows[("channel", "received")].items():
@@ -312,7 +313,7 @@ def _fill_months(periods: list[str]) -> list[str]:
 
 
 def currencies_in_use(snapshot: Snapshot | None = None) -> list[str]:
-    found = (snapshot or Snapshot()).currencies() | set(held_by_currency())
+    found = (snapshot or Snapshot()).currencies()
     return sorted(found, key=_currency_order)
 
 
@@ -354,35 +355,31 @@ def top_projects(currency: str, limit: int = 10) -> list[tuple[object, int]]:
 
 # -- one project ----------------------------------------------------------------------------------
 def project_figures(project) -> dict:
-    """A project's money, per currency, from its counters and its account balances."""
-    pid = project.id
-    rows = db.session.execute(
-        select(Counter.metric, Counter.currency, Counter.amount_minor).where(
-            Counter.dimension == "project", Counter.key == str(pid)
-        )
+    """A project's money as ``CurrencyTotals`` in its own currency, from the one account of its
+    money (``money.project_money``): received, refunded, held and disbursed as its account was
+    credited and debited (other currencies converted at the rate recorded when they arrived),
+    pledged from the pledges' states; ``paid`` is what arrived per currency and channel."""
+    from .money import project_money
+
+    pm = project_money(project)
+    t = CurrencyTotals(pm.currency)
+    t.received, t.refunded, t.disbursed, t.held = (
+        pm.received.amount,
+        pm.refunded.amount,
+        pm.disbursed.amount,
+        pm.held.amount,
     )
-    by_cur: dict[str, CurrencyTotals] = {}
-    for metric, currency, amount in rows:
-        t = by_cur.setdefault(currency, CurrencyTotals(currency))
-        if metric in MONEY_METRICS:
-            setattr(t, metric, int(amount))
-    for currency, amount in held_by_currency(pid).items():
-        by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
-    for currency, amount in pledged_by_currency(pid).items():
-        by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
-    prefix = f"{pid}:"
-    for key, currency, amount in db.session.execute(
-        select(Counter.key, Counter.currency, Counter.amount_minor).where(
-            Counter.dimension == "project_channel",
-            Counter.key.like(prefix + "%"),
-            Counter.metric == "received",
-        )
-    ):
-        if key.startswith(prefix):
-            by_cur.setdefault(currency, CurrencyTotals(currency)).channels[key[len(prefix) :]] = int(amount)
-    if not by_cur:
-        by_cur[project.currency] = CurrencyTotals(project.currency)
-    return {"currencies": [by_cur[c] for c in sorted(by_cur, key=_currency_order)]}
+    t.pledged = pm.pledged.amount
+    t.repayments = pm.repayments_by_currency.get(pm.currency, 0)
+    t.repaid = pm.repaid_by_currency.get(pm.currency, 0)
+    paid = []
+    for currency in sorted(pm.paid_by_currency, key=_currency_order):
+        if not pm.paid_by_currency[currency]:
+            continue
+        c = CurrencyTotals(currency, received=pm.paid_by_currency[currency])
+        c.channels = {ch: a for (ch, cur), a in pm.paid_by_channel.items() if cur == currency and a}
+        paid.append(c)
+    return {"currencies": [t], "paid": paid, "money": pm}
 
 
 # -- the public journal ---------------------------------------------------------------------------

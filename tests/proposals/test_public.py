@@ -78,15 +78,16 @@ def test_sorting_ending_soon_puts_the_nearest_deadline_first(app, client, publis
 
 
 def test_most_funded_uses_progress(app, client, published, monkeypatch):
-    """Does "most funded" rank by the funding percentage from progress()?"""
-    real = services.progress
+    """Does "most funded" rank by the funding percentage from progress_many()?"""
+    real = services.progress_many
 
-    def fake(project):
-        p = real(project)
-        p["percent"] = 90 if project.id == published["school"].id else 10
-        return p
+    def fake(projects):
+        found = real(projects)
+        for pid, p in found.items():
+            p["percent"] = 90 if pid == published["school"].id else 10
+        return found
 
-    monkeypatch.setattr(services, "progress", fake)
+    monkeypatch.setattr(services, "progress_many", fake)
     page = titles(client, "?sort=funded")
     assert page.index("Крыша школы") < page.index("Водопровод в Айни")
 
