@@ -74,10 +74,10 @@ class ProjectMoney:
     disbursed: Money
     held: Money
     backers: int
-    paid_by_currency: dict[str, int] = field(default_factory=dict)
+    # the cash side, in the currency money was paid in: {metric: {currency: amount}} for the
+    # metrics of ``counters.classify`` (received, refunded, disbursed, repayments, interest, repaid)
+    cash: dict[str, dict[str, int]] = field(default_factory=dict)
     paid_by_channel: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, currency)
-    repayments_by_currency: dict[str, int] = field(default_factory=dict)
-    repaid_by_currency: dict[str, int] = field(default_factory=dict)
     pledges_by_state: dict[str, int] = field(default_factory=dict)
     pledge_figures: dict[str, str | None] = field(default_factory=dict)
     campaign: Campaign | None = None
@@ -86,6 +86,18 @@ class ProjectMoney:
     @property
     def currency(self) -> str:
         return self.goal.currency
+
+    @property
+    def paid_by_currency(self) -> dict[str, int]:
+        return self.cash.get("received", {})
+
+    @property
+    def repayments_by_currency(self) -> dict[str, int]:
+        return self.cash.get("repayments", {})
+
+    @property
+    def repaid_by_currency(self) -> dict[str, int]:
+        return self.cash.get("repaid", {})
 
     @property
     def raised(self) -> Money:
@@ -182,7 +194,7 @@ def project_money_many(projects, *, tree_size: int | None = None) -> dict[int, P
     for p in projects:
         cur = p.currency
         own: dict[str, int] = {}
-        by_currency: dict[str, dict[str, int]] = {"received": {}, "repayments": {}, "repaid": {}}
+        by_currency: dict[str, dict[str, int]] = {m: {} for m in counters.METRICS}
         channels: dict[tuple[str, str], int] = {}
         backers = 0
         for dim, key, metric, currency, amount, entries in rows.get(str(p.id), []):
@@ -214,10 +226,8 @@ def project_money_many(projects, *, tree_size: int | None = None) -> dict[int, P
             disbursed=Money(own.get("disbursed", 0), cur),
             held=Money(own.get("held", 0), cur),
             backers=backers,
-            paid_by_currency=by_currency["received"],
+            cash=by_currency,
             paid_by_channel=channels,
-            repayments_by_currency=by_currency["repayments"],
-            repaid_by_currency=by_currency["repaid"],
             pledges_by_state=pledges.get(p.id, {}),
             pledge_figures=figures,
             campaign=_campaign(p),

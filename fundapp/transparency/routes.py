@@ -218,14 +218,27 @@ DOWNLOADS = {
 }
 
 
+# downloads that list entries: they stop at the coverage's tree size (the ledger export stops at
+# its checkpoint, within the coverage)
+COVERED_DOWNLOADS = frozenset({"entries.csv", "legs.csv", "entries.json", "legs.json"})
+
+
 @bp.get("/transparency/data/<name>")
 @public
 def download(name: str):
     if name not in DOWNLOADS:
         abort(404)
     builder, mimetype = DOWNLOADS[name]
+    from . import counters
 
-    response = Response(stream_with_context(builder()), content_type=mimetype)
+    cov = counters.coverage()
+    stream = builder(cov) if name in COVERED_DOWNLOADS else builder()
+    response = Response(stream_with_context(stream), content_type=mimetype)
+    # what the download was computed from: the sealed entries 1 … tree size, and the checkpoint
+    response.headers["X-Ledger-Tree-Size"] = str(cov.tree_size)
+    if cov.checkpoint_size is not None:
+        response.headers["X-Ledger-Checkpoint-Size"] = str(cov.checkpoint_size)
+        response.headers["X-Ledger-Checkpoint-Root"] = cov.checkpoint_root.hex()
     response.headers["Content-Disposition"] = f'attachment; filename="hamvatan-{name}"'
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

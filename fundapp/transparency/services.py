@@ -372,14 +372,22 @@ def project_figures(project) -> dict:
     t.pledged = pm.pledged.amount
     t.repayments = pm.repayments_by_currency.get(pm.currency, 0)
     t.repaid = pm.repaid_by_currency.get(pm.currency, 0)
-    paid = []
-    for currency in sorted(pm.paid_by_currency, key=_currency_order):
-        if not pm.paid_by_currency[currency]:
-            continue
-        c = CurrencyTotals(currency, received=pm.paid_by_currency[currency])
-        c.channels = {ch: a for (ch, cur), a in pm.paid_by_channel.items() if cur == currency and a}
-        paid.append(c)
-    return {"currencies": [t], "paid": paid, "money": pm}
+    t.interest = pm.cash.get("interest", {}).get(pm.currency, 0)
+    t.fees = pm.cash.get("fees", {}).get(pm.currency, 0)
+    cash: dict[str, CurrencyTotals] = {}
+    for metric, amounts in pm.cash.items():
+        for currency, amount in amounts.items():
+            setattr(cash.setdefault(currency, CurrencyTotals(currency)), metric, amount)
+    for (channel, currency), amount in pm.paid_by_channel.items():
+        if amount:
+            cash.setdefault(currency, CurrencyTotals(currency)).channels[channel] = amount
+    cash_list = [cash[c] for c in sorted(cash, key=_currency_order)]
+    return {
+        "currencies": [t],
+        "paid": [c for c in cash_list if c.received],
+        "cash": cash_list,
+        "money": pm,
+    }
 
 
 # -- the public journal ---------------------------------------------------------------------------
@@ -572,11 +580,14 @@ def ledger_page(f: LedgerFilters, size: int = LEDGER_PAGE_SIZE) -> LedgerPage:
     return LedgerPage(rows, newer, rows[-1].sequence if (rows and has_older) else None)
 
 
-def iter_entries(batch: int = 1000, *, newest_first: bool = False):
-    """Every sealed entry (with legs), in keyset batches: memory and time per batch are bounded."""
+def iter_entries(batch: int = 1000, *, newest_first: bool = False, upto: int | None = None):
+    """Every sealed entry (with legs; with ``upto``, those numbered 1 … upto), in keyset batches:
+    memory and time per batch are bounded."""
     last = None
     while True:
         q = select(JournalEntry).where(JournalEntry.sequence.is_not(None))
+        if upto is not None:
+            q = q.where(JournalEntry.sequence <= upto)
         if last is not None:
             q = q.where(JournalEntry.sequence < last if newest_first else JournalEntry.sequence > last)
         order = JournalEntry.sequence.desc() if newest_first else JournalEntry.sequence.asc()
