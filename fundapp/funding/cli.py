@@ -12,7 +12,10 @@ def close_command():
     safe to run concurrently."""
     from .services import close_due_campaigns
 
+    from fundapp.ledger import sealing
+
     result = close_due_campaigns()
+    sealing.seal_committed()  # what it posted is sealed before cron's next run, and counted
     for pid, outcome in result["settled"]:
         click.echo(f"project {pid}: {outcome}")
     charges = ", ".join(f"{k} {v}" for k, v in sorted(result["charges"].items())) or "none"
