@@ -10,9 +10,9 @@ campaigns_cli = AppGroup("campaigns", help="Campaign settlement.")
 def close_command():
     """Settle ended campaigns, collect pledges of funded ones, lapse unpaid pledges. Idempotent and
     safe to run concurrently."""
-    from .services import close_due_campaigns
-
     from fundapp.ledger import sealing
+
+    from .services import close_due_campaigns
 
     result = close_due_campaigns()
     sealing.seal_committed()  # what it posted is sealed before cron's next run, and counted

@@ -220,9 +220,8 @@ def test_constructed_histories_agree_on_every_surface(
     books.seal()
     L = books.ledger.Leg
     # 10,000 RUB arrive and are credited to the project as 1,200 TJS (the rate recorded then)
-    from fundapp.ledger import services as ledger
-
     import fundapp.payments.services  # noqa: F401 - adds fx_conversion to the chart
+    from fundapp.ledger import services as ledger
 
     books._post(
         "donation",
