@@ -762,6 +762,8 @@ def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None) -> st
         "funding/email/pledge_collected",
         pledge=pledge,
         project=project,
+        link=_external("funding.pledge_receipt", pledge_id=pledge.id),
+        evidence_link=_external("ledger_api.posting_receipt_proof", entry_id=entry.id),
     )
     return "received"
 
@@ -1020,6 +1022,8 @@ def _receive_investment_payment(
         "funding/email/investment_paid",
         investment=inv,
         project=project,
+        link=_external("funding.investment_detail", investment_id=inv.id),
+        evidence_link=_external("ledger_api.posting_receipt_proof", entry_id=entry.id),
     )
     return "received"
 
