@@ -133,6 +133,15 @@ def _historic_payout(project, milestone, users, amount: Money, ctx, n: int) -> D
     report.files.append(MilestoneReportFile(file=req.evidence[1].file, caption="Пас аз анҷоми кор"))
     db.session.add(report)
     milestone.status = "done"
+    from fundapp.proposals import services as proposals
+
+    # the project's public timeline tells the payout as execute_disbursement does
+    proposals.add_timeline_event(
+        project, "disbursement", public=True, actor=treasurer, text=f"{req.amount} — {milestone.title}"
+    )
+    proposals.add_timeline_event(
+        project, "milestone_done", public=True, actor=project.owner, text=milestone.title
+    )
     db.session.flush()
     return req
 
