@@ -277,3 +277,40 @@ def test_constructed_histories_agree_on_every_surface(
     _check_everything(client)
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
     assert runner.invoke(args=["transparency", "check"]).exit_code == 0
+
+
+def test_every_pledge_state_says_how_it_counts():
+    """A pledge state added to the funding domain must say how the account counts it (outstanding,
+    collected, lapsed, released or not at all), so that no promise is silently left out or
+    counted twice."""
+    from fundapp.funding.models import PLEDGE_FIGURES, PledgeState
+
+    assert set(PLEDGE_FIGURES) == {s.value for s in PledgeState}
+    assert set(PLEDGE_FIGURES.values()) <= {"outstanding", "collected", "lapsed", "released", None}
+
+
+def test_pledge_figures_follow_the_states(app, project_in, make_user):
+    """Outstanding, lapsed and released pledges are fields computed from the pledges' states."""
+    from fundapp.funding.models import Pledge
+    from fundapp.transparency.money import project_money
+
+    p = project_in("fundraising", funding_model="pledge")
+    for state, amount in (
+        ("active", 10_000),
+        ("payment_failed", 2_000),
+        ("lapsed", 3_000),
+        ("awaiting_card", 500),
+    ):
+        db.session.add(
+            Pledge(
+                project_id=p.id,
+                backer_id=make_user("member").id,
+                amount_minor=amount,
+                currency="TJS",
+                state=state,
+            )
+        )
+    db.session.commit()
+    pm = project_money(p)
+    assert pm.pledged == Money(12_000, "TJS") and pm.pledges_lapsed == Money(3_000, "TJS")
+    assert pm.share_of_goal == 12_000 * 100 // p.goal_minor
