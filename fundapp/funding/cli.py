@@ -10,9 +10,12 @@ campaigns_cli = AppGroup("campaigns", help="Campaign settlement.")
 def close_command():
     """Settle ended campaigns, collect pledges of funded ones, lapse unpaid pledges. Idempotent and
     safe to run concurrently."""
+    from fundapp.ledger import sealing
+
     from .services import close_due_campaigns
 
     result = close_due_campaigns()
+    sealing.seal_committed()  # what it posted is sealed before cron's next run, and counted
     for pid, outcome in result["settled"]:
         click.echo(f"project {pid}: {outcome}")
     charges = ", ".join(f"{k} {v}" for k, v in sorted(result["charges"].items())) or "none"

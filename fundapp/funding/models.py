@@ -75,6 +75,23 @@ PLEDGE_STATE_LABELS = {
 
 OPEN_PLEDGE_STATES = (PledgeState.AWAITING_CARD, PledgeState.ACTIVE)
 
+# How a pledge in each state counts in a project's account of its money
+# (``fundapp.transparency.money.ProjectMoney``): "outstanding" — promised and still expected,
+# counted towards the goal; "collected" — charged (the money itself is read from the ledger);
+# "lapsed" — promised and never paid; "released" — let go when the goal was missed; None — not
+# counted (no card yet, withdrawn, refunded). A new state says here how it counts.
+PLEDGE_FIGURES: dict[str, str | None] = {
+    PledgeState.AWAITING_CARD: None,
+    PledgeState.ACTIVE: "outstanding",
+    PledgeState.CHARGING: "outstanding",
+    PledgeState.PAYMENT_FAILED: "outstanding",
+    PledgeState.COLLECTED: "collected",
+    PledgeState.LAPSED: "lapsed",
+    PledgeState.RELEASED: "released",
+    PledgeState.CANCELLED: None,
+    PledgeState.REFUNDED: None,
+}
+
 
 class InvestmentState(enum.StrEnum):
     COMMITTED = "committed"  # counts against the cap; waiting for the money

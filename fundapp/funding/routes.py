@@ -260,6 +260,13 @@ def cancel_pledge(pledge_id):
     return redirect(url_for("funding.pledge", project_id=p.project_id), code=303)
 
 
+@bp.get("/pledges/<int:pledge_id>")
+def pledge_receipt(pledge_id):
+    """The backer's receipt of their pledge; once collected, with the ledger evidence."""
+    p = _own_pledge(pledge_id)
+    return render_template("funding/pledge_receipt.html", pledge=p, project=p.project)
+
+
 @bp.route("/pledges/<int:pledge_id>/pay", methods=["GET", "POST"])
 def pay_pledge(pledge_id):
     p = _own_pledge(pledge_id)

@@ -783,6 +783,8 @@ def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None, *, lo
         "funding/email/pledge_collected",
         pledge=pledge,
         project=project,
+        link=_external("funding.pledge_receipt", pledge_id=pledge.id),
+        evidence_link=_external("ledger_api.posting_receipt_proof", entry_id=entry.id),
     )
     return "received"
 
@@ -1041,6 +1043,8 @@ def _receive_investment_payment(
         "funding/email/investment_paid",
         investment=inv,
         project=project,
+        link=_external("funding.investment_detail", investment_id=inv.id),
+        evidence_link=_external("ledger_api.posting_receipt_proof", entry_id=entry.id),
     )
     return "received"
 
@@ -1660,38 +1664,15 @@ def backings_of(user) -> dict:
 
 
 def money_trail(project: Project) -> dict:
-    """Where a project's money went: received (credits to its account), held (balance), disbursed
-    (debits to its account that are not refunds or reversals)."""
-    ledger = _ledger()
-    from fundapp.ledger.models import Account, JournalEntry
-    from fundapp.ledger.models import Leg as LegRow
+    """Where a project's money went — received, held, disbursed — from the one account of its
+    money (``proposals.services.project_money``: the sealed ledger), as every public page says."""
+    from fundapp.proposals.services import project_money
 
-    cur = project.currency
-    account = db.session.scalars(
-        select(Account).where(Account.project_id == project.id, Account.currency == cur)
-    ).one_or_none()
-    zero = Money.zero(cur)
-    if account is None:
+    pm = project_money(project)
+    zero = Money.zero(project.currency)
+    if pm is None:
         return {"project": project, "received": zero, "held": zero, "disbursed": zero}
-    held = ledger.balance(account)
-    disbursed = int(
-        db.session.scalar(
-            select(func.coalesce(func.sum(LegRow.amount_minor), 0))
-            .join(JournalEntry, JournalEntry.id == LegRow.entry_id)
-            .where(
-                LegRow.account_id == account.id,
-                LegRow.direction == "debit",
-                JournalEntry.kind == "disbursement",
-            )
-        )
-    )
-    totals = project_totals(project)
-    return {
-        "project": project,
-        "received": totals["raised"],
-        "held": held,
-        "disbursed": Money(disbursed, cur),
-    }
+    return {"project": project, "received": pm.raised, "held": pm.held, "disbursed": pm.disbursed}
 
 
 def get_donation_by_token(token: str) -> Donation:

@@ -195,8 +195,10 @@ def consistency():
 @bp.get("/balances")
 @public
 def balances():
-    """Every account's stored balance (the published totals the entries must add up to)."""
-    return jsonify(balances=records.balances(), tree_size=sealing.tree_size())
+    """Every account's balance as the sealed entries make it (the published totals the entries
+    ``1 … tree_size`` must add up to), read in one statement with that tree size."""
+    rows, size = records.balances_sealed()
+    return jsonify(balances=rows, tree_size=size)
 
 
 @bp.get("/checkpoints")

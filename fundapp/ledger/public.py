@@ -129,34 +129,69 @@ def iter_entries(batch: int = 5000) -> Iterator[dict]:
         after = chunk[-1]["seq"]
 
 
-def balances() -> list[dict]:
+def balances(as_of: int | None = None) -> list[dict]:
+    """Every account's balance as the sealed entries ``1 … as_of`` make it (``as_of=None``: every
+    sealed entry; see ``balances_sealed``). Balances are maintained at posting, so the movements of
+    entries not yet sealed (or sealed after ``as_of``) are taken back out — in the same statement,
+    so that what is published always follows from the entries it is published with."""
+    return balances_sealed(as_of)[0]
+
+
+def balances_sealed(as_of: int | None = None) -> tuple[list[dict], int]:
+    """(balances, tree size they stand for), read in one statement."""
+    from sqlalchemy import case, func, literal
+
+    size = (
+        literal(int(as_of))
+        if as_of is not None
+        else select(func.coalesce(func.max(JournalEntry.sequence), 0)).scalar_subquery()
+    )
+    later = JournalEntry.sequence.is_(None)
+    if as_of is not None:
+        later = later | (JournalEntry.sequence > int(as_of))
+    moved = (
+        select(
+            Leg.account_id.label("account_id"),
+            func.sum(case((Leg.direction == "debit", Leg.amount_minor), else_=0)).label("d"),
+            func.sum(case((Leg.direction == "credit", Leg.amount_minor), else_=0)).label("c"),
+        )
+        .join(JournalEntry, JournalEntry.id == Leg.entry_id)
+        .where(later)
+        .group_by(Leg.account_id)
+        .subquery()
+    )
+    d = AccountBalance.debits_minor - func.coalesce(moved.c.d, 0)
+    c = AccountBalance.credits_minor - func.coalesce(moved.c.c, 0)
     rows = db.session.execute(
         select(
             Account.code,
             Account.currency,
             Account.type,
             Account.project_id,
-            AccountBalance.debits_minor,
-            AccountBalance.credits_minor,
-            AccountBalance.balance_minor,
+            d,
+            c,
+            case((AccountBalance.debit_normal, d - c), else_=c - d),
             AccountBalance.reserved_minor,
+            size,
         )
         .join(AccountBalance, AccountBalance.account_id == Account.id)
+        .outerjoin(moved, moved.c.account_id == Account.id)
         .order_by(Account.code, Account.currency)
     ).all()
+    tree = int(rows[0][8]) if rows else int(as_of if as_of is not None else db.session.scalar(select(size)))
     return [
         {
             "code": code,
             "currency": currency,
             "type": type_,
             "project_id": project_id,
-            "debits": d,
-            "credits": c,
-            "balance": bal,
-            "reserved": res,
+            "debits": int(dd),
+            "credits": int(cc),
+            "balance": int(bal),
+            "reserved": int(res),
         }
-        for code, currency, type_, project_id, d, c, bal, res in rows
-    ]
+        for code, currency, type_, project_id, dd, cc, bal, res, _size in rows
+    ], tree
 
 
 RECEIPT_FORMAT = "hamvatan-fund-receipt-proof/v1"

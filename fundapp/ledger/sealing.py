@@ -491,6 +491,13 @@ def _teardown(exc):
     verifies and the public figures catch up."""
     if not g.pop("ledger_unsealed", False) or exc is not None:
         return
+    seal_committed()
+
+
+def seal_committed() -> None:
+    """Seal everything committed so far, waiting for a sealer at work (a command that posted calls
+    it after its last commit; the app context's teardown does too). Never raises."""
+    g.pop("ledger_unsealed", None)
     try:
         db.session.rollback()  # what was not committed is not sealed, and is not committed here
         while seal_and_checkpoint(wait=True):

@@ -25,8 +25,19 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
+def _campaign(prog: dict, p: Project) -> tuple:
+    money = prog.get("money")
+    if money is not None and money.campaign is not None:
+        return money.campaign.starts_at, money.campaign.ends_at
+    return p.campaign_starts_at, p.campaign_ends_at
+
+
 def project_summary(p: Project, prog: dict | None = None) -> dict:
-    prog = prog or services.progress(p)
+    """A project's public summary; its figures are the one account of its money
+    (``services.progress``), stated with the ledger tree size they cover."""
+    prog = prog if prog is not None else services.progress(p)
+    money = prog.get("money")
+    starts, ends = _campaign(prog, p)
     return {
         "id": p.id,
         "title": p.title,
@@ -42,8 +53,9 @@ def project_summary(p: Project, prog: dict | None = None) -> dict:
         "pledged": _money(prog["pledged"]),
         "percent": prog["percent"],
         "backers": prog["backers"],
-        "campaign_starts_at": _iso(p.campaign_starts_at),
-        "campaign_ends_at": _iso(p.campaign_ends_at),
+        "money": money.as_dict() if money is not None else None,
+        "campaign_starts_at": _iso(starts),
+        "campaign_ends_at": _iso(ends),
         "published_at": _iso(p.published_at),
         "url": url_for("proposals.project_detail", project_id=p.id, _external=True),
     }
@@ -76,7 +88,9 @@ def project(project_id: int):
     p = db.session.get(Project, project_id)
     if p is None or not p.is_public:
         abort(404)
-    data = project_summary(p)
+    prog = services.progress(p)
+    data = project_summary(p, prog)
+    states = {m.milestone_id: m for m in prog["money"].milestones} if prog.get("money") else {}
     data.update(
         description_html=p.description_html,
         diaspora_organisation=p.diaspora_organisation,
@@ -98,6 +112,8 @@ def project(project_id: int):
                 "due_date": _iso(m.due_date),
                 "amount": _money(m.amount),
                 "status": m.status,
+                "state": states[m.id].state if m.id in states else m.status,
+                "paid": _money(states[m.id].paid) if m.id in states else None,
             }
             for m in p.milestones
         ],

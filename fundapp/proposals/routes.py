@@ -128,8 +128,8 @@ def search_projects(args, page: int, per_page: int = PER_PAGE):
         # Funding totals live in the funding domain's counters: rank the matches in Python
         # (fine for the hundreds of published projects; cap keeps it bounded).
         candidates = db.session.scalars(query.limit(2000)).all()
-        progress = services.progress_many(candidates)
-        candidates.sort(key=lambda p: (progress[p.id]["percent"], p.id), reverse=True)
+        ranked = services.progress_many(candidates)
+        candidates.sort(key=lambda p: (ranked[p.id]["percent"], p.id), reverse=True)
         items = candidates[(page - 1) * per_page : page * per_page]
     else:
         if sort == "ending":
@@ -566,4 +566,17 @@ def _proposals_globals():
         "project_region_name": geo.region_name,
         "project_district_name": geo.district_name,
         "project_category_name": geo.category_name,
+        "home_projects": _home_projects,
     }
+
+
+def _home_projects(limit: int = 3) -> dict:
+    """The campaigns ending soonest, with their figures from the one account of each project's
+    money (for ``proposals/_home.html`` on the home page)."""
+    items = db.session.scalars(
+        select(Project)
+        .where(Project.state == ProjectState.FUNDRAISING.value, Project.published_at.is_not(None))
+        .order_by(Project.campaign_ends_at.asc(), Project.id.desc())
+        .limit(limit)
+    ).all()
+    return {"projects": items, "progress": services.progress_many(items)}

@@ -17,6 +17,11 @@ def init_app(app):
     from . import cli, counters, routes, sources
 
     sources.install_resolvers()
+    from fundapp.proposals import services as proposals
+
+    from . import money
+
+    proposals.register_money_reader(money.project_money_many)
     sealing.register_seal_listener(counters.on_entries_sealed)
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.transparency_cli)

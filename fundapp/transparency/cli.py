@@ -68,13 +68,11 @@ def rebuild_command():
     sealing.hold_sealer()
     db.session.execute(delete(Counter))
     db.session.execute(delete(Backer))
-    seen: set[str] = set()
     total = counters.recompute(_all_entries())
     counters.bump(total)
-    for entry in _all_entries():
-        backer = counters.backer_of(entry) if entry.kind in counters.IN_KINDS else None
-        if backer and backer[0] not in seen:
-            seen.add(backer[0])
-            db.session.add(Backer(backer_key=backer[0], country=backer[1], first_sequence=entry.sequence))
+    rows = counters.backer_rows(_all_entries())
+    for key, (country, seq) in rows.items():
+        db.session.add(Backer(backer_key=key, country=country, first_sequence=seq))
     db.session.commit()
-    click.echo(f"{len(total)} counters rebuilt, {len(seen)} backers")
+    fund_wide = sum(1 for key in rows if not key.startswith("p"))
+    click.echo(f"{len(total)} counters rebuilt, {fund_wide} backers")

@@ -249,9 +249,76 @@ def contributions(entry, *, backer=None, place=None) -> dict[tuple[str, str, str
                 add("category", category, metric, currency, amount)
         if metric == "received":
             add("country", country or "", metric, currency, amount)
+    for (pid, metric, currency), amount in project_account_moves(entry).items():
+        if amount:
+            add(PROJECT_ACCOUNT, str(pid), metric, currency, amount)
+            if metric == "held":
+                add("fund", "", "held", currency, amount)
     add("fund", "", "entries", "", 0)
     add("kind", entry.kind, "entries", "", 0)
     return deltas
+
+
+# The project's side of the books: what its own accounts (in the goal currency) were credited and
+# debited, by meaning. Money arriving in another currency is credited to the project at the rate
+# recorded when it arrived (the FX receipt), so these are the figures in the project's currency;
+# the cash side above says what was paid, in the currency it was paid in.
+PROJECT_ACCOUNT = "project_account"
+PROJECT_ACCOUNT_METRICS = ("received", "collected", "refunded", "disbursed", "held")
+
+
+def _project_side(kind: str, legs) -> dict[tuple[int, str, str], int]:
+    out: dict[tuple[int, str, str], int] = defaultdict(int)
+    for leg in legs:
+        acc = _account(leg)
+        if acc.project_id is None:
+            continue
+        net = int(leg.amount_minor) if leg.direction == "credit" else -int(leg.amount_minor)
+        key = (acc.project_id, leg.currency)
+        if kind in IN_KINDS:
+            out[(key[0], "received", key[1])] += net
+            if kind == "pledge_collection":
+                out[(key[0], "collected", key[1])] += net
+        elif kind == "refund":
+            out[(key[0], "refunded", key[1])] -= net
+        elif kind == "disbursement":
+            out[(key[0], "disbursed", key[1])] -= net
+    return out
+
+
+def project_account_moves(entry) -> dict[tuple[int, str, str], int]:
+    """{(project id, metric, currency): amount} an entry adds to its projects' own accounts:
+    ``received`` (gross credits by backings, ``collected`` the pledges' part), ``refunded``
+    (money given back: a reversal of a backing, or a refund out of the project's account),
+    ``disbursed`` and ``held`` (every movement: the account's balance once all are added).
+    A reversal of anything else takes back what the original added."""
+    legs = list(entry.legs)
+    out: dict[tuple[int, str, str], int] = defaultdict(int)
+    for leg in legs:
+        acc = _account(leg)
+        if acc.project_id is not None:
+            net = int(leg.amount_minor) if leg.direction == "credit" else -int(leg.amount_minor)
+            out[(acc.project_id, "held", leg.currency)] += net
+    if entry.kind == "reversal":
+        original = getattr(entry, "reverses", None)
+        if original is None:
+            return out
+        if original.kind in IN_KINDS:
+            for (pid, metric, cur), amount in _project_side(original.kind, list(original.legs)).items():
+                if metric == "received":
+                    out[(pid, "refunded", cur)] += amount
+        else:
+            for k, amount in _project_side(original.kind, list(original.legs)).items():
+                out[k] -= amount
+        return out
+    for k, amount in _project_side(entry.kind, legs).items():
+        out[k] += amount
+    return out
+
+
+def project_backer_key(project_id: int, backer_key: str) -> str:
+    """The key under which a backer of one project is remembered (a project counts each once)."""
+    return f"p{project_id}:{backer_key}"[:64]
 
 
 def _insert(table):
@@ -292,9 +359,10 @@ def bump(deltas: dict[tuple[str, str, str, str], list[int]]) -> None:
     db.session.execute(stmt)
 
 
-def _remember_backers(found: dict[str, tuple[str | None, int | None]]) -> list[str | None]:
+def _remember_backers(found: dict[str, tuple[str | None, int | None]]) -> list[tuple[str, str | None]]:
     """Record the backers of ``found`` (key -> (country, first sequence)) not yet known; return
-    the countries of those that are new."""
+    (key, country) of those that are new. A fund-wide backer's key names its kind (``user:``,
+    ``guest:``); a project's backer's starts with ``p<project id>:``."""
     if not found:
         return []
     now = datetime.now(UTC)
@@ -308,9 +376,9 @@ def _remember_backers(found: dict[str, tuple[str | None, int | None]]) -> list[s
             ]
         )
         .on_conflict_do_nothing(index_elements=["backer_key"])
-        .returning(table.c.country)
+        .returning(table.c.backer_key, table.c.country)
     )
-    return [row[0] for row in db.session.execute(stmt)]
+    return [(row[0], row[1]) for row in db.session.execute(stmt)]
 
 
 def on_entries_sealed(entries) -> None:
@@ -334,7 +402,14 @@ def on_entries_sealed(entries) -> None:
             t[1] += n
         if backer is not None and backer[0] not in backers:
             backers[backer[0]] = (backer[1], entry.sequence)
-    for country in _remember_backers(backers):
+        if backer is not None and project_id is not None:
+            pkey = project_backer_key(project_id, backer[0])
+            if pkey not in backers:
+                backers[pkey] = (None, entry.sequence)
+    for key, country in _remember_backers(backers):
+        if key.startswith("p"):
+            total[("project", key[1:].split(":", 1)[0], "backers", "")][1] += 1
+            continue
         total[("fund", "", "backers", "")][1] += 1
         total[("country", country or "", "backers", "")][1] += 1
     bump(total)
@@ -387,7 +462,30 @@ def recompute(entries: Iterable) -> dict[tuple[str, str, str, str], list[int]]:
             seen.add(backer[0])
             total[("fund", "", "backers", "")][1] += 1
             total[("country", backer[1] or "", "backers", "")][1] += 1
+        project_id = _project_of(entry)
+        if backer is not None and project_id is not None:
+            pkey = project_backer_key(project_id, backer[0])
+            if pkey not in seen:
+                seen.add(pkey)
+                total[("project", str(project_id), "backers", "")][1] += 1
     return total
+
+
+def backer_rows(entries: Iterable) -> dict[str, tuple[str | None, int]]:
+    """Every backer key the journal's backings name, fund-wide and per project, with the country
+    and the first sequence (what ``transparency_backers`` holds after a rebuild)."""
+    rows: dict[str, tuple[str | None, int]] = {}
+    for entry in entries:
+        if entry.kind not in IN_KINDS:
+            continue
+        backer = backer_of(entry)
+        if backer is None:
+            continue
+        rows.setdefault(backer[0], (backer[1], entry.sequence))
+        project_id = _project_of(entry)
+        if project_id is not None:
+            rows.setdefault(project_backer_key(project_id, backer[0]), (None, entry.sequence))
+    return rows
 
 
 def stored() -> dict[tuple[str, str, str, str], list[int]]:

@@ -105,22 +105,50 @@ def leg_records(entry) -> list[dict]:
     return out
 
 
-def entries_csv() -> Iterator[str]:
+def _coverage_fields(cov) -> str:
+    """The JSON fields that say which ledger entries a download includes (``counters.coverage()``)."""
+    checkpoint = (
+        {
+            "tree_size": cov.checkpoint_size,
+            "root_hash": cov.checkpoint_root.hex() if cov.checkpoint_root else None,
+            "signed_at": cov.checkpoint_signed_at.astimezone(UTC).isoformat()
+            if cov.checkpoint_signed_at
+            else None,
+        }
+        if cov.checkpoint_size is not None
+        else None
+    )
+    return f'"tree_size": {int(cov.tree_size)}, "checkpoint": {json.dumps(checkpoint)}, '
+
+
+def _cov(cov):
+    return cov if cov is not None else counters.coverage()
+
+
+def entries_csv(cov=None) -> Iterator[str]:
+    """Every entry sealed within the coverage's tree size (stated in the response's headers)."""
+    size = _cov(cov).tree_size
     return csv_chunks(
-        ENTRY_FIELDS, ([rec[f] for f in ENTRY_FIELDS] for rec in map(entry_record, svc.iter_entries()))
+        ENTRY_FIELDS,
+        ([rec[f] for f in ENTRY_FIELDS] for rec in map(entry_record, svc.iter_entries(upto=size))),
     )
 
 
-def legs_csv() -> Iterator[str]:
-    rows = ([rec[f] for f in LEG_FIELDS] for entry in svc.iter_entries() for rec in leg_records(entry))
+def legs_csv(cov=None) -> Iterator[str]:
+    size = _cov(cov).tree_size
+    rows = (
+        [rec[f] for f in LEG_FIELDS] for entry in svc.iter_entries(upto=size) for rec in leg_records(entry)
+    )
     return csv_chunks(LEG_FIELDS, rows)
 
 
-def entries_json() -> Iterator[str]:
-    """``{"entries": [{…, "legs": [...]}, …]}`` streamed entry by entry."""
-    yield '{"license": ' + json.dumps(LICENSE) + ', "entries": ['
+def entries_json(cov=None) -> Iterator[str]:
+    """``{"tree_size", "checkpoint", "entries": [{…, "legs": [...]}, …]}`` streamed entry by
+    entry: exactly the entries 1 … tree_size."""
+    cov = _cov(cov)
+    yield '{"license": ' + json.dumps(LICENSE) + ", " + _coverage_fields(cov) + '"entries": ['
     first = True
-    for entry in svc.iter_entries():
+    for entry in svc.iter_entries(upto=cov.tree_size):
         rec = entry_record(entry)
         rec["legs"] = leg_records(entry)
         yield ("" if first else ",") + "\n" + json.dumps(rec, ensure_ascii=False)
@@ -128,17 +156,18 @@ def entries_json() -> Iterator[str]:
     yield "\n]}\n"
 
 
-def legs_json() -> Iterator[str]:
-    yield '{"license": ' + json.dumps(LICENSE) + ', "legs": ['
+def legs_json(cov=None) -> Iterator[str]:
+    cov = _cov(cov)
+    yield '{"license": ' + json.dumps(LICENSE) + ", " + _coverage_fields(cov) + '"legs": ['
     first = True
-    for entry in svc.iter_entries():
+    for entry in svc.iter_entries(upto=cov.tree_size):
         for rec in leg_records(entry):
             yield ("" if first else ",") + "\n" + json.dumps(rec, ensure_ascii=False)
             first = False
     yield "\n]}\n"
 
 
-# -- projects -------------------------------------------------------------------------------------
+# -- projects ---------------------------------------------------------------------------------------
 def iter_public_projects(batch: int = 200):
     from fundapp.proposals.models import PUBLIC_STATES, Project
 
@@ -443,10 +472,18 @@ def ledger_export() -> Iterator[str]:
     ``flask ledger export``), streamed: the latest signed checkpoint, the balances and every entry
     it covers. Read-only: it signs nothing new."""
     from fundapp.ledger import public as records
-    from fundapp.ledger import sealing
     from fundapp.ledger.encoding import format_time
+    from fundapp.ledger.models import Checkpoint
 
-    cp = svc.latest_checkpoint()
+    cov = counters.coverage()
+    cp = None
+    if cov.checkpoint_size is not None:
+        cp = db.session.scalars(
+            select(Checkpoint)
+            .where(Checkpoint.tree_size == cov.checkpoint_size)
+            .order_by(Checkpoint.id.desc())
+            .limit(1)
+        ).first()
     record = records.checkpoint_record(cp) if cp is not None else None
     size = cp.tree_size if cp is not None else 0
     yield '{"format":"hamvatan-fund-ledger-export/v1",'
@@ -454,8 +491,9 @@ def ledger_export() -> Iterator[str]:
     yield f'"public_key":{json.dumps(record["public_key"] if record else None)},'
     yield f'"checkpoint":{json.dumps(record)},'
     yield f'"checkpoints":{json.dumps([record] if record else [])},'
-    yield f'"balances_tree_size":{sealing.tree_size()},'
-    yield f'"balances":{json.dumps(records.balances())},'
+    # the balances as exactly the listed entries make them (the checkpoint's tree size)
+    yield f'"balances_tree_size":{size},'
+    yield f'"balances":{json.dumps(records.balances(as_of=size))},'
     yield '"entries":['
     after, first = 0, True
     while after < size:

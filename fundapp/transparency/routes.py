@@ -22,7 +22,15 @@ def _helpers():
         "transparency_money": _project_money_context,
         "transparency_kind_label": views_data.kind_label,
         "transparency_channel_label": views_data.channel_label,
+        "transparency_coverage": _coverage,
     }
+
+
+def _coverage():
+    """What the public figures cover (``counters.coverage()``), for ``transparency/_coverage.html``."""
+    from . import counters
+
+    return counters.coverage()
 
 
 def _project_money_context(project) -> dict:
@@ -30,8 +38,10 @@ def _project_money_context(project) -> dict:
     from . import sources
 
     def compute():
+        figures = svc.project_figures(project)
         return {
-            "figures": svc.project_figures(project),
+            "figures": figures,
+            "money": figures["money"],
             "disbursements": sources.disbursements(project),
             "repayments": sources.repayments(project),
             "labels": views_data.TOTAL_LABELS,
@@ -208,14 +218,27 @@ DOWNLOADS = {
 }
 
 
+# downloads that list entries: they stop at the coverage's tree size (the ledger export stops at
+# its checkpoint, within the coverage)
+COVERED_DOWNLOADS = frozenset({"entries.csv", "legs.csv", "entries.json", "legs.json"})
+
+
 @bp.get("/transparency/data/<name>")
 @public
 def download(name: str):
     if name not in DOWNLOADS:
         abort(404)
     builder, mimetype = DOWNLOADS[name]
+    from . import counters
 
-    response = Response(stream_with_context(builder()), content_type=mimetype)
+    cov = counters.coverage()
+    stream = builder(cov) if name in COVERED_DOWNLOADS else builder()
+    response = Response(stream_with_context(stream), content_type=mimetype)
+    # what the download was computed from: the sealed entries 1 … tree size, and the checkpoint
+    response.headers["X-Ledger-Tree-Size"] = str(cov.tree_size)
+    if cov.checkpoint_size is not None:
+        response.headers["X-Ledger-Checkpoint-Size"] = str(cov.checkpoint_size)
+        response.headers["X-Ledger-Checkpoint-Root"] = cov.checkpoint_root.hex()
     response.headers["Content-Disposition"] = f'attachment; filename="hamvatan-{name}"'
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -218,8 +218,9 @@ class Snapshot:
             for (key, currency), (amount, _n) in self.rows[("fund", metric)].items():
                 if key == "" and currency:
                     setattr(by_cur.setdefault(currency, CurrencyTotals(currency)), metric, amount)
-        for currency, amount in held_by_currency().items():
-            by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
+        for (key, currency), (amount, _n) in self.rows[("fund", "held")].items():
+            if key == "" and currency:  # the sealed movements of project accounts, as received is
+                by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
         for currency, amount in pledged_by_currency().items():
             by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
         for (channel, currency), (amount, _n) in self.rows[("channel", "received")].items():
@@ -312,7 +313,7 @@ def _fill_months(periods: list[str]) -> list[str]:
 
 
 def currencies_in_use(snapshot: Snapshot | None = None) -> list[str]:
-    found = (snapshot or Snapshot()).currencies() | set(held_by_currency())
+    found = (snapshot or Snapshot()).currencies()
     return sorted(found, key=_currency_order)
 
 
@@ -354,35 +355,39 @@ def top_projects(currency: str, limit: int = 10) -> list[tuple[object, int]]:
 
 # -- one project ----------------------------------------------------------------------------------
 def project_figures(project) -> dict:
-    """A project's money, per currency, from its counters and its account balances."""
-    pid = project.id
-    rows = db.session.execute(
-        select(Counter.metric, Counter.currency, Counter.amount_minor).where(
-            Counter.dimension == "project", Counter.key == str(pid)
-        )
+    """A project's money as ``CurrencyTotals`` in its own currency, from the one account of its
+    money (``money.project_money``): received, refunded, held and disbursed as its account was
+    credited and debited (other currencies converted at the rate recorded when they arrived),
+    pledged from the pledges' states; ``paid`` is what arrived per currency and channel."""
+    from .money import project_money
+
+    pm = project_money(project)
+    t = CurrencyTotals(pm.currency)
+    t.received, t.refunded, t.disbursed, t.held = (
+        pm.received.amount,
+        pm.refunded.amount,
+        pm.disbursed.amount,
+        pm.held.amount,
     )
-    by_cur: dict[str, CurrencyTotals] = {}
-    for metric, currency, amount in rows:
-        t = by_cur.setdefault(currency, CurrencyTotals(currency))
-        if metric in MONEY_METRICS:
-            setattr(t, metric, int(amount))
-    for currency, amount in held_by_currency(pid).items():
-        by_cur.setdefault(currency, CurrencyTotals(currency)).held = amount
-    for currency, amount in pledged_by_currency(pid).items():
-        by_cur.setdefault(currency, CurrencyTotals(currency)).pledged = amount
-    prefix = f"{pid}:"
-    for key, currency, amount in db.session.execute(
-        select(Counter.key, Counter.currency, Counter.amount_minor).where(
-            Counter.dimension == "project_channel",
-            Counter.key.like(prefix + "%"),
-            Counter.metric == "received",
-        )
-    ):
-        if key.startswith(prefix):
-            by_cur.setdefault(currency, CurrencyTotals(currency)).channels[key[len(prefix) :]] = int(amount)
-    if not by_cur:
-        by_cur[project.currency] = CurrencyTotals(project.currency)
-    return {"currencies": [by_cur[c] for c in sorted(by_cur, key=_currency_order)]}
+    t.pledged = pm.pledged.amount
+    t.repayments = pm.repayments_by_currency.get(pm.currency, 0)
+    t.repaid = pm.repaid_by_currency.get(pm.currency, 0)
+    t.interest = pm.cash.get("interest", {}).get(pm.currency, 0)
+    t.fees = pm.cash.get("fees", {}).get(pm.currency, 0)
+    cash: dict[str, CurrencyTotals] = {}
+    for metric, amounts in pm.cash.items():
+        for currency, amount in amounts.items():
+            setattr(cash.setdefault(currency, CurrencyTotals(currency)), metric, amount)
+    for (channel, currency), amount in pm.paid_by_channel.items():
+        if amount:
+            cash.setdefault(currency, CurrencyTotals(currency)).channels[channel] = amount
+    cash_list = [cash[c] for c in sorted(cash, key=_currency_order)]
+    return {
+        "currencies": [t],
+        "paid": [c for c in cash_list if c.received],
+        "cash": cash_list,
+        "money": pm,
+    }
 
 
 # -- the public journal ---------------------------------------------------------------------------
@@ -575,11 +580,14 @@ def ledger_page(f: LedgerFilters, size: int = LEDGER_PAGE_SIZE) -> LedgerPage:
     return LedgerPage(rows, newer, rows[-1].sequence if (rows and has_older) else None)
 
 
-def iter_entries(batch: int = 1000, *, newest_first: bool = False):
-    """Every sealed entry (with legs), in keyset batches: memory and time per batch are bounded."""
+def iter_entries(batch: int = 1000, *, newest_first: bool = False, upto: int | None = None):
+    """Every sealed entry (with legs; with ``upto``, those numbered 1 … upto), in keyset batches:
+    memory and time per batch are bounded."""
     last = None
     while True:
         q = select(JournalEntry).where(JournalEntry.sequence.is_not(None))
+        if upto is not None:
+            q = q.where(JournalEntry.sequence <= upto)
         if last is not None:
             q = q.where(JournalEntry.sequence < last if newest_first else JournalEntry.sequence > last)
         order = JournalEntry.sequence.desc() if newest_first else JournalEntry.sequence.asc()

@@ -119,18 +119,70 @@ def _many_backers(model, user_column, email_column=None):
 
 # -- pledges ----------------------------------------------------------------------------------------
 def pledged(project_id: int | None = None) -> dict[str, int]:
-    """Open pledges per currency (fund-wide or for one project), from the funding domain's
-    per-project counters (one row per project: the cost grows with projects, not with money)."""
+    """Outstanding pledges per currency (fund-wide or for one project): the pledges whose state
+    the funding domain's ``PLEDGE_FIGURES`` counts as "outstanding" — the same rule as each
+    project's ``ProjectMoney.pledged``."""
     if not _has("fundapp.funding.models"):
         return {}
-    from fundapp.funding.models import ProjectTotals
+    from fundapp.funding.models import PLEDGE_FIGURES, Pledge
 
-    q = select(ProjectTotals.currency, func.coalesce(func.sum(ProjectTotals.pledged_minor), 0)).group_by(
-        ProjectTotals.currency
+    states = [str(s) for s, figure in PLEDGE_FIGURES.items() if figure == "outstanding"]
+    q = (
+        select(Pledge.currency, func.coalesce(func.sum(Pledge.amount_minor), 0))
+        .where(Pledge.state.in_(states))
+        .group_by(Pledge.currency)
     )
     if project_id is not None:
-        q = q.where(ProjectTotals.project_id == project_id)
+        q = q.where(Pledge.project_id == project_id)
     return {cur: int(total) for cur, total in db.session.execute(q) if total}
+
+
+def pledge_states(project_ids) -> tuple[dict[int, dict[str, int]], dict[str, str | None]]:
+    """Pledged amounts per project and pledge state (in the project's currency, one grouped
+    statement for all ``project_ids``), and how each state counts (the funding domain's
+    ``PLEDGE_FIGURES``). Pledges are promises, not money: they are not in the ledger."""
+    ids = sorted({int(i) for i in project_ids if i is not None})
+    if not ids or not _has("fundapp.funding.models"):
+        return {}, {}
+    from fundapp.funding.models import PLEDGE_FIGURES, Pledge
+
+    out: dict[int, dict[str, int]] = {}
+    for pid, state, total in db.session.execute(
+        select(Pledge.project_id, Pledge.state, func.coalesce(func.sum(Pledge.amount_minor), 0))
+        .where(Pledge.project_id.in_(ids))
+        .group_by(Pledge.project_id, Pledge.state)
+    ):
+        out.setdefault(int(pid), {})[str(state)] = int(total)
+    return out, {str(k): v for k, v in PLEDGE_FIGURES.items()}
+
+
+def milestone_payments(project_ids, tree_size: int) -> dict[int, dict[int, int]]:
+    """{project id: {milestone id: amount paid}}: executed disbursements whose ledger entry is
+    sealed within ``tree_size`` (so a milestone reads "paid" when the figures count the payout)."""
+    ids = sorted({int(i) for i in project_ids if i is not None})
+    if not ids or not _has("fundapp.disbursements.models"):
+        return {}
+    from fundapp.disbursements.models import DisbursementRequest
+    from fundapp.ledger.models import JournalEntry
+
+    out: dict[int, dict[int, int]] = {}
+    for pid, mid, total in db.session.execute(
+        select(
+            DisbursementRequest.project_id,
+            DisbursementRequest.milestone_id,
+            func.coalesce(func.sum(DisbursementRequest.amount_minor), 0),
+        )
+        .join(JournalEntry, JournalEntry.id == DisbursementRequest.journal_entry_id)
+        .where(
+            DisbursementRequest.project_id.in_(ids),
+            DisbursementRequest.state == "executed",
+            JournalEntry.sequence.is_not(None),
+            JournalEntry.sequence <= tree_size,
+        )
+        .group_by(DisbursementRequest.project_id, DisbursementRequest.milestone_id)
+    ):
+        out.setdefault(int(pid), {})[int(mid)] = int(total)
+    return out
 
 
 # -- a project's payouts and repayments ---------------------------------------------------------------

@@ -78,50 +78,18 @@ def test_sorting_ending_soon_puts_the_nearest_deadline_first(app, client, publis
 
 
 def test_most_funded_uses_progress(app, client, published, monkeypatch):
-    """Does "most funded" rank by the funding percentage from progress()?"""
-    real = services.progress
+    """Does "most funded" rank by the funding percentage from progress_many()?"""
+    real = services.progress_many
 
-    def fake(project, totals=None):
-        p = real(project, totals)
-        p["percent"] = 90 if project.id == published["school"].id else 10
-        return p
+    def fake(projects):
+        found = real(projects)
+        for pid, p in found.items():
+            p["percent"] = 90 if pid == published["school"].id else 10
+        return found
 
-    monkeypatch.setattr(services, "progress", fake)
+    monkeypatch.setattr(services, "progress_many", fake)
     page = titles(client, "?sort=funded")
     assert page.index("Крыша школы") < page.index("Водопровод в Айни")
-
-
-def test_the_list_reads_every_projects_totals_at_once(app, client, published):
-    """Does a list page read the funding counters of all its projects in one statement, giving
-    what one project's progress() gives, so that "most funded" ranks by what was raised?"""
-    from sqlalchemy import event
-
-    from fundapp.funding import services as funding
-
-    school, water = published["school"], published["water"]
-    funding._ensure_totals(water)
-    funding._bump(water.id, raised_minor=water.goal_minor // 2, backers=3)
-    db.session.commit()
-    projects = list(published.values())
-    assert services.progress_many(projects) == {p.id: services.progress(p) for p in projects}
-    assert services.progress_many(projects)[water.id]["backers"] == 3
-    seen = []
-
-    def count(conn, cursor, statement, *args):
-        if "project_totals" in statement:
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        page = titles(client, "?sort=funded")
-        assert len(seen) == 2  # the ranking and the page's bars, however many projects match
-        seen.clear()
-        r = client.get("/api/v1/projects")
-        assert r.status_code == 200 and len(seen) == 1
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    assert page.index("Водопровод в Айни") < page.index("Крыша школы")
-    assert {i["id"]: i["backers"] for i in r.get_json()["items"]}[water.id] == 3
 
 
 def test_the_list_is_paginated(app, client, project_in):

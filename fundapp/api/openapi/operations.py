@@ -190,7 +190,12 @@ OPERATIONS: dict[str, dict] = {
                                     "title": {"type": "string"},
                                     "due_date": {"type": ["string", "null"]},
                                     "amount": _ref("Money"),
-                                    "status": {"type": "string"},
+                                    "status": {"type": "string", "description": "Delivery, as reported"},
+                                    "state": {
+                                        "type": "string",
+                                        "description": "paid, partly_paid, or the delivery status",
+                                    },
+                                    "paid": {"oneOf": [{"type": "null"}, _ref("Money")]},
                                 },
                             },
                         },

@@ -155,6 +155,52 @@ SCHEMAS: dict[str, dict] = {
             "amount": {"type": "string", "description": "The same amount as a decimal string"},
         },
     },
+    "ProjectMoney": {
+        "type": "object",
+        "description": (
+            "The one account of a project's money, from the ledger entries 1 … `tree_size` (the sealed "
+            "entries the public figures cover). Amounts in minor units of `currency` (the goal's); "
+            "money paid in another currency counts at the rate recorded when it arrived, and "
+            "`paid_by_currency` says what was paid, in the currency it was paid in."
+        ),
+        "required": [
+            "currency",
+            "goal",
+            "received",
+            "refunded",
+            "raised",
+            "collected",
+            "pledged",
+            "pledges_lapsed",
+            "disbursed",
+            "held",
+            "backers",
+            "share_of_goal",
+            "paid_by_currency",
+            "tree_size",
+        ],
+        "properties": {
+            "currency": CURRENCY,
+            **{
+                k: {"type": "integer"}
+                for k in (
+                    "goal",
+                    "received",
+                    "refunded",
+                    "raised",
+                    "collected",
+                    "pledged",
+                    "pledges_lapsed",
+                    "disbursed",
+                    "held",
+                    "share_of_goal",
+                )
+            },
+            "backers": INT,
+            "paid_by_currency": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "tree_size": INT,
+        },
+    },
     "ProjectSummary": {
         "type": "object",
         "required": [
@@ -195,6 +241,7 @@ SCHEMAS: dict[str, dict] = {
             "pledged": _ref("Money"),
             "percent": {"type": "integer"},
             "backers": INT,
+            "money": {"oneOf": [{"type": "null"}, _ref("ProjectMoney")]},
             "campaign_starts_at": {"type": ["string", "null"]},
             "campaign_ends_at": {"type": ["string", "null"]},
             "published_at": {"type": ["string", "null"]},
