@@ -182,20 +182,6 @@ def project_totals(project: Project) -> dict:
     return _totals_of(project, row)
 
 
-def project_totals_many(projects) -> dict[int, dict]:
-    """``project_totals`` of many projects, their counters read in one statement (a list page)."""
-    ids = sorted({p.id for p in projects if p.id is not None})
-    rows = (
-        {
-            r.project_id: r
-            for r in db.session.scalars(select(ProjectTotals).where(ProjectTotals.project_id.in_(ids)))
-        }
-        if ids
-        else {}
-    )
-    return {p.id: _totals_of(p, rows.get(p.id)) for p in projects if p.id is not None}
-
-
 def _totals_of(project: Project, row: ProjectTotals | None) -> dict:
     cur = project.currency
 

@@ -190,6 +190,7 @@ def project_money_many(projects, *, tree_size: int | None = None) -> dict[int, P
             rows.setdefault(pid, []).append((dim, key, metric, currency, int(amount), int(entries)))
     pledges, figures = sources.pledge_states(p.id for p in projects)
     paid = sources.milestone_payments((p.id for p in projects), tree_size)
+    sources.load_milestones(projects)
     out = {}
     for p in projects:
         cur = p.currency

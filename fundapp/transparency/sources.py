@@ -156,6 +156,19 @@ def pledge_states(project_ids) -> tuple[dict[int, dict[str, int]], dict[str, str
     return out, {str(k): v for k, v in PLEDGE_FIGURES.items()}
 
 
+def load_milestones(projects) -> None:
+    """Load the milestones of all ``projects`` in one statement (a list page reads each card's)."""
+    from sqlalchemy.orm import selectinload
+
+    from fundapp.proposals.models import Project
+
+    ids = [p.id for p in projects if "milestones" not in p.__dict__]
+    if ids:
+        db.session.scalars(
+            select(Project).where(Project.id.in_(ids)).options(selectinload(Project.milestones))
+        ).all()
+
+
 def milestone_payments(project_ids, tree_size: int) -> dict[int, dict[int, int]]:
     """{project id: {milestone id: amount paid}}: executed disbursements whose ledger entry is
     sealed within ``tree_size`` (so a milestone reads "paid" when the figures count the payout)."""

@@ -92,6 +92,44 @@ def test_most_funded_uses_progress(app, client, published, monkeypatch):
     assert page.index("Крыша школы") < page.index("Водопровод в Айни")
 
 
+def _statements(client, url: str) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "outbox_messages" not in statement:
+            seen.append(statement)  # (the mail queued by the set-up is sent after the request)
+
+    db.session.expire_all()  # nothing read before the request is reused by it
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        r = client.get(url)
+        assert r.status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_list_pages_send_as_many_statements_for_three_projects_as_for_twelve(app, client, project_in):
+    """Do the project list, its "most funded" ranking and the projects API read the money of all
+    their projects at once, so that their statements do not grow with the number of projects?"""
+    for i in range(3):
+        project_in("fundraising", title=f"Проект {i:02d}")
+    db.session.commit()
+    urls = ("/projects", "/projects?sort=funded", "/api/v1/projects")
+    for url in urls:
+        client.get(url)  # warm: the first request loads what every request shares
+    few = {url: _statements(client, url) for url in urls}
+    for i in range(3, 12):
+        project_in("fundraising", title=f"Проект {i:02d}")
+    db.session.commit()
+    for url in urls:
+        client.get(url)
+    many = {url: _statements(client, url) for url in urls}
+    assert many == few
+
+
 def test_the_list_is_paginated(app, client, project_in):
     """With more projects than fit on a page, are there pages with next/previous links?"""
     for i in range(13):
