@@ -6,14 +6,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.errors import DomainError
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
 from . import library, services, vocab
 from .forms import ActionForm, DeclineForm, ResourceForm
 from .models import Resource, ResourceStatus
-from .routes import _fail, _page, bp
+from .routes import _fail, _page, _saved, bp
 
 
 def _filters() -> dict:
@@ -75,19 +75,17 @@ def library_new():
     if not staff and not organisations:
         abort(403)
     form = ResourceForm().setup(organisations, staff=staff)
-    if form.validate_on_submit():
-        try:
-            res = library.add_resource(current_user, form.data_for_service(), upload=form.file.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.title).errors.append(str(exc.message))
+    ok, res = _saved(
+        form,
+        lambda: library.add_resource(current_user, form.data_for_service(), upload=form.file.data),
+        form.title,
+    )
+    if ok:
+        if res.status == ResourceStatus.published:
+            flash(_("Published in the library."), "info")
         else:
-            db.session.commit()
-            if res.status == ResourceStatus.published:
-                flash(_("Published in the library."), "info")
-            else:
-                flash(_("Thank you. The fund's staff will look at it before it is published."), "info")
-            return redirect(url_for("community.library_item", resource_id=res.id), 303)
+            flash(_("Thank you. The fund's staff will look at it before it is published."), "info")
+        return redirect(url_for("community.library_item", resource_id=res.id), 303)
     return render_template("community/library_form.html", form=form), (400 if form.errors else 200)
 
 

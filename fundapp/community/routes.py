@@ -44,6 +44,22 @@ def _fail(exc: DomainError, target: str):
     return redirect(target, 303)
 
 
+def _saved(form, call, default_field):
+    """A form page's save: for a valid ``form``, ``(True, call())``, committed; else
+    ``(False, None)``, with a service's ``ValidationFailed`` shown on its field (``default_field``
+    when the form has none of that name) and nothing written."""
+    if not form.validate_on_submit():
+        return False, None
+    try:
+        result = call()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "", default_field).errors.append(str(exc.message))
+        return False, None
+    db.session.commit()
+    return True, result
+
+
 def _step(target: str, step, done: str, *, form=None, invalid: str | None = None):
     """One POST step of a page: check ``form`` (an ``ActionForm`` by default: a bad token is a
     400; a form with a field flashes ``invalid``), run ``step(form)`` (a service), commit once,
@@ -124,18 +140,16 @@ def organisation_detail(org_id: int):
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def register():
     form = OrganisationForm().setup(include_agency=services.is_staff(current_user))
-    if form.validate_on_submit():
-        try:
-            org = services.register_organisation(
-                current_user, form.data_for_service(), registration_file=form.registration_file.data
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Thank you. The fund's staff will check the organisation and write to you."), "info")
-            return redirect(url_for("community.organisation_detail", org_id=org.id), 303)
+    ok, org = _saved(
+        form,
+        lambda: services.register_organisation(
+            current_user, form.data_for_service(), registration_file=form.registration_file.data
+        ),
+        form.name,
+    )
+    if ok:
+        flash(_("Thank you. The fund's staff will check the organisation and write to you."), "info")
+        return redirect(url_for("community.organisation_detail", org_id=org.id), 303)
     return render_template("community/form.html", form=form, org=None), (400 if form.errors else 200)
 
 
@@ -150,16 +164,12 @@ def edit(org_id: int):
         form.fields.data = org.field_codes
     form.kind.data = org.kind
     del form.registration_file
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(org, current_user, form.data_for_service())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Saved."), "info")
-            return redirect(url_for("community.organisation_detail", org_id=org.id), 303)
+    ok, _org = _saved(
+        form, lambda: services.update_organisation(org, current_user, form.data_for_service()), form.name
+    )
+    if ok:
+        flash(_("Saved."), "info")
+        return redirect(url_for("community.organisation_detail", org_id=org.id), 303)
     return render_template("community/form.html", form=form, org=org), (400 if form.errors else 200)
 
 
@@ -336,22 +346,20 @@ def contact(org_id: int):
     if not org.verified:
         abort(404)
     form = ContactForm()
-    if form.validate_on_submit():
-        try:
-            services.contact_organisation(
-                org,
-                current_user,
-                subject=form.subject.data,
-                message=form.message.data,
-                share_address=form.share_address.data,
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.message).errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Your message was sent to the organisation."), "info")
-            return redirect(url_for("community.organisation_detail", org_id=org.id), 303)
+    ok, _sent = _saved(
+        form,
+        lambda: services.contact_organisation(
+            org,
+            current_user,
+            subject=form.subject.data,
+            message=form.message.data,
+            share_address=form.share_address.data,
+        ),
+        form.message,
+    )
+    if ok:
+        flash(_("Your message was sent to the organisation."), "info")
+        return redirect(url_for("community.organisation_detail", org_id=org.id), 303)
     return render_template("community/contact.html", org=org, form=form), (400 if form.errors else 200)
 
 

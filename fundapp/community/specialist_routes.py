@@ -7,14 +7,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.errors import DomainError
 from fundapp.core.security import public
 from fundapp.extensions import db
 
 from . import specialists, vocab
 from .forms import ActionForm, InterestForm, InviteSpecialistForm, NeedForm, SpecialistForm
 from .models import NeedStatus, Placement, PlacementStatus, SpecialistNeed, SpecialistProfile
-from .routes import _fail, _page, _step, bp
+from .routes import _fail, _page, _saved, _step, bp
 
 
 def _search() -> dict:
@@ -62,16 +62,14 @@ def specialist_detail(profile_id: int):
 def specialist_profile():
     profile = specialists.own_profile(current_user)
     form = SpecialistForm(obj=None if request.method == "POST" else _form_values(profile)).setup()
-    if form.validate_on_submit():
-        try:
-            profile = specialists.save_profile(current_user, form.data_for_service(), cv=form.cv.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.field).errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Your specialist profile is saved."), "info")
-            return redirect(url_for("community.my_specialist"), 303)
+    ok, _saved_profile = _saved(
+        form,
+        lambda: specialists.save_profile(current_user, form.data_for_service(), cv=form.cv.data),
+        form.field,
+    )
+    if ok:
+        flash(_("Your specialist profile is saved."), "info")
+        return redirect(url_for("community.my_specialist"), 303)
     return render_template("community/specialist_form.html", form=form, profile=profile), (
         400 if form.errors else 200
     )
@@ -122,16 +120,14 @@ def needs():
 def need_new():
     owners = specialists.owner_choices(current_user)
     form = NeedForm().setup(owners)
-    if owners and form.validate_on_submit():
-        try:
-            need = specialists.post_need(current_user, form.data_for_service())
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.role).errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Your need is posted."), "info")
-            return redirect(url_for("community.need_detail", need_id=need.id), 303)
+    ok, need = (
+        _saved(form, lambda: specialists.post_need(current_user, form.data_for_service()), form.role)
+        if owners
+        else (False, None)
+    )
+    if ok:
+        flash(_("Your need is posted."), "info")
+        return redirect(url_for("community.need_detail", need_id=need.id), 303)
     return render_template("community/need_form.html", form=form, owners=owners), (
         400 if form.errors else 200
     )

@@ -14,7 +14,7 @@ from fundapp.extensions import db
 from . import services, support
 from .forms import ActionForm, AnswerForm, LinkProjectForm, NoteForm, SupportForm, parse_budget
 from .models import SupportRequest, SupportStatus
-from .routes import _fail, _step, bp
+from .routes import _fail, _saved, _step, bp
 
 
 def _req_or_404(request_id: int) -> SupportRequest:
@@ -31,28 +31,23 @@ def support_new():
         support.KIND_LABELS,
         current_app.config["SUPPORTED_CURRENCIES"],
     )
-    if form.validate_on_submit():
+
+    def submit():
         try:
-            try:
-                budget = parse_budget(form.budget.data, form.currency.data)
-            except ValueError as exc:
-                raise ValidationFailed(str(exc), field="budget") from None
-            req = support.submit_request(
-                current_user,
-                {
-                    k: getattr(form, k).data
-                    for k in ("organisation_id", "kind", "title", "description", "needs")
-                },
-                budget=budget,
-                attachment=form.attachment.data,
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            getattr(form, exc.field, form.title).errors.append(str(exc.message))
-        else:
-            db.session.commit()
-            flash(_("Your request is sent. The fund's staff will write to you."), "info")
-            return redirect(url_for("community.support_detail", request_id=req.id), 303)
+            budget = parse_budget(form.budget.data, form.currency.data)
+        except ValueError as exc:
+            raise ValidationFailed(str(exc), field="budget") from None
+        return support.submit_request(
+            current_user,
+            {k: getattr(form, k).data for k in ("organisation_id", "kind", "title", "description", "needs")},
+            budget=budget,
+            attachment=form.attachment.data,
+        )
+
+    ok, req = _saved(form, submit, form.title)
+    if ok:
+        flash(_("Your request is sent. The fund's staff will write to you."), "info")
+        return redirect(url_for("community.support_detail", request_id=req.id), 303)
     return render_template("community/support_form.html", form=form), (400 if form.errors else 200)
 
 
