@@ -81,6 +81,8 @@ def _check_project_surfaces(client, project, pm, ledger_sums, tree_size, *, time
         assert _amount(panel["received"]) == pm.received.amount
     if "raised" in panel:
         assert _amount(panel["raised"]) == pm.raised.amount
+    if "repaid" in panel:
+        assert _amount(panel["repaid"]) == pm.repaid_by_currency.get(pm.currency, 0)
     if "collected" in panel:
         assert _amount(panel["collected"]) == pm.collected.amount
     states = re.findall(r'data-milestone-state="([a-z_]+)"', page)
