@@ -82,12 +82,21 @@ def _request(project, milestone, owner, amount: Money, payee: str):
     )
 
 
-def _decision_for(amount: Money, ctx):
+def _decision_for(amount: Money, ctx, project):
+    """The carried decision about ``project`` (the one that approved it, else the latest carried
+    one, recorded as being about it too)."""
+    from fundapp.council.services import tie_to_project
+
     if not services.needs_council_amount(amount):
         return None
+    if project.council_decision is not None and project.council_decision.carried:
+        return project.council_decision
     decisions = ctx.get("council_decisions") or []
     carried = [d for d in decisions if d.carried]
-    return carried[-1] if carried else None
+    if not carried:
+        return None
+    tie_to_project(carried[-1], project)
+    return carried[-1]
 
 
 def _historic_payout(project, milestone, users, amount: Money, ctx, n: int) -> DisbursementRequest:
@@ -112,7 +121,7 @@ def _historic_payout(project, milestone, users, amount: Money, ctx, n: int) -> D
         req.evidence, services.DisbursementEvidence, _evidence(), actor=project.owner, field="e"
     )
     db.session.flush()
-    decision = _decision_for(amount, ctx)
+    decision = _decision_for(amount, ctx, project)
     pending = ledger.create_pending(
         ledger.EntryKind.DISBURSEMENT,
         [
@@ -162,13 +171,17 @@ def load(ctx: dict) -> None:
         first, second = implementing.milestones[0], implementing.milestones[1]
         paid = _request(implementing, first, implementing.owner, first.amount, "ҶДММ «Энергия-Помир»")
         services.approve_disbursement(
-            paid, actor=users["administrator"], council_decision=_decision_for(first.amount, ctx)
+            paid,
+            actor=users["administrator"],
+            council_decision=_decision_for(first.amount, ctx, implementing),
         )
         services.execute_disbursement(paid, actor=users["treasurer"], bank_reference="AMN-2026-0311")
         services.start_milestone(second, actor=implementing.owner)
         waiting = _request(implementing, second, implementing.owner, second.amount, "ҶДММ «Канал-Сохт»")
         services.approve_disbursement(
-            waiting, actor=users["administrator2"], council_decision=_decision_for(second.amount, ctx)
+            waiting,
+            actor=users["administrator2"],
+            council_decision=_decision_for(second.amount, ctx, implementing),
         )
         db.session.flush()
     if completed is not None and not _has_payouts(completed):

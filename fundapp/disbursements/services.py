@@ -387,11 +387,10 @@ def approve_disbursement(req: DisbursementRequest, *, actor, council_decision=No
                threshold=str(council_threshold())),
             field="council_decision",
         )  # fmt: skip
-    if council_decision is not None and not council_decision.carried:
-        raise ValidationFailed(
-            _l("Council decision %(number)s was not carried.", number=council_decision.number),
-            field="council_decision",
-        )
+    if council_decision is not None:
+        from fundapp.council.services import check_citation
+
+        check_citation(council_decision, req.project)
     project = req.project
     amount = req.amount
     _require_active_project(project)

@@ -196,11 +196,9 @@ def _render_project(project) -> str:
             t for t in services.allowed_transitions(project, current_user) if t.name not in NOT_FROM_THE_PAGE
         ]
     if any(t.name == "approve_proposal" for t in allowed):
-        from fundapp.council.models import CouncilDecision
+        from fundapp.council.services import decisions_about
 
-        council_choices = db.session.scalars(
-            select(CouncilDecision).order_by(CouncilDecision.decided_on.desc()).limit(50)
-        ).all()
+        council_choices = decisions_about(project)
     return render_template(
         "proposals/detail.html",
         project=project,

@@ -484,11 +484,9 @@ def approve_proposal(project: Project, *, actor, comment=None, council_decision=
             field="council_decision",
         )
     if council_decision is not None:
-        if not council_decision.carried:
-            raise ValidationFailed(
-                _l("Council decision %(number)s was not carried.", number=council_decision.number),
-                field="council_decision",
-            )
+        from fundapp.council.services import check_citation
+
+        check_citation(council_decision, project)
         project.council_decision_id = council_decision.id
     project.decided_at = utcnow()
     changes = {"council_decision": council_decision.number} if council_decision is not None else None
