@@ -186,7 +186,13 @@ def project_detail(project_id: int):
     return anonymous_page(("project", project_id), lambda: _render_project(project))
 
 
-def _render_project(project) -> str:
+def render_project_page(project, **extra) -> str:
+    """The project page as the current user sees it; ``extra`` reaches the included panels (e.g.
+    the reviews domain's form error)."""
+    return _render_project(project, **extra)
+
+
+def _render_project(project, **extra) -> str:
     insider_view = _insider_view(project)
     events = [e for e in project.timeline if e.public or insider_view]
     council_choices = []
@@ -216,6 +222,7 @@ def _render_project(project) -> str:
         min_reviews=current_app.config.get("MIN_REVIEWS_FOR_DECISION", 2),
         completed_reviews=services.completed_reviews(project) if insider_view else None,
         problems=services.completeness_problems(project) if project.is_editable else [],
+        **extra,
     )
 
 
