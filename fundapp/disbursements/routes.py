@@ -77,7 +77,7 @@ def request_new(project_id: int):
     form.milestone.choices = [SelectChoice(m.id, m.title) for m in project.milestones]
     status = 200
     if project.state not in services.REQUESTABLE_PROJECT_STATES:
-        flash(_("Disbursements can be requested once the project is funded."), "error")
+        flash(services.not_yet_funded_message(project), "error")
         return redirect(url_for("proposals.project_detail", project_id=project.id))
     resends = _resendable(project)
     if isinstance(resends, Response):

@@ -609,6 +609,13 @@ def record_repayment(project_id):
     return redirect(url_for("funding.staff_loan", project_id=project.id), code=303)
 
 
+def _closed_at_goal(project: Project) -> bool:
+    """Did this donation campaign close early because it received its goal?"""
+    if project.funding_model != FundingModel.DONATION or project.state == ProjectState.FUNDRAISING:
+        return False
+    return any(e.text == services.CLOSED_AT_GOAL for e in project.timeline)
+
+
 def project_panel_context(project: Project) -> dict:
     """What the public project page's "back this project" panel shows."""
     totals = services.project_totals(project)
@@ -630,5 +637,7 @@ def project_panel_context(project: Project) -> dict:
         "bank": payments.bank_details(project.currency),
         "my_pledge": mine,
         "room": room,
+        "rule": services.funding_rule(project),
+        "closed_at_goal": _closed_at_goal(project),
         "minimum": services.minimum_backing(project),
     }

@@ -210,6 +210,7 @@ def _require_editor(project: Project, actor) -> None:
 TIMELINE_NOTES = (
     ("campaign closed: goal met", _l("campaign closed: goal met")),
     ("campaign closed: goal not met", _l("campaign closed: goal not met")),
+    ("campaign closed early: goal received", _l("campaign closed early: goal received")),
     ("First disbursement #{id} paid ({amount})", _l("First disbursement #%(id)s paid (%(amount)s)")),
     ("All milestones are reported done.", _l("All milestones are reported done.")),
     ("proposal resubmitted", _l("proposal resubmitted")),
