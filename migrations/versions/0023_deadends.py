@@ -1,4 +1,4 @@
-"""Council decisions tied to their projects
+"""Council decisions tied to their projects; staff actions held during a step-up
 
 Revision ID: 0023
 Revises: 0021
@@ -9,11 +9,15 @@ a project's approval and a payout may cite only a decision that names their proj
 database refuses any other citation (triggers on ``projects`` and ``disbursement_requests``).
 Existing citations are kept: each cited decision is recorded as being about the projects that
 cite it.
+
+``pending_step_ups`` keeps, for five minutes, a staff form post stopped by the step-up (TOTP
+re-check), so that it is finished after the code.
 """
 
 import sqlalchemy as sa
 from alembic import op
 
+import fundapp.core.db
 from fundapp.core.migration_helpers import create_append_only, drop_append_only
 
 revision = "0023"
@@ -36,6 +40,23 @@ def _not_tied(project_column: str) -> str:
 
 
 def upgrade():
+    op.create_table(
+        "pending_step_ups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("path", sa.String(length=2000), nullable=False),
+        sa.Column("form_json", sa.Text(), nullable=False),
+        sa.Column("back_to", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", fundapp.core.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", fundapp.core.db.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_pending_step_ups_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_step_ups")),
+        sa.UniqueConstraint("token", name=op.f("uq_pending_step_ups_token")),
+    )
+    op.create_index("ix_pending_step_ups_user_id", "pending_step_ups", ["user_id"], unique=False)
     op.create_table(
         "council_decision_projects",
         sa.Column("decision_id", sa.Integer(), nullable=False),
@@ -98,3 +119,5 @@ def downgrade():
     drop_append_only("council_decision_projects")
     op.drop_index("ix_council_decision_projects_project_id", table_name="council_decision_projects")
     op.drop_table("council_decision_projects")
+    op.drop_index("ix_pending_step_ups_user_id", table_name="pending_step_ups")
+    op.drop_table("pending_step_ups")
