@@ -433,6 +433,25 @@ def remove_attachment(project_id: int):
     )
 
 
+@bp.route("/proposals/<int:project_id>/delete", methods=["GET", "POST"])
+def delete_draft(project_id: int):
+    """The author deletes a draft: a confirmation page, then the post (only the author; 404 for
+    anyone else; never once submitted)."""
+    project = _editable_or_404(project_id)
+    if project.state != ProjectState.DRAFT or project.submitted_at is not None:
+        flash(
+            _("Only a draft that was never submitted can be deleted. You can withdraw it instead."), "warning"
+        )
+        return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        return render_template("proposals/delete.html", project=project)
+    title = project.title
+    services.delete_draft(project, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(_("The draft “%(title)s” is deleted.", title=title), "info")
+    return redirect(url_for("proposals.my_proposals"), 303)
+
+
 # -- transitions ----------------------------------------------------------------------------------
 
 

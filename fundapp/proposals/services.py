@@ -806,6 +806,41 @@ def remove_team_member(project: Project, member_id: int, *, actor) -> None:
     record("project.team_remove", project, actor=actor, changes={"member": member_id})
 
 
+def delete_draft(project: Project, *, actor) -> None:
+    """The author deletes their own draft — never a proposal once submitted. Its rows go with it,
+    its attachments' files are removed from disk when the transaction commits; the audit trail
+    keeps the deletion."""
+    from sqlalchemy.exc import IntegrityError
+
+    from fundapp.files.services import discard
+
+    if actor is None or actor.id != project.owner_id:
+        raise NotPermitted(_l("Only the author can delete this draft."))
+    if project.state != ProjectState.DRAFT or project.submitted_at is not None:
+        raise InvalidTransition(
+            _l(
+                "Only a draft that was never submitted can be deleted; this proposal is “%(state)s”. "
+                "You can withdraw it instead.",
+                state=project.state_label,
+            )
+        )
+    files = [a.file for a in project.attachments]
+    record(
+        "project.delete",
+        project,
+        actor=actor,
+        changes={"title": project.title, "files": [f.id for f in files]},
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.delete(project)
+            db.session.flush()
+            for stored in files:
+                discard(stored)
+    except IntegrityError:
+        raise InvalidTransition(_l("This draft is referred to elsewhere and cannot be deleted.")) from None
+
+
 def add_attachment(project: Project, *, actor, file_storage, title: str = "") -> ProjectAttachment:
     from fundapp.files.services import store_upload
 
