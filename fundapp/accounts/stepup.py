@@ -96,9 +96,16 @@ def _take(token: str) -> PendingStepUp | None:
     return PendingStepUp(**held)
 
 
+def _is_form_post() -> bool:
+    """Only a browser form's post is looked at (a webhook's raw body is never parsed here)."""
+    return request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def replay_before_request():
     """Put the held form in place of a replayed post's body, or refuse a replay that matches none."""
-    if request.method != "POST" or request.endpoint == "accounts.step_up" or REPLAY_FIELD not in request.form:
+    if request.method != "POST" or request.endpoint == "accounts.step_up" or not _is_form_post():
+        return None
+    if REPLAY_FIELD not in request.form:
         return None
     token = session.pop(SESSION_KEY, None)
     row = _take(token) if token else None
