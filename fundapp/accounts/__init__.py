@@ -18,10 +18,14 @@ def init_app(app):
 
     from flask_babel import lazy_gettext as _l
 
+    from fundapp.core.security import set_step_up_holder
     from fundapp.core.views import register_nav
 
-    from . import cli, routes
+    from . import cli, routes, stepup
 
     app.register_blueprint(routes.bp)
+    # a post stopped by the step-up is kept, and finished after the code
+    set_step_up_holder(stepup.hold)
+    app.before_request(stepup.replay_before_request)
     app.cli.add_command(cli.users_cli)
     register_nav(app, "accounts.admin_users", _l("People and roles"), ("administrator",))

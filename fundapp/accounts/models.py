@@ -173,3 +173,23 @@ class RoleGrant(db.Model):
             postgresql_where=db.text("state = 'pending'"),
         ),
     )
+
+
+class PendingStepUp(db.Model):
+    """A staff action held while its person proves it is them (step-up): the form they posted,
+    kept on the server for a few minutes, bound to them, to the action's address and to their
+    session (which holds ``token``). Taken once, after a correct code, and replayed through the
+    same route (``fundapp.accounts.stepup``); never kept longer."""
+
+    __tablename__ = "pending_step_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    path: Mapped[str] = mapped_column(String(2000), nullable=False)
+    form_json: Mapped[str] = mapped_column(Text, nullable=False)
+    back_to: Mapped[str] = mapped_column(String(2000), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (db.Index("ix_pending_step_ups_user_id", "user_id"),)

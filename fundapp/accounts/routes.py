@@ -22,7 +22,7 @@ from fundapp.core.security import (
 )
 from fundapp.extensions import db, limiter
 
-from . import services
+from . import services, stepup
 from .forms import (
     REGIONS,
     ROLE_LABELS,
@@ -287,14 +287,17 @@ def step_up():
         if services.verify_totp(user, form.code.data):
             mark_mfa_verified()
             db.session.commit()
-            return redirect(_next())
+            # the action that asked for the code is done now, with what the person typed
+            return stepup.finish_after_code() or redirect(_next())
         db.session.rollback()
         form.code.errors = [
             *form.code.errors,
             _("This code is wrong or was already used. Wait for the next one."),
         ]
     status = 400 if form.errors else 200
-    return render_template("accounts/step_up.html", form=form), status
+    return render_template(
+        "accounts/step_up.html", form=form, waiting=stepup.waiting(), replay_field=stepup.REPLAY_FIELD
+    ), status
 
 
 # -- passwords ---------------------------------------------------------------------------------

@@ -104,19 +104,32 @@ def mfa_is_fresh() -> bool:
     return age is not None and 0 <= age <= window
 
 
+# Keeps a form post stopped by the step-up, to finish it after the code (set by the accounts
+# domain: ``fundapp.accounts.stepup.hold``); returns whether it could.
+_step_up_holder = None
+
+
+def set_step_up_holder(fn) -> None:
+    global _step_up_holder
+    _step_up_holder = fn
+
+
 def _redirect_to_step_up():
     from flask import flash
     from flask_babel import gettext as _
 
+    target = _step_up_target()
+    if request.method == "POST" and _step_up_holder is not None:
+        _step_up_holder(target)  # the post is finished after the code when it could be kept
     flash(_("Please confirm it is you with a fresh code from your authenticator app."), "info")
-    return redirect(url_for("accounts.step_up", next=_step_up_target()))
+    return redirect(url_for("accounts.step_up", next=target))
 
 
 def step_up_required(view):
     """Require a TOTP verification within ``STEP_UP_WINDOW`` (approving or executing money).
 
-    Otherwise the user is sent to ``accounts.step_up`` and comes back to the page to repeat the
-    action."""
+    Otherwise the user is sent to ``accounts.step_up``; a form post is kept and finished after
+    the code (``fundapp.accounts.stepup``), a page is shown again."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):

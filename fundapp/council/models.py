@@ -29,6 +29,15 @@ class CouncilDecision(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     minutes_file: Mapped[StoredFile | None] = relationship()
+    # The projects the decision is about: only they may cite it (an approval, a payout). The
+    # database refuses any other citation (triggers of migration 0023).
+    projects = relationship(
+        "Project",
+        secondary="council_decision_projects",
+        primaryjoin="CouncilDecision.id == CouncilDecisionProject.decision_id",
+        secondaryjoin="CouncilDecisionProject.project_id == Project.id",
+        order_by="Project.id",
+    )
 
     __table_args__ = (
         db.CheckConstraint(
@@ -40,8 +49,24 @@ class CouncilDecision(db.Model):
     def carried(self) -> bool:
         return self.votes_for > self.votes_against
 
+    def concerns(self, project) -> bool:
+        """Is ``project`` one of the projects this decision is about?"""
+        return any(p.id == project.id for p in self.projects)
+
     def __repr__(self) -> str:
         return f"<CouncilDecision {self.number}>"
+
+
+class CouncilDecisionProject(db.Model):
+    """A project a Council decision is about (a decision may cover several). Append-only: what the
+    Council decided is history; a project or a payout may cite only a decision listing it."""
+
+    __tablename__ = "council_decision_projects"
+
+    decision_id: Mapped[int] = mapped_column(ForeignKey("council_decisions.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_council_decision_projects_project_id", "project_id"),)
 
 
 class ExchangeRate(db.Model):

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from fundapp.core.errors import ValidationFailed
-from fundapp.core.params import page_arg
+from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
@@ -75,6 +75,7 @@ def new_decision():
                 votes_against=request.form.get("votes_against"),
                 votes_abstained=request.form.get("votes_abstained"),
                 minutes=request.files.get("minutes"),
+                projects=[parse_id(v) for v in request.form.getlist("projects")],
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -83,7 +84,13 @@ def new_decision():
             db.session.commit()
             flash(_("The decision is recorded and published."), "info")
             return redirect(url_for("council.decision_detail", decision_id=decision.id), 303)
-    return render_template("council/form.html", errors=errors, values=values), (400 if errors else 200)
+    return render_template(
+        "council/form.html",
+        errors=errors,
+        values=values,
+        projects=services.decidable_projects(),
+        chosen=request.form.getlist("projects") if request.method == "POST" else [],
+    ), (400 if errors else 200)
 
 
 @bp.route("/council/rates", methods=["GET", "POST"])

@@ -20,7 +20,7 @@ from fundapp.core.errors import NotPermitted, ValidationFailed
 from fundapp.core.money import Money, exponent
 from fundapp.extensions import db
 
-from .models import CouncilDecision, ExchangeRate
+from .models import CouncilDecision, CouncilDecisionProject, ExchangeRate
 
 SOMONI = "TJS"
 
@@ -46,8 +46,10 @@ def record_decision(
     votes_against=0,
     votes_abstained=0,
     minutes=None,
+    projects=(),
 ) -> CouncilDecision:
-    """Record a decision; ``minutes`` is an uploaded PDF (FileStorage) made public, or None."""
+    """Record a decision; ``minutes`` is an uploaded PDF (FileStorage) made public, or None;
+    ``projects`` are the projects it is about (only they may cite it)."""
     if actor is None or not actor.has_role("administrator"):
         raise NotPermitted(_l("Only an administrator records Council decisions."))
     number = (number or "").strip()
@@ -81,8 +83,13 @@ def record_decision(
         decision.minutes_file = store_upload(
             minutes, uploaded_by=actor, allowed=("pdf",), is_public=True, field="minutes"
         )
+    chosen = _projects_to_link(projects)
     db.session.add(decision)
     db.session.flush()
+    for project in chosen:
+        db.session.add(CouncilDecisionProject(decision_id=decision.id, project_id=project.id))
+    db.session.flush()
+    db.session.expire(decision, ["projects"])
     record(
         "council.record_decision",
         decision,
@@ -90,9 +97,87 @@ def record_decision(
         changes={
             "number": number,
             "votes": [decision.votes_for, decision.votes_against, decision.votes_abstained],
+            "projects": [p.id for p in chosen],
         },
     )
     return decision
+
+
+# States in which a project can be the subject of a Council decision: submitted and later, up to
+# its payouts; never a draft (not yet a proposal) nor a closed one.
+DECIDABLE_STATES = (
+    "submitted",
+    "in_review",
+    "changes_requested",
+    "approved",
+    "fundraising",
+    "funded",
+    "implementing",
+)
+
+
+def decidable_projects() -> list:
+    """The projects a new decision may be about (for the form)."""
+    from fundapp.proposals.models import Project
+
+    return list(
+        db.session.scalars(
+            select(Project).where(Project.state.in_(DECIDABLE_STATES)).order_by(Project.id.desc()).limit(500)
+        )
+    )
+
+
+def _projects_to_link(projects) -> list:
+    from fundapp.proposals.models import Project
+
+    chosen: dict[int, object] = {}
+    for item in projects or ():
+        project = item if isinstance(item, Project) else (db.session.get(Project, item) if item else None)
+        if project is None or project.state not in DECIDABLE_STATES:
+            raise ValidationFailed(_l("Choose the projects from the list."), field="projects")
+        chosen[project.id] = project
+    if len(chosen) > 50:
+        raise ValidationFailed(_l("At most %(n)s projects.", n=50), field="projects")
+    return list(chosen.values())
+
+
+def tie_to_project(decision: CouncilDecision, project) -> None:
+    """Record that ``decision`` is (also) about ``project`` (the demo and test factories; the
+    form records it with the decision)."""
+    if decision.concerns(project):
+        return
+    db.session.add(CouncilDecisionProject(decision_id=decision.id, project_id=project.id))
+    db.session.flush()
+    db.session.expire(decision, ["projects"])
+
+
+def decisions_about(project) -> list[CouncilDecision]:
+    """The decisions a project may cite, newest first."""
+    return list(
+        db.session.scalars(
+            select(CouncilDecision)
+            .join(CouncilDecisionProject, CouncilDecisionProject.decision_id == CouncilDecision.id)
+            .where(CouncilDecisionProject.project_id == project.id)
+            .order_by(CouncilDecision.decided_on.desc(), CouncilDecision.id.desc())
+        )
+    )
+
+
+def check_citation(decision: CouncilDecision, project, *, field: str = "council_decision") -> None:
+    """A decision may be cited only for a project it is about, and only when it was carried."""
+    if not decision.concerns(project):
+        raise ValidationFailed(
+            _l(
+                "Council decision %(number)s is not about this project, so it cannot be cited for it. "
+                "Choose a decision that names this project.",
+                number=decision.number,
+            ),
+            field=field,
+        )
+    if not decision.carried:
+        raise ValidationFailed(
+            _l("Council decision %(number)s was not carried.", number=decision.number), field=field
+        )
 
 
 # -- exchange rates and the threshold -------------------------------------------------------------

@@ -65,12 +65,21 @@ def _request(project, milestone, owner, amount: Money, payee: str):
     )
 
 
-def _decision_for(amount: Money, ctx):
+def _decision_for(amount: Money, ctx, project):
+    """The carried decision about ``project`` (the one that approved it, else the latest carried
+    one, recorded as being about it too)."""
+    from fundapp.council.services import tie_to_project
+
     if not services.needs_council_amount(amount):
         return None
+    if project.council_decision is not None and project.council_decision.carried:
+        return project.council_decision
     decisions = ctx.get("council_decisions") or []
     carried = [d for d in decisions if d.carried]
-    return carried[-1] if carried else None
+    if not carried:
+        return None
+    tie_to_project(carried[-1], project)
+    return carried[-1]
 
 
 def _payout(ctx, project, milestone, *, at, payee: str, bank_reference: str | None, started: bool = False):
@@ -86,7 +95,9 @@ def _payout(ctx, project, milestone, *, at, payee: str, bank_reference: str | No
 
     def approve():
         services.approve_disbursement(
-            holder["req"], actor=users["administrator"], council_decision=_decision_for(milestone.amount, ctx)
+            holder["req"],
+            actor=users["administrator"],
+            council_decision=_decision_for(milestone.amount, ctx, project),
         )
 
     def pay():

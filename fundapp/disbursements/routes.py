@@ -77,7 +77,7 @@ def request_new(project_id: int):
     form.milestone.choices = [SelectChoice(m.id, m.title) for m in project.milestones]
     status = 200
     if project.state not in services.REQUESTABLE_PROJECT_STATES:
-        flash(_("Disbursements can be requested once the project is funded."), "error")
+        flash(services.not_yet_funded_message(project), "error")
         return redirect(url_for("proposals.project_detail", project_id=project.id))
     resends = _resendable(project)
     if isinstance(resends, Response):
@@ -254,10 +254,18 @@ def _load(request_id: int) -> DisbursementRequest:
     return req
 
 
-def _council_choices():
+def _council_choices(project: Project | None = None):
+    """The decisions offered: those about ``project``; every decision when checking a post, so that
+    citing another project's decision gets the service's clear refusal, not "not a valid choice"."""
     from fundapp.council.models import CouncilDecision
+    from fundapp.council.services import decisions_about
 
-    decisions = db.session.scalars(select(CouncilDecision).order_by(CouncilDecision.decided_on.desc())).all()
+    if project is not None:
+        decisions = decisions_about(project)
+    else:
+        decisions = db.session.scalars(
+            select(CouncilDecision).order_by(CouncilDecision.decided_on.desc())
+        ).all()
     return [SelectChoice(0, _("— none —"))] + [
         SelectChoice(d.id, f"{d.number} — {d.agenda_item[:80]}") for d in decisions
     ]
@@ -265,7 +273,7 @@ def _council_choices():
 
 def _render_detail(req: DisbursementRequest, status: int = 200, **forms):
     approve = forms.get("approve") or ApproveForm(formdata=None)
-    approve.council_decision.choices = _council_choices()
+    approve.council_decision.choices = _council_choices(req.project)
     return (
         render_template(
             "disbursements/detail.html",

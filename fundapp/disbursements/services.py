@@ -50,6 +50,23 @@ from .models import (
 
 S = DisbursementState
 REQUESTABLE_PROJECT_STATES = frozenset({ProjectState.FUNDED, ProjectState.IMPLEMENTING})
+
+
+def not_yet_funded_message(project: Project) -> str:
+    """Why payouts cannot be asked for yet; while the campaign runs, with the rule saying when."""
+    from flask_babel import gettext
+
+    message = gettext(
+        "Disbursements can be requested once the project is funded (it is “%(state)s”).",
+        state=project.state_label,
+    )
+    if project.state == ProjectState.FUNDRAISING:
+        from fundapp.funding.services import funding_rule
+
+        message = f"{message} {funding_rule(project)}"
+    return message
+
+
 REPORTABLE_PROJECT_STATES = frozenset({ProjectState.IMPLEMENTING})
 ACTIVE_STATES = frozenset({S.REQUESTED, S.APPROVED, S.EXECUTED})
 REPORT_OVERDUE = timedelta(days=90)
@@ -280,10 +297,7 @@ def request_disbursement(
         raise NotPermitted(_l("Only the project's owner can request a disbursement."))
     kept = _resendable_evidence(resends, project, keep_evidence) if resends is not None else []
     if project.state not in REQUESTABLE_PROJECT_STATES:
-        raise InvalidTransition(
-            _l("Disbursements can be requested once the project is funded (it is “%(state)s”).",
-               state=project.state_label)
-        )  # fmt: skip
+        raise InvalidTransition(not_yet_funded_message(project))
     if milestone is None or milestone.project_id != project.id:
         raise ValidationFailed(_l("Choose one of this project's milestones."), field="milestone")
     if amount.currency != project.currency:
@@ -387,11 +401,10 @@ def approve_disbursement(req: DisbursementRequest, *, actor, council_decision=No
                threshold=str(council_threshold())),
             field="council_decision",
         )  # fmt: skip
-    if council_decision is not None and not council_decision.carried:
-        raise ValidationFailed(
-            _l("Council decision %(number)s was not carried.", number=council_decision.number),
-            field="council_decision",
-        )
+    if council_decision is not None:
+        from fundapp.council.services import check_citation
+
+        check_citation(council_decision, req.project)
     project = req.project
     amount = req.amount
     _require_active_project(project)

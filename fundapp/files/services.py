@@ -137,6 +137,19 @@ def store_bytes(data: bytes, filename: str, *, uploaded_by=None, is_public: bool
     )
 
 
+def discard(stored_file: StoredFile) -> None:
+    """Delete a stored file: its row now, its bytes on disk once the transaction commits (a rollback
+    keeps both). The caller first removes what refers to it."""
+    path = file_path(stored_file)
+    pending = db.session.info.get(_PENDING) or {}
+    if path in pending:  # stored in this very transaction: never written
+        del pending[path]
+    else:
+        db.session.info.setdefault(_REMOVE, []).append(path)
+    db.session.delete(stored_file)
+    db.session.flush()
+
+
 def make_public(stored_file: StoredFile) -> StoredFile:
     stored_file.is_public = True
     db.session.flush()
@@ -167,6 +180,7 @@ def read_bytes(stored_file: StoredFile) -> bytes:
 
 _PENDING = "fundapp.files.pending"  # {path: bytes} to write at commit
 _WRITTEN = "fundapp.files.written"  # paths written by a commit still under way
+_REMOVE = "fundapp.files.remove"  # paths of files deleted in the transaction, removed after commit
 
 
 @event.listens_for(Session, "before_commit")
@@ -185,6 +199,10 @@ def _write_pending(session) -> None:
 @event.listens_for(Session, "after_commit")
 def _keep_written(session) -> None:
     session.info.pop(_WRITTEN, None)
+    if session.in_nested_transaction():  # a savepoint released: the outer transaction may roll back
+        return
+    for path in session.info.pop(_REMOVE, []):
+        path.unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -192,5 +210,6 @@ def _discard_pending(session, previous_transaction) -> None:
     if previous_transaction.nested:  # a savepoint: the outer transaction may still commit
         return
     session.info.pop(_PENDING, None)
+    session.info.pop(_REMOVE, None)  # the deletion did not happen: the files stay
     for path in session.info.pop(_WRITTEN, []):  # the commit that wrote them failed
         path.unlink(missing_ok=True)

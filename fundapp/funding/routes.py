@@ -9,6 +9,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -54,6 +55,33 @@ def _methods() -> list[str]:
     return methods
 
 
+# The page of each kind of backing; a project takes only the kind its funding model names.
+BACKING_PAGES = {
+    FundingModel.DONATION.value: "funding.donate",
+    FundingModel.PLEDGE.value: "funding.pledge",
+    FundingModel.LOAN.value: "funding.invest",
+}
+
+
+ONLY_THIS_KIND = {
+    FundingModel.DONATION.value: _l("This project takes donations only."),
+    FundingModel.PLEDGE.value: _l("This project takes all-or-nothing pledges only."),
+    FundingModel.LOAN.value: _l("This project takes investments (a loan) only."),
+}
+
+
+def _other_kind(project: Project, endpoint: str):
+    """``None`` when the project takes the backing of ``endpoint``; otherwise the answer: a GET is
+    sent to the page of the kind the project takes, a POST is refused (409) with nothing written."""
+    accepted = BACKING_PAGES.get(project.funding_model)
+    if accepted == endpoint:
+        return None
+    if request.method != "GET" or accepted is None:
+        raise InvalidTransition(_("This project is not funded this way."))
+    flash(str(ONLY_THIS_KIND[project.funding_model]), "info")
+    return redirect(url_for(accepted, project_id=project.id), code=303)
+
+
 def _return_url() -> str:
     return url_for("funding.checkout_return", _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
 
@@ -66,6 +94,8 @@ def _return_url() -> str:
 @limiter.limit("30 per hour", methods=["POST"])
 def donate(project_id):
     project = _public_project(project_id)
+    if (elsewhere := _other_kind(project, "funding.donate")) is not None:
+        return elsewhere
     form = request.form if request.method == "POST" else {}
     errors: dict = {}
     if request.method == "POST" and not form.get("edit"):
@@ -179,6 +209,8 @@ def checkout_return():
 @bp.route("/projects/<int:project_id>/pledge", methods=["GET", "POST"])
 def pledge(project_id):
     project = _public_project(project_id)
+    if (elsewhere := _other_kind(project, "funding.pledge")) is not None:
+        return elsewhere
     mine = db.session.scalars(
         select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == current_user.id)
     ).one_or_none()
@@ -584,6 +616,13 @@ def record_repayment(project_id):
     return redirect(url_for("funding.staff_loan", project_id=project.id), code=303)
 
 
+def _closed_at_goal(project: Project) -> bool:
+    """Did this donation campaign close early because it received its goal?"""
+    if project.funding_model != FundingModel.DONATION or project.state == ProjectState.FUNDRAISING:
+        return False
+    return any(e.text == services.CLOSED_AT_GOAL for e in project.timeline)
+
+
 def project_panel_context(project: Project) -> dict:
     """What the public project page's "back this project" panel shows."""
     totals = services.project_totals(project)
@@ -605,5 +644,7 @@ def project_panel_context(project: Project) -> dict:
         "bank": payments.bank_details(project.currency),
         "my_pledge": mine,
         "room": room,
+        "rule": services.funding_rule(project),
+        "closed_at_goal": _closed_at_goal(project),
         "minimum": services.minimum_backing(project),
     }

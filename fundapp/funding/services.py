@@ -439,6 +439,7 @@ def receive_donation(donation: Donation, *, legs=None, actor=None, via: str = "c
         **{_channel_column(donation.method): donation.amount_minor},
     )
     record("donation.received", donation, actor=actor, changes={"entry": entry.id, "via": via})
+    close_at_goal(project)
     queue_email(
         donation.backer or donation.email,
         _l("Thank you: your donation was received"),
@@ -1115,6 +1116,7 @@ def _receive_offline_donation(donation, *, legs, actor):
         **{_channel_column(donation.method): donation.amount_minor},
     )
     record("donation.received", donation, actor=actor, changes={"entry": entry.id, "via": donation.method})
+    close_at_goal(project)
 
 
 # -- campaign settlement -----------------------------------------------------------------------------
@@ -1146,12 +1148,66 @@ def _claim(project: Project, outcome: str, counted: int) -> CampaignSettlement |
     return claim
 
 
-def settle_campaign(project: Project, *, actor=None) -> CampaignSettlement | None:
+# The stored note of a donation campaign closed early (shown in the reader's language, see
+# proposals.services.TIMELINE_NOTES).
+CLOSED_AT_GOAL = "campaign closed early: goal received"
+
+
+def goal_received(project: Project) -> bool:
+    """Has a donation campaign received (not merely been promised) its whole goal?"""
+    return (
+        project.funding_model == FundingModel.DONATION
+        and project.goal_minor > 0
+        and project_totals(project)["raised"].amount >= project.goal_minor
+    )
+
+
+def close_at_goal(project: Project) -> CampaignSettlement | None:
+    """The rule for donations: a campaign that has received its goal is ``funded`` at once — it
+    closes early, takes no new donations and its author may ask for payouts. Donations already
+    started (a transfer on its way) are still received and counted when they arrive. Called in
+    the transaction that received the money; the settlement claim makes it happen once."""
+    if project.state != ProjectState.FUNDRAISING or not goal_received(project):
+        return None
+    return settle_campaign(project, at_goal=True)
+
+
+def funding_rule(project: Project):
+    """When a project of this funding model becomes ``funded`` (and payouts may be asked for), in a
+    sentence for its page and its author."""
+    from flask_babel import format_date
+
+    ends = format_date(project.campaign_ends_at, "medium") if project.campaign_ends_at else "—"
+    goal = str(project.goal)
+    if project.funding_model == FundingModel.DONATION:
+        return _l(
+            "A donation campaign is funded as soon as it has received its goal of %(goal)s, or when it "
+            "ends on %(date)s with whatever it has received.",
+            goal=goal,
+            date=ends,
+        )
+    if project.funding_model == FundingModel.PLEDGE:
+        return _l(
+            "An all-or-nothing campaign is funded when it ends on %(date)s with pledges reaching its "
+            "goal of %(goal)s; the pledges are collected then.",
+            goal=goal,
+            date=ends,
+        )
+    return _l(
+        "A loan campaign is funded when it ends on %(date)s with paid investments reaching its goal of "
+        "%(goal)s.",
+        goal=goal,
+        date=ends,
+    )
+
+
+def settle_campaign(project: Project, *, actor=None, at_goal: bool = False) -> CampaignSettlement | None:
     """Decide a campaign whose end has passed (call inside a transaction; the caller commits).
 
     Goal met: the project is ``funded`` (pledges are then charged by :func:`collect_pledges`, a loan
     gets its repayment schedule). Goal missed: ``unsuccessful``, pledges released, paid investments
-    owed back. Donation campaigns keep what they raised: funded when anything was received."""
+    owed back. Donation campaigns keep what they raised: funded when anything was received — and
+    at once when they receive their whole goal (``at_goal``, :func:`close_at_goal`)."""
     project = db.session.scalars(
         select(Project)
         .where(Project.id == project.id)
@@ -1159,6 +1215,8 @@ def settle_campaign(project: Project, *, actor=None) -> CampaignSettlement | Non
         .execution_options(populate_existing=True)
     ).one()
     if project.state != ProjectState.FUNDRAISING:
+        return None
+    if at_goal and not goal_received(project):
         return None
     totals = project_totals(project)
     model = project.funding_model
@@ -1176,7 +1234,9 @@ def settle_campaign(project: Project, *, actor=None) -> CampaignSettlement | Non
         return None
     from fundapp.proposals import services as proposals
 
-    if success:
+    if at_goal:
+        proposals.mark_funded(project, actor=actor, comment=CLOSED_AT_GOAL)
+    elif success:
         proposals.mark_funded(project, actor=actor, comment="campaign closed: goal met")
     else:
         proposals.mark_unsuccessful(project, actor=actor, comment="campaign closed: goal not met")
@@ -1382,12 +1442,24 @@ def close_due_campaigns(now: datetime | None = None) -> dict:
         .where(Project.state == ProjectState.FUNDRAISING, Project.campaign_ends_at <= now)
         .order_by(Project.id)
     ).all()
+    # donation campaigns that received their goal before this rule, or whose closing failed
+    at_goal = db.session.scalars(
+        select(Project.id)
+        .join(ProjectTotals, ProjectTotals.project_id == Project.id)
+        .where(
+            Project.state == ProjectState.FUNDRAISING,
+            Project.funding_model == FundingModel.DONATION,
+            Project.goal_minor > 0,
+            ProjectTotals.raised_minor >= Project.goal_minor,
+        )
+        .order_by(Project.id)
+    ).all()
     db.session.commit()
     settled = []
-    for pid in ids:
+    for pid in [*ids, *(i for i in at_goal if i not in ids)]:
         project = db.session.get(Project, pid)
         try:
-            claim = settle_campaign(project)
+            claim = settle_campaign(project) if pid in ids else close_at_goal(project)
             db.session.commit()
         except Exception:
             db.session.rollback()

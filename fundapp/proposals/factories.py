@@ -141,6 +141,10 @@ def advance(project: Project, target: str, *, admin, reviewers=(), council_decis
         actor = owner if step in {"submit_proposal", "resubmit_proposal", "withdraw_proposal"} else admin
         kwargs = {"actor": actor, "comment": REASONS.get(step)}
         if step == "approve_proposal" and (council_decision is not None or services.needs_council(project)):
+            if council_decision is not None:
+                from fundapp.council.services import tie_to_project
+
+                tie_to_project(council_decision, project)  # the decision names the project it approves
             kwargs["council_decision"] = council_decision
         fn(project, **kwargs)
     return project

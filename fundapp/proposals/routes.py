@@ -187,7 +187,13 @@ def project_detail(project_id: int):
     return anonymous_page(("project", project_id), lambda: _render_project(project))
 
 
-def _render_project(project) -> str:
+def render_project_page(project, **extra) -> str:
+    """The project page as the current user sees it; ``extra`` reaches the included panels (e.g.
+    the reviews domain's form error)."""
+    return _render_project(project, **extra)
+
+
+def _render_project(project, **extra) -> str:
     insider_view = _insider_view(project)
     events = [e for e in project.timeline if e.public or insider_view]
     council_choices = []
@@ -197,11 +203,9 @@ def _render_project(project) -> str:
             t for t in services.allowed_transitions(project, current_user) if t.name not in NOT_FROM_THE_PAGE
         ]
     if any(t.name == "approve_proposal" for t in allowed):
-        from fundapp.council.models import CouncilDecision
+        from fundapp.council.services import decisions_about
 
-        council_choices = db.session.scalars(
-            select(CouncilDecision).order_by(CouncilDecision.decided_on.desc()).limit(50)
-        ).all()
+        council_choices = decisions_about(project)
     return render_template(
         "proposals/detail.html",
         project=project,
@@ -219,6 +223,7 @@ def _render_project(project) -> str:
         min_reviews=current_app.config.get("MIN_REVIEWS_FOR_DECISION", 2),
         completed_reviews=services.completed_reviews(project) if insider_view else None,
         problems=services.completeness_problems(project) if project.is_editable else [],
+        **extra,
     )
 
 
@@ -427,6 +432,25 @@ def remove_attachment(project_id: int):
         "attachments",
         lambda p: services.remove_attachment(p, _int_field("row"), actor=current_user),
     )
+
+
+@bp.route("/proposals/<int:project_id>/delete", methods=["GET", "POST"])
+def delete_draft(project_id: int):
+    """The author deletes a draft: a confirmation page, then the post (only the author; 404 for
+    anyone else; never once submitted)."""
+    project = _editable_or_404(project_id)
+    if project.state != ProjectState.DRAFT or project.submitted_at is not None:
+        flash(
+            _("Only a draft that was never submitted can be deleted. You can withdraw it instead."), "warning"
+        )
+        return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        return render_template("proposals/delete.html", project=project)
+    title = project.title
+    services.delete_draft(project, actor=current_user._get_current_object())
+    db.session.commit()
+    flash(_("The draft “%(title)s” is deleted.", title=title), "info")
+    return redirect(url_for("proposals.my_proposals"), 303)
 
 
 # -- transitions ----------------------------------------------------------------------------------

@@ -210,6 +210,7 @@ def _require_editor(project: Project, actor) -> None:
 TIMELINE_NOTES = (
     ("campaign closed: goal met", _l("campaign closed: goal met")),
     ("campaign closed: goal not met", _l("campaign closed: goal not met")),
+    ("campaign closed early: goal received", _l("campaign closed early: goal received")),
     ("First disbursement #{id} paid ({amount})", _l("First disbursement #%(id)s paid (%(amount)s)")),
     ("All milestones are reported done.", _l("All milestones are reported done.")),
     ("proposal resubmitted", _l("proposal resubmitted")),
@@ -484,11 +485,9 @@ def approve_proposal(project: Project, *, actor, comment=None, council_decision=
             field="council_decision",
         )
     if council_decision is not None:
-        if not council_decision.carried:
-            raise ValidationFailed(
-                _l("Council decision %(number)s was not carried.", number=council_decision.number),
-                field="council_decision",
-            )
+        from fundapp.council.services import check_citation
+
+        check_citation(council_decision, project)
         project.council_decision_id = council_decision.id
     project.decided_at = utcnow()
     changes = {"council_decision": council_decision.number} if council_decision is not None else None
@@ -805,6 +804,41 @@ def remove_team_member(project: Project, member_id: int, *, actor) -> None:
     project.team_members.remove(member)
     db.session.flush()
     record("project.team_remove", project, actor=actor, changes={"member": member_id})
+
+
+def delete_draft(project: Project, *, actor) -> None:
+    """The author deletes their own draft — never a proposal once submitted. Its rows go with it,
+    its attachments' files are removed from disk when the transaction commits; the audit trail
+    keeps the deletion."""
+    from sqlalchemy.exc import IntegrityError
+
+    from fundapp.files.services import discard
+
+    if actor is None or actor.id != project.owner_id:
+        raise NotPermitted(_l("Only the author can delete this draft."))
+    if project.state != ProjectState.DRAFT or project.submitted_at is not None:
+        raise InvalidTransition(
+            _l(
+                "Only a draft that was never submitted can be deleted; this proposal is “%(state)s”. "
+                "You can withdraw it instead.",
+                state=project.state_label,
+            )
+        )
+    files = [a.file for a in project.attachments]
+    record(
+        "project.delete",
+        project,
+        actor=actor,
+        changes={"title": project.title, "files": [f.id for f in files]},
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.delete(project)
+            db.session.flush()
+            for stored in files:
+                discard(stored)
+    except IntegrityError:
+        raise InvalidTransition(_l("This draft is referred to elsewhere and cannot be deleted.")) from None
 
 
 def add_attachment(project: Project, *, actor, file_storage, title: str = "") -> ProjectAttachment:

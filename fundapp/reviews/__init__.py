@@ -12,11 +12,14 @@ review their own proposal (refused in the services); completed reviews are compl
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
+    from fundapp.core import phrases
     from fundapp.core.views import register_nav
     from fundapp.proposals import services as proposals
 
     from . import routes, services
 
+    for canonical, message in services.TIMELINE_NOTES:
+        phrases.register(canonical, message)
     app.register_blueprint(routes.bp)
     proposals.register_transition_listener(services._on_project_transition)
     register_nav(app, "reviews.queue", _l("Reviews"), ("reviewer",))

@@ -135,10 +135,12 @@ def assign(project_id: int):
         services.assign_reviewer(project, reviewer, actor=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The reviewer is assigned and told by email."), "info")
+        # the project page again, with the message beside the reviewer field
+        from fundapp.proposals.routes import render_project_page
+
+        return render_project_page(project, assign_error=str(exc.message)), 400
+    db.session.commit()
+    flash(_("The reviewer is assigned and told by email."), "info")
     return redirect(url_for("proposals.project_detail", project_id=project.id) + "#reviews", 303)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Project, ProjectState
@@ -23,6 +24,11 @@ from fundapp.proposals.services import add_timeline_event, external_url, project
 from .models import CRITERIA, AssignmentStatus, PastReview, Recommendation, ReviewAssignment
 
 A = AssignmentStatus
+
+# The timeline note of an assignment, stored in this canonical form and shown in the reader's
+# language (fundapp.core.phrases): who assigned whom.
+ASSIGNED_NOTE = "{by} assigned {reviewer} to review the proposal"
+TIMELINE_NOTES = ((ASSIGNED_NOTE, _l("%(by)s assigned %(reviewer)s to review the proposal")),)
 REVIEWABLE_STATES = frozenset({ProjectState.SUBMITTED, ProjectState.IN_REVIEW})
 
 
@@ -37,7 +43,9 @@ def assign_reviewer(project: Project, reviewer, *, actor) -> ReviewAssignment:
     _require_admin(actor, project)
     if project.state not in REVIEWABLE_STATES:
         raise InvalidTransition(_l("Reviewers are assigned while a proposal is submitted or in review."))
-    if reviewer is None or not reviewer.has_role("reviewer") or not reviewer.is_active_account:
+    if reviewer is None:
+        raise ValidationFailed(_l("Choose a reviewer from the list."), field="reviewer")
+    if not reviewer.has_role("reviewer") or not reviewer.is_active_account:
         raise ValidationFailed(_l("Choose a person with the reviewer role."), field="reviewer")
     if project.is_insider(reviewer):
         raise NotPermitted(_l("The author or a team member can never review their own proposal."))
@@ -59,7 +67,8 @@ def assign_reviewer(project: Project, reviewer, *, actor) -> ReviewAssignment:
         db.session.add(assignment)
     db.session.flush()
     record("review.assign", assignment, actor=actor, changes={"project": project.id, "reviewer": reviewer.id})
-    add_timeline_event(project, "reviewer_assigned", public=False, actor=actor, text=reviewer.display_name)
+    note = canonical(ASSIGNED_NOTE, by=actor.display_name, reviewer=reviewer.display_name)
+    add_timeline_event(project, "reviewer_assigned", public=False, actor=actor, text=note)
     queue_email(
         reviewer,
         _l("Please review “%(title)s”", title=project.title),

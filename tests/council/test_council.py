@@ -107,8 +107,8 @@ def test_the_decision_page_links_the_projects_it_approved(app, cast, project_in,
     from fundapp.proposals import services as ps
     from fundapp.proposals.factories import complete_reviews
 
-    decision = record(cast.admin)
     project = project_in("in_review", goal="90000")
+    decision = record(cast.admin, projects=[project])
     complete_reviews(project, [cast.reviewer1, cast.reviewer2], admin=cast.admin)
     ps.approve_proposal(project, actor=cast.admin, council_decision=decision)
     db.session.commit()

@@ -102,7 +102,8 @@ def funded_project(app, cast):
 _numbers = iter(range(1, 10_000))
 
 
-def council_decision(admin, *, carried: bool = True):
+def council_decision(admin, *, carried: bool = True, project=None):
+    """A decision, about ``project`` when given (only then may the project cite it)."""
     from datetime import date
 
     from fundapp.council.models import CouncilDecision
@@ -119,6 +120,10 @@ def council_decision(admin, *, carried: bool = True):
     )
     db.session.add(decision)
     db.session.flush()
+    if project is not None:
+        from fundapp.council.services import tie_to_project
+
+        tie_to_project(decision, project)
     return decision
 
 

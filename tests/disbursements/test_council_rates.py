@@ -40,7 +40,9 @@ def test_a_payout_of_fifty_thousand_dollars_needs_a_council_decision(app, cast, 
         services.approve_disbursement(req, actor=cast.admin)
     assert err.value.field == "council_decision"
     db.session.rollback()
-    services.approve_disbursement(req, actor=cast.admin, council_decision=council_decision(cast.admin))
+    services.approve_disbursement(
+        req, actor=cast.admin, council_decision=council_decision(cast.admin, project=req.project)
+    )
     db.session.commit()
     assert req.state == "approved"
 

@@ -165,7 +165,7 @@ def test_council_decision_page_lists_what_it_authorised(app, cast, requested):
 
     app.config["COUNCIL_THRESHOLD_MINOR"] = 100
     req = requested("6000")
-    decision = council_decision(cast.admin)
+    decision = council_decision(cast.admin, project=req.project)
     services.approve_disbursement(req, actor=cast.admin, council_decision=decision)
     services.execute_disbursement(req, actor=cast.treasurer, bank_reference="PP-1")
     db.session.commit()

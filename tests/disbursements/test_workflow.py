@@ -274,10 +274,12 @@ def test_large_payout_needs_a_carried_council_decision(app, cast, requested):
     db.session.rollback()
     with pytest.raises(ValidationFailed):
         services.approve_disbursement(
-            req, actor=cast.admin, council_decision=council_decision(cast.admin, carried=False)
+            req,
+            actor=cast.admin,
+            council_decision=council_decision(cast.admin, carried=False, project=req.project),
         )
     db.session.rollback()
-    decision = council_decision(cast.admin)
+    decision = council_decision(cast.admin, project=req.project)
     services.approve_disbursement(req, actor=cast.admin, council_decision=decision)
     db.session.commit()
     assert req.council_decision_id == decision.id

@@ -34,7 +34,7 @@ def record_rate(admin, currency="USD", rate="10.95", days_ago=10):
     return row
 
 
-def _decision(number="20/2026"):
+def _decision(number="20/2026", project=None):
     from fundapp.council.models import CouncilDecision
 
     d = CouncilDecision(
@@ -47,6 +47,10 @@ def _decision(number="20/2026"):
     )
     db.session.add(d)
     db.session.flush()
+    if project is not None:
+        from fundapp.council.services import tie_to_project
+
+        tie_to_project(d, project)
     return d
 
 
@@ -65,7 +69,7 @@ def test_fifty_thousand_dollars_need_a_council_decision(app, cast, project_in):
         services.approve_proposal(project, actor=cast.admin)
     assert err.value.field == "council_decision"
     assert "must cite a Coordination Council decision" in str(err.value.message)
-    services.approve_proposal(project, actor=cast.admin, council_decision=_decision())
+    services.approve_proposal(project, actor=cast.admin, council_decision=_decision(project=project))
     assert project.state == "approved"
 
 
@@ -89,7 +93,7 @@ def test_a_currency_without_a_rate_is_refused_with_a_message(app, cast, project_
     assert project.state == "in_review"
     # the page warns that a decision may be needed
     assert services.needs_council(project)
-    services.approve_proposal(project, actor=cast.admin, council_decision=_decision())
+    services.approve_proposal(project, actor=cast.admin, council_decision=_decision(project=project))
     assert project.state == "approved"
 
 

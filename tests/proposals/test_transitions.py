@@ -200,7 +200,7 @@ def test_a_decision_needs_the_minimum_number_of_completed_reviews(app, cast, mak
     assert project.state == "approved"
 
 
-def _decision(number="12/2026", votes=(7, 1, 1)):
+def _decision(number="12/2026", votes=(7, 1, 1), project=None):
     from datetime import date
 
     from fundapp.council.models import CouncilDecision
@@ -215,6 +215,10 @@ def _decision(number="12/2026", votes=(7, 1, 1)):
     )
     db.session.add(d)
     db.session.flush()
+    if project is not None:
+        from fundapp.council.services import tie_to_project
+
+        tie_to_project(d, project)
     return d
 
 
@@ -230,8 +234,10 @@ def test_approval_above_the_threshold_must_cite_a_carried_council_decision(app, 
         services.approve_proposal(project, actor=cast.admin)
     assert err.value.field == "council_decision"
     with pytest.raises(ValidationFailed):
-        services.approve_proposal(project, actor=cast.admin, council_decision=_decision("1/2026", (2, 5, 0)))
-    decision = _decision()
+        services.approve_proposal(
+            project, actor=cast.admin, council_decision=_decision("1/2026", (2, 5, 0), project)
+        )
+    decision = _decision(project=project)
     services.approve_proposal(project, actor=cast.admin, council_decision=decision)
     assert project.state == "approved" and project.council_decision_id == decision.id
 
