@@ -62,7 +62,7 @@ def test_pledge_without_card_counts_at_once_and_is_asked_for_when_the_campaign_s
     the campaign closes funded the backer gets a reference, a deadline, a mail with the bank
     details, and sees the instructions on "My backing" and the payment page."""
     project = make_project(model="pledge", goal_minor=100_000)
-    c, backer = client_for("member")
+    c, backer = client_for("member", preferred_language="en")
     page = c.get(f"/back/projects/{project.id}/pledge").get_data(as_text=True)
     assert "bank or money transfer" in page and "cannot be made" not in page
     pledge = _pledge_by_form(c, project, "1000")
@@ -91,9 +91,9 @@ def test_pledge_without_card_counts_at_once_and_is_asked_for_when_the_campaign_s
 def test_another_member_cannot_see_or_cancel_a_pledge(app, client_for, make_project):
     """The payment page and the cancel page of a pledge are its backer's only (404 for others)."""
     project = make_project(model="pledge")
-    c, _ = client_for("member")
+    c, _ = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project)
-    other, _ = client_for("member")
+    other, _ = client_for("member", preferred_language="en")
     assert other.get(f"/back/pledges/{pledge.id}/pay").status_code == 404
     assert other.get(f"/back/pledges/{pledge.id}/cancel").status_code == 404
     assert other.post(f"/back/pledges/{pledge.id}/cancel").status_code == 404
@@ -105,7 +105,7 @@ def test_confirmed_receipt_pays_the_pledge_once_and_posts_it(app, client_for, ma
     """A treasurer records the transfer naming the pledge's reference, a second staff member
     confirms it: the pledge is collected, one entry credits the project, the figures say paid."""
     project = make_project(model="pledge", goal_minor=50_000)
-    c, backer = client_for("member")
+    c, backer = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project, "500")
     _end(project)
     funding.close_due_campaigns()
@@ -150,7 +150,7 @@ def test_confirmed_receipt_pays_the_pledge_once_and_posts_it(app, client_for, ma
 def test_a_transfer_before_the_campaign_succeeds_is_refused(app, client_for, make_project):
     """Money for a pledge whose campaign is still running cannot be taken yet (all or nothing)."""
     project = make_project(model="pledge")
-    c, _ = client_for("member")
+    c, _ = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project)
     pledge.reference_code = "PABCDEFGH"
     db.session.commit()
@@ -179,7 +179,7 @@ def test_reminders_are_sent_once_each_and_unpaid_pledges_lapse_once(app, client_
     """`flask campaigns remind` mails each configured reminder once however often it runs;
     `flask campaigns lapse` lapses a pledge past its deadline once: audited, mailed, uncounted."""
     project = make_project(model="pledge", goal_minor=30_000)
-    c, backer = client_for("member")
+    c, backer = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project, "300")
     _end(project)
     funding.close_due_campaigns()
@@ -238,7 +238,7 @@ def test_backer_cancels_a_pledge_waiting_for_transfer_with_confirmation(app, cli
     """After the campaign succeeded, the backer may say they will not pay: a confirmation page,
     then the pledge lapses at once (audited, mailed); a second click changes nothing."""
     project = make_project(model="pledge", goal_minor=10_000)
-    c, backer = client_for("member")
+    c, backer = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project, "100")
     _end(project)
     funding.close_due_campaigns()
@@ -258,14 +258,14 @@ def test_backer_cancels_an_unpaid_donation_once_and_nothing_is_posted(app, clien
     """A transfer donation still waiting can be cancelled by its backer from "My backing" after a
     confirmation; twice is the same as once; someone else gets 404; nothing touches the ledger."""
     project = make_project(model="donation")
-    c, backer = client_for("member")
+    c, backer = client_for("member", preferred_language="en")
     donation = funding.start_donation(
         project, amount=Money(5_000, "TJS"), method="bank", email=None, backer=backer
     )
     db.session.commit()
     mine = c.get("/back/mine").get_data(as_text=True)
     assert f'data-testid="cancel-donation-{donation.id}"' in mine
-    other, _ = client_for("member")
+    other, _ = client_for("member", preferred_language="en")
     assert other.post(f"/back/donations/{donation.id}/cancel").status_code == 404
     assert "Yes, cancel my donation" in c.get(f"/back/donations/{donation.id}/cancel").get_data(as_text=True)
     before = entry_count()
@@ -299,7 +299,7 @@ def test_backer_cancels_an_unpaid_donation_once_and_nothing_is_posted(app, clien
 def test_a_received_donation_cannot_be_cancelled(app, make_user, make_project, client_for):
     """Money that arrived is given back only by the four-eyes refund, never by the backer's cancel."""
     project = make_project(model="donation")
-    c, backer = client_for("member")
+    c, backer = client_for("member", preferred_language="en")
     donation = funding.start_donation(
         project, amount=Money(5_000, "TJS"), method="bank", email=None, backer=backer
     )
