@@ -325,3 +325,22 @@ def test_signed_out_visitor_is_sent_to_sign_in(app, make_project, make_user):
     assert r.status_code in (302, 303)
     login_as(c, backer)
     assert c.get(f"/back/donations/{donation.id}/cancel").status_code == 200
+
+
+def test_the_pledge_form_reports_every_error_at_once_and_keeps_what_was_typed(app, client_for, make_project):
+    """A misread amount and a too long public name are both reported in one answer, beside their
+    fields, with what was typed still there; nothing is written."""
+    project = make_project(model="pledge")
+    c, _ = client_for("member", preferred_language="en")
+    r = c.post(
+        f"/back/projects/{project.id}/pledge",
+        data={"amount": "1e9", "method": "transfer", "named": "y", "public_name": "n" * 130},
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and page.count('class="field-error"') == 2
+    assert 'value="1e9"' in page and 'href="#amount"' in page and 'href="#public_name"' in page
+    assert db.session.scalar(select(func.count(Pledge.id))) == 0
+    # a way of paying that is not offered (no card payments here) is refused too
+    r = c.post(f"/back/projects/{project.id}/pledge", data={"amount": "10", "method": "card", "confirm": "1"})
+    assert r.status_code == 400 and 'id="method-error"' in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Pledge.id))) == 0
