@@ -762,7 +762,8 @@ def cancel_pledge(pledge: Pledge, *, actor) -> Pledge:
 def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None) -> str:
     pledge = _lock(Pledge, pledge.id)
     if pledge.state == PledgeState.COLLECTED:
-        return "noop"
+        # already paid by transfer: this card payment is one too many and goes back (the caller refunds)
+        return "unexpected_state" if pledge.receipt_id is not None else "noop"
     if pledge.state not in (PledgeState.CHARGING, PledgeState.PAYMENT_FAILED, PledgeState.ACTIVE):
         log.warning("pledge %s paid by %s in state %s", pledge.id, pi_id, pledge.state)
         return "unexpected_state"

@@ -31,3 +31,34 @@ def test_with_cards_on_a_backer_may_still_choose_a_transfer(app, make_project, m
     pledge = db.session.scalars(select(Pledge)).one()
     assert pledge.state == PledgeState.ACTIVE and pledge.method == "transfer"
     assert funding.project_totals(project)["pledged"] == Money(2_500, "TJS")
+
+
+def test_a_declined_card_pledge_paid_by_transfer_refunds_a_late_card_payment(
+    app, make_project, make_user, fake_stripe
+):
+    """A pledge whose card was declined gets a reference and may be paid by transfer; a card payment
+    that still arrives for it afterwards is refunded, never counted twice."""
+    from tests.fakes.backing import pay_by_transfer
+    from tests.fakes.stripe_server import DECLINE_LATER_CARD, GOOD_CARD
+    from tests.funding.test_funding_pledges import _end, _pledge
+
+    project = make_project(model="pledge", goal_minor=8_000)
+    bad = _pledge(project, make_user(), 8_000, fake_stripe, card=DECLINE_LATER_CARD)
+    _end(project)
+    funding.close_due_campaigns()
+    bad = db.session.get(Pledge, bad.id)
+    assert bad.state == PledgeState.PAYMENT_FAILED and bad.reference_code.startswith("P")
+    url = funding.open_pledge_payment(
+        bad, actor=bad.backer, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
+    )
+    db.session.commit()
+    pay_by_transfer(bad, make_user("treasurer"), make_user("treasurer"))
+    bad = db.session.get(Pledge, bad.id)
+    assert bad.state == PledgeState.COLLECTED
+    cs = fake_stripe.complete_checkout(url.rsplit("/", 1)[1], GOOD_CARD)
+    from fundapp.payments import gateway
+
+    assert funding.apply_checkout_session(gateway.retrieve_checkout(cs["id"])) == "refunded_late_payment"
+    db.session.commit()
+    assert funding.project_totals(project)["raised"] == Money(8_000, "TJS")
+    assert fake_stripe.writes("/v1/refunds")
