@@ -344,3 +344,22 @@ def test_the_pledge_form_reports_every_error_at_once_and_keeps_what_was_typed(ap
     r = c.post(f"/back/projects/{project.id}/pledge", data={"amount": "10", "method": "card", "confirm": "1"})
     assert r.status_code == 400 and 'id="method-error"' in r.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Pledge.id))) == 0
+
+
+def test_the_payment_instructions_speak_tajik_and_russian(app, client_for, make_project):
+    """The page that tells a backer how to transfer their pledge, and its mail, are in the reader's
+    language."""
+    project = make_project(model="pledge", goal_minor=10_000)
+    c, backer = client_for("member", preferred_language="ru")
+    pledge = funding.make_pledge(project, backer=backer, amount=Money(10_000, "TJS"), method="transfer")
+    db.session.commit()
+    _end(project)
+    funding.close_due_campaigns()
+    [mail] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == backer.id)).all()[-1:]
+    assert "Кампания успешна" in mail.subject and "Укажите код" in mail.body_text
+    ru = c.get(f"/back/pledges/{pledge.id}/pay?lang=ru").get_data(as_text=True)
+    assert "Оплатить до" in ru and "Ваш код платежа" in ru and "Pay by" not in ru
+    tg = c.get(f"/back/pledges/{pledge.id}/pay?lang=tg").get_data(as_text=True)
+    assert "Пардохт то" in tg and "Рамзи пардохти шумо" in tg and "Pay by" not in tg
+    tg = c.get(f"/back/pledges/{pledge.id}/cancel?lang=tg").get_data(as_text=True)
+    assert "Ҳа, ваъдаи маро бекор кунед" in tg
