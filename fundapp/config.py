@@ -93,6 +93,18 @@ class Config:
     # The largest amount anyone may type in any form (minor units); each form may ask less.
     MAX_TYPED_AMOUNT_MINOR = int(os.environ.get("MAX_TYPED_AMOUNT_MINOR", str(10**14)))
     PLEDGE_GRACE_DAYS = int(os.environ.get("PLEDGE_GRACE_DAYS", "7"))
+    # A pledge to be paid by transfer: the days its backer has to transfer once the campaign
+    # succeeded, and the reminders (days before that deadline; each is sent once, by
+    # `flask campaigns remind`).
+    PLEDGE_TRANSFER_GRACE_DAYS = int(os.environ.get("PLEDGE_TRANSFER_GRACE_DAYS", "14"))
+    PLEDGE_TRANSFER_REMINDER_DAYS = tuple(
+        int(d) for d in os.environ.get("PLEDGE_TRANSFER_REMINDER_DAYS", "7,2").split(",") if d.strip()
+    )
+    # A transfer that arrives short of its backing's amount because the banks kept a fee is accepted
+    # when the shortfall is at most the larger of this share of the amount (basis points: 100 = 1%)
+    # and this fixed amount (minor units, per currency); the fee is booked to the fund's fees.
+    RECEIPT_FEE_TOLERANCE_BP = int(os.environ.get("RECEIPT_FEE_TOLERANCE_BP", "100"))
+    RECEIPT_FEE_TOLERANCE_MINOR: dict = {"TJS": 2000, "RUB": 20000, "USD": 200, "EUR": 200, "KZT": 100000}
     # Stripe signatures older than this many seconds are refused (replay window).
     STRIPE_WEBHOOK_TOLERANCE = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE", "300"))
     # The fund's public address: every absolute link (mail, payment return addresses, the API) is

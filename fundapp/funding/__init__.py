@@ -5,8 +5,10 @@ Invariants: every movement of money is one ledger entry whose idempotency key is
 backing's id (it lands exactly once, whichever of webhook, return page or retry comes first); an
 investment never takes a loan beyond its cap (the project's counters row is locked); a pledge is
 charged only when its campaign met its goal, once (idempotency key stored before the charge); the
-per-project counters change in the transaction of the backing. Backers act on their own backings
-only; treasurers record repayments; administrators refund.
+per-project counters change in the transaction of the backing; a pledge to be paid by transfer is
+asked for when its campaign succeeds and is collected only through a confirmed receipt, or lapses
+after its deadline (``offline_pledges``). Backers act on their own backings only (and may cancel
+those not paid, ``cancellation``); treasurers record repayments; refunds take four eyes.
 """
 
 

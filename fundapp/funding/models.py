@@ -39,6 +39,7 @@ class DonationState(enum.StrEnum):
     RECEIVED = "received"  # the money is in the project's account
     FAILED = "failed"  # the payment did not go through
     REFUNDED = "refunded"  # given back by an administrator (reversing entry)
+    CANCELLED = "cancelled"  # withdrawn by its backer before any money arrived
 
 
 DONATION_STATE_LABELS = {
@@ -46,12 +47,25 @@ DONATION_STATE_LABELS = {
     DonationState.RECEIVED: _l("Received"),
     DonationState.FAILED: _l("Not paid"),
     DonationState.REFUNDED: _l("Refunded"),
+    DonationState.CANCELLED: _l("Cancelled"),
+}
+
+
+class PledgeMethod(enum.StrEnum):
+    CARD = "card"  # a saved card, charged off-session when the campaign succeeds
+    TRANSFER = "transfer"  # paid by bank or money-transfer operator after the campaign succeeds
+
+
+PLEDGE_METHOD_LABELS = {
+    PledgeMethod.CARD: _l("Card"),
+    PledgeMethod.TRANSFER: _l("Bank or money transfer"),
 }
 
 
 class PledgeState(enum.StrEnum):
     AWAITING_CARD = "awaiting_card"  # promised, card not saved yet: does not count
-    ACTIVE = "active"  # card saved: counts towards the goal
+    ACTIVE = "active"  # card saved (or to be paid by transfer): counts towards the goal
+    AWAITING_TRANSFER = "awaiting_transfer"  # the campaign succeeded: the backer is asked to transfer
     CANCELLED = "cancelled"  # withdrawn by the backer before the end
     CHARGING = "charging"  # the campaign succeeded; the charge is in flight
     COLLECTED = "collected"  # charged and in the project's account
@@ -64,6 +78,7 @@ class PledgeState(enum.StrEnum):
 PLEDGE_STATE_LABELS = {
     PledgeState.AWAITING_CARD: _l("Card not saved yet"),
     PledgeState.ACTIVE: _l("Pledged"),
+    PledgeState.AWAITING_TRANSFER: _l("Campaign succeeded: please pay by transfer"),
     PledgeState.CANCELLED: _l("Cancelled"),
     PledgeState.CHARGING: _l("Being collected"),
     PledgeState.COLLECTED: _l("Collected"),
@@ -153,6 +168,7 @@ class Donation(db.Model):
     message: Mapped[str | None] = mapped_column(String(500))
     reference_code: Mapped[str] = mapped_column(String(20), nullable=False)
     access_token: Mapped[str] = mapped_column(String(64), nullable=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkout_session_id: Mapped[str | None] = mapped_column(String(255))
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     fee_minor: Mapped[int | None] = mapped_column(BigInteger)
@@ -177,6 +193,7 @@ class Donation(db.Model):
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint(f"state IN ({_in(DonationState)})", name="state_known"),
         db.CheckConstraint(f"method IN ({_in(PayMethod)})", name="method_known"),
+        db.CheckConstraint("(state = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_when_dated"),
         Index("ix_donations_project_id", "project_id"),
         Index("ix_donations_backer_id", "backer_id"),
     )
@@ -204,8 +221,15 @@ class Pledge(db.Model):
     backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default=PledgeState.AWAITING_CARD.value)
+    state: Mapped[str] = mapped_column(String(17), nullable=False, default=PledgeState.AWAITING_CARD.value)
+    method: Mapped[str] = mapped_column(String(8), nullable=False, default=PledgeMethod.CARD.value)
     public_name: Mapped[str | None] = mapped_column(String(120))
+    # the code a transfer names in its purpose (``P…``), given when the backer is asked to transfer
+    reference_code: Mapped[str | None] = mapped_column(String(20))
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("offline_receipts.id"))
+    payment_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminders_sent: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    lapsed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
     setup_session_id: Mapped[str | None] = mapped_column(String(255))
     payment_method_id: Mapped[str | None] = mapped_column(String(255))
@@ -226,8 +250,20 @@ class Pledge(db.Model):
 
     __table_args__ = (
         UniqueConstraint("project_id", "backer_id"),
+        UniqueConstraint("reference_code"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint(f"state IN ({_in(PledgeState)})", name="state_known"),
+        db.CheckConstraint(f"method IN ({_in(PledgeMethod)})", name="method_known"),
+        # only a card pledge waits for a card; only a transfer pledge waits for a transfer, with a
+        # deadline and the reference its transfer names
+        db.CheckConstraint("state <> 'awaiting_card' OR method = 'card'", name="awaiting_card_is_card"),
+        db.CheckConstraint(
+            "state <> 'awaiting_transfer' OR (method = 'transfer' AND grace_until IS NOT NULL "
+            "AND reference_code IS NOT NULL AND payment_requested_at IS NOT NULL)",
+            name="awaiting_transfer_shape",
+        ),
+        db.CheckConstraint("(state = 'lapsed') = (lapsed_at IS NOT NULL)", name="lapsed_when_dated"),
+        db.CheckConstraint("reminders_sent >= 0", name="reminders_not_negative"),
         Index("ix_pledges_state", "state"),
     )
 
@@ -242,6 +278,14 @@ class Pledge(db.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_PLEDGE_STATES
+
+    @property
+    def method_label(self):
+        return PLEDGE_METHOD_LABELS[PledgeMethod(self.method)]
+
+    @property
+    def by_transfer(self) -> bool:
+        return self.method == PledgeMethod.TRANSFER
 
 
 class CampaignSettlement(db.Model):

@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from fundapp.core.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount
-from fundapp.core.money import Money
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
 from fundapp.payments import services as payments
 from fundapp.proposals.models import FundingModel, Project, ProjectState
 
-from . import refunds, services
+from . import cancellation, offline_pledges, refunds, services
+from .forms import ConfirmForm, InvestForm, PledgeForm
 from .models import (
     Donation,
     Investment,
@@ -214,52 +214,70 @@ def pledge(project_id):
     mine = db.session.scalars(
         select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == current_user.id)
     ).one_or_none()
-    errors: dict = {}
-    form = request.form if request.method == "POST" else {}
-    if request.method == "POST" and not form.get("edit"):
-        try:
-            amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
-            if form.get("confirm") != "1":
-                services.check_backing_amount(amount, project)
-                return render_template(
-                    "funding/confirm.html",
-                    project=project,
-                    amount=amount,
-                    kind="pledge",
-                    form=form,
-                    action=url_for("funding.pledge", project_id=project.id),
-                )
-            mine = services.make_pledge(
-                project,
-                backer=_user(),
-                amount=amount,
-                public_name=form.get("public_name") if form.get("named") else None,
-            )
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "amount"] = str(exc.message)
-        else:
-            if mine.state == PledgeState.AWAITING_CARD and gateway.enabled():
-                url = services.open_pledge_card_setup(
-                    mine,
-                    success_url=_return_url(),
-                    cancel_url=url_for("funding.pledge", project_id=project.id, _external=True),
+    form = PledgeForm()
+    form.amount.currency = project.currency
+    if request.method == "GET":
+        form.public_name.data = current_user.display_name
+        if mine is not None and mine.is_open:
+            form.amount.data, form.method.data = mine.amount, mine.method
+    form.offer(card=gateway.enabled())
+    failed = False
+    if request.method == "POST" and not request.form.get("edit"):
+        if form.validate():
+            try:
+                services.check_backing_amount(form.amount.data, project)
+                if request.form.get("confirm") != "1":
+                    return render_template(
+                        "funding/confirm.html",
+                        project=project,
+                        amount=form.amount.data,
+                        kind="pledge",
+                        form=request.form,
+                        action=url_for("funding.pledge", project_id=project.id),
+                        grace_days=offline_pledges.transfer_grace().days,
+                    )
+                mine = services.make_pledge(
+                    project,
+                    backer=_user(),
+                    amount=form.amount.data,
+                    public_name=form.public_name.data if form.named.data else None,
+                    method=form.method.data,
                 )
                 db.session.commit()
-                return redirect(url, code=303)
-            flash(_("Your pledge was saved."), "info")
-            return redirect(url_for("funding.pledge", project_id=project.id), code=303)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                if mine.state == PledgeState.AWAITING_CARD and gateway.enabled():
+                    url = services.open_pledge_card_setup(
+                        mine,
+                        success_url=_return_url(),
+                        cancel_url=url_for("funding.pledge", project_id=project.id, _external=True),
+                    )
+                    db.session.commit()
+                    return redirect(url, code=303)
+                flash(_("Your pledge was saved."), "info")
+                return redirect(url_for("funding.pledge", project_id=project.id), code=303)
+        failed = True
     return render_template(
         "funding/pledge.html",
         project=project,
         pledge=mine,
         form=form,
-        errors=errors,
+        failed=failed,
         card_enabled=gateway.enabled(),
+        grace_days=offline_pledges.transfer_grace().days,
         minimum=services.minimum_backing(project),
         maximum=services.maximum_backing(project),
-    ), (400 if errors else 200)
+    ), (400 if failed else 200)
+
+
+def _field_error(form, exc: ValidationFailed) -> None:
+    """Put a service's refusal next to the field it names (the amount when it names none)."""
+    field = getattr(form, exc.field or "amount", None)
+    if field is None or not hasattr(field, "errors"):
+        field = form.amount
+    field.errors = [*field.errors, str(exc.message)]
 
 
 def _own_pledge(pledge_id: int) -> Pledge:
@@ -283,13 +301,46 @@ def pledge_card(pledge_id):
     return redirect(url, code=303)
 
 
-@bp.post("/pledges/<int:pledge_id>/cancel")
+@bp.route("/pledges/<int:pledge_id>/cancel", methods=["GET", "POST"])
 def cancel_pledge(pledge_id):
+    """Ask, then cancel a pledge not yet paid (the backer's own only: anyone else gets 404)."""
     p = _own_pledge(pledge_id)
-    services.cancel_pledge(p, actor=_user())
-    db.session.commit()
-    flash(_("Your pledge was cancelled."), "info")
-    return redirect(url_for("funding.pledge", project_id=p.project_id), code=303)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.cancel_pledge(p, actor=_user())
+        db.session.commit()
+        flash(_("Your pledge was cancelled."), "info")
+        return redirect(url_for("funding.my_backing"), code=303)
+    return render_template(
+        "funding/cancel.html",
+        form=form,
+        kind="pledge",
+        backing=p,
+        project=p.project,
+        cancellable=cancellation.pledge_cancellable(p),
+    ), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/donations/<int:donation_id>/cancel", methods=["GET", "POST"])
+def cancel_donation(donation_id):
+    """Ask, then cancel a donation not yet paid (the backer's own only: anyone else gets 404)."""
+    d = db.session.get(Donation, donation_id)
+    if d is None or d.backer_id is None or d.backer_id != current_user.id:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        cancellation.cancel_donation(d, actor=_user())
+        db.session.commit()
+        flash(_("Your donation was cancelled."), "info")
+        return redirect(url_for("funding.my_backing"), code=303)
+    return render_template(
+        "funding/cancel.html",
+        form=form,
+        kind="donation",
+        backing=d,
+        project=d.project,
+        cancellable=cancellation.donation_cancellable(d),
+    ), (400 if request.method == "POST" else 200)
 
 
 @bp.get("/pledges/<int:pledge_id>")
@@ -312,7 +363,11 @@ def pay_pledge(pledge_id):
         db.session.commit()
         return redirect(url, code=303)
     return render_template(
-        "funding/pay_pledge.html", pledge=p, project=p.project, card_enabled=gateway.enabled()
+        "funding/pay_pledge.html",
+        pledge=p,
+        project=p.project,
+        card_enabled=gateway.enabled(),
+        bank=payments.bank_details(p.currency),
     )
 
 
@@ -320,61 +375,66 @@ def pay_pledge(pledge_id):
 
 
 def _invest_context(project, **extra):
+    room = services.investment_room(project)
     return {
         "project": project,
         "totals": services.project_totals(project),
         "minimum": services.minimum_backing(project),
-        "maximum": services.maximum_backing(project),
+        "maximum": min(services.maximum_backing(project), room) if room.amount else room,
+        "room": room,
         "cancel_until": services.investment_cancel_deadline(project),
         **extra,
     }
 
 
+def _invest_page(project, form, *, failed: bool):
+    return render_template("funding/invest.html", **_invest_context(project, form=form, failed=failed)), (
+        400 if failed else 200
+    )
+
+
+def _terms_page(project, amount, *, token=None, public_name="", risk_error=None):
+    return render_template(
+        "funding/invest_confirm.html",
+        **_invest_context(
+            project,
+            amount=amount,
+            plan=services.projected_repayments(project, amount) or None,
+            token=token or secrets.token_urlsafe(24),
+            public_name=public_name,
+            risk_error=risk_error,
+        ),
+    ), (400 if risk_error else 200)
+
+
 @bp.route("/projects/<int:project_id>/invest", methods=["GET", "POST"])
 def invest(project_id):
-    """Step 1: the amount. Step 2 (same URL, ``step=confirm``): the terms and the risk notice."""
+    """Step 1: the amount, checked against what is left under the cap. Step 2 (the terms and the
+    risk notice) is shown only for an amount that can be committed."""
     project = _public_project(project_id)
     if project.funding_model != FundingModel.LOAN:
         abort(404)
-    form = request.form if request.method == "POST" else {}
-    errors: dict = {}
-    if request.method == "POST":
+    form = InvestForm()
+    form.amount.currency = project.currency
+    if request.method == "GET":
+        form.public_name.data = current_user.display_name
+        return _invest_page(project, form, failed=False)
+    if form.validate():
         try:
-            amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
-            services._require_open(project, FundingModel.LOAN)
+            services.check_investment(project, form.amount.data)
         except ValidationFailed as exc:
-            errors[exc.field or "amount"] = str(exc.message)
+            _field_error(form, exc)
         else:
-            plan = None
-            if project.annual_rate_bp is not None and project.term_months:
-                from .schedule import build_schedule
-
-                plan = build_schedule(
-                    amount,
-                    annual_rate_bp=int(project.annual_rate_bp),
-                    term_months=int(project.term_months),
-                    repayment_type=project.repayment_type or "annuity",
-                    start=date.today(),
-                )
-            return render_template(
-                "funding/invest_confirm.html",
-                **_invest_context(
-                    project,
-                    amount=amount,
-                    plan=plan,
-                    token=secrets.token_urlsafe(24),
-                    public_name=form.get("public_name") if form.get("named") else "",
-                ),
-            )
-    return render_template("funding/invest.html", **_invest_context(project, form=form, errors=errors)), (
-        400 if errors else 200
-    )
+            name = form.public_name.data if form.named.data else ""
+            return _terms_page(project, form.amount.data, public_name=name or "")
+    return _invest_page(project, form, failed=True)
 
 
 @bp.post("/projects/<int:project_id>/invest/confirm")
 def invest_confirm(project_id):
     project = _public_project(project_id)
     form = request.form
+    amount = None
     try:
         amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
         inv = services.commit_investment(
@@ -388,8 +448,25 @@ def invest_confirm(project_id):
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("funding.invest", project_id=project.id), code=303)
+        if exc.field == "risk" and amount is not None:
+            return _terms_page(
+                project,
+                amount,
+                token=form.get("token"),
+                public_name=form.get("public_name") or "",
+                risk_error=str(exc.message),
+            )
+        # back to the amount, with what was asked still in the field and the reason beside it
+        again = InvestForm(formdata=None)
+        again.amount.currency = project.currency
+        if amount is not None:
+            again.amount.data = amount
+        else:
+            again.amount.raw = form.get("amount") or ""
+        again.public_name.data = form.get("public_name") or current_user.display_name
+        again.named.data = bool(form.get("public_name"))
+        again.amount.errors = [str(exc.message)]
+        return _invest_page(project, again, failed=True)
     flash(_("Thank you. Your investment is committed; please pay it before the campaign ends."), "info")
     return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
 
@@ -634,9 +711,7 @@ def project_panel_context(project: Project) -> dict:
         mine = db.session.scalars(
             select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == current_user.id)
         ).one_or_none()
-    room = None
-    if project.funding_model == FundingModel.LOAN:
-        room = Money(max(int(project.goal_minor) - totals["committed"].amount, 0), project.currency)
+    room = services.investment_room(project) if project.funding_model == FundingModel.LOAN else None
     return {
         "totals": totals,
         "open": now_open,

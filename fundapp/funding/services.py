@@ -34,6 +34,7 @@ from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import FundingModel, Project, ProjectState
 
+from . import offline_pledges
 from . import schedule as sched
 from .models import (
     CampaignSettlement,
@@ -44,6 +45,7 @@ from .models import (
     InvestmentState,
     PayMethod,
     Pledge,
+    PledgeMethod,
     PledgeState,
     ProjectTotals,
     Repayment,
@@ -54,8 +56,13 @@ from .models import (
 
 log = logging.getLogger("fundapp.funding")
 
-# Counting pledges: not yet collected but promised with a saved card.
-COUNTING_PLEDGES = (PledgeState.ACTIVE, PledgeState.CHARGING, PledgeState.PAYMENT_FAILED)
+# Counting pledges: not yet collected but promised with a saved card or to be paid by transfer.
+COUNTING_PLEDGES = (
+    PledgeState.ACTIVE,
+    PledgeState.CHARGING,
+    PledgeState.PAYMENT_FAILED,
+    PledgeState.AWAITING_TRANSFER,
+)
 INVESTMENT_CANCEL_CUTOFF = timedelta(hours=48)
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud over the phone
 FX_TOLERANCE_PER_MILLE = 30  # a converted transfer may differ from the backing by 3% (booked as FX)
@@ -499,6 +506,8 @@ def apply_payment_intent(pi) -> str:
         obj = _lock(Donation, obj.id)
         if obj.state == DonationState.RECEIVED:
             return "noop"
+        if obj.state == DonationState.CANCELLED:  # the backer cancelled, then paid: give it back
+            return _refund_late_payment(pi_id, amount, fee, kind=kind, obj=obj)
         if obj.state == DonationState.FAILED:
             obj.state = DonationState.PENDING.value  # the re-read PaymentIntent says it was paid after all
         obj.payment_intent_id = pi_id
@@ -593,13 +602,23 @@ def apply_checkout_session(session) -> str:
 # -- pledges --------------------------------------------------------------------------------------------
 
 
-def make_pledge(project: Project, *, backer, amount: Money, public_name: str | None = None) -> Pledge:
+def make_pledge(
+    project: Project,
+    *,
+    backer,
+    amount: Money,
+    public_name: str | None = None,
+    method: str = PledgeMethod.CARD.value,
+) -> Pledge:
     """Pledge (or change the pledge of) ``backer`` to an all-or-nothing campaign. One pledge per
-    backer and project: sending the form twice changes nothing more."""
+    backer and project: sending the form twice changes nothing more. A card pledge counts once its
+    card is saved; a pledge to be paid by transfer (``method="transfer"``) counts at once."""
     if backer is None or not getattr(backer, "id", None):
         raise NotPermitted(_l("Please sign in to pledge."))
     _require_open(project, FundingModel.PLEDGE)
     check_backing_amount(amount, project)
+    if method not in {m.value for m in PledgeMethod}:
+        raise ValidationFailed(_l("Choose how you will pay."), field="method")
     label = _public_label(backer, public_name)
     _locked_totals(project)  # serialises pledges of this project: one row per backer, counters right
     pledge = db.session.scalars(
@@ -608,6 +627,8 @@ def make_pledge(project: Project, *, backer, amount: Money, public_name: str | N
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
+    counts = method == PledgeMethod.TRANSFER or bool(pledge is not None and pledge.payment_method_id)
+    new_state = (PledgeState.ACTIVE if counts else PledgeState.AWAITING_CARD).value
     if pledge is None:
         pledge = Pledge(
             project_id=project.id,
@@ -615,29 +636,37 @@ def make_pledge(project: Project, *, backer, amount: Money, public_name: str | N
             amount_minor=amount.amount,
             currency=amount.currency,
             public_name=label,
-            state=PledgeState.AWAITING_CARD.value,
+            method=method,
+            state=new_state,
         )
         db.session.add(pledge)
         db.session.flush()
-        record("pledge.made", pledge, actor=backer, changes={"amount": str(amount)})
+        if counts:
+            _bump(project.id, pledged_minor=amount.amount, pledgers=1, backers=1)
+        record("pledge.made", pledge, actor=backer, changes={"amount": str(amount), "method": method})
         return pledge
     if pledge.state not in (PledgeState.AWAITING_CARD, PledgeState.ACTIVE, PledgeState.CANCELLED):
         raise InvalidTransition(_l("This pledge can no longer be changed."))
-    old = pledge.amount
-    if pledge.state == PledgeState.ACTIVE:
+    old, old_method = pledge.amount, pledge.method
+    if pledge.state == PledgeState.ACTIVE and counts:
         _bump(project.id, pledged_minor=amount.amount - old.amount)
-    elif pledge.state == PledgeState.CANCELLED:
-        if pledge.payment_method_id:
-            pledge.state = PledgeState.ACTIVE.value
-            _bump(project.id, pledged_minor=amount.amount, pledgers=1, backers=1)
-        else:
-            pledge.state = PledgeState.AWAITING_CARD.value
+    elif pledge.state == PledgeState.ACTIVE:  # from transfer back to a card not saved yet
+        _bump(project.id, pledged_minor=-old.amount, pledgers=-1, backers=-1)
+    elif counts:  # awaiting a card or cancelled, and now counting
+        _bump(project.id, pledged_minor=amount.amount, pledgers=1, backers=1)
+    pledge.state = new_state
+    pledge.method = method
     pledge.amount_minor = amount.amount
     pledge.public_name = label
     pledge.updated_at = utcnow()
     db.session.flush()
-    if old != amount:
-        record("pledge.changed", pledge, actor=backer, changes={"amount": [str(old), str(amount)]})
+    if old != amount or old_method != method:
+        record(
+            "pledge.changed",
+            pledge,
+            actor=backer,
+            changes={"amount": [str(old), str(amount)], "method": [old_method, method]},
+        )
     return pledge
 
 
@@ -646,7 +675,7 @@ def open_pledge_card_setup(pledge: Pledge, *, success_url: str, cancel_url: str)
     from fundapp.payments import gateway
     from fundapp.payments.services import complete_stripe_call, prepare_stripe_call
 
-    if pledge.state not in (PledgeState.AWAITING_CARD, PledgeState.ACTIVE):
+    if pledge.state not in (PledgeState.AWAITING_CARD, PledgeState.ACTIVE) or pledge.by_transfer:
         raise InvalidTransition(_l("This pledge is not open."))
     if not pledge.stripe_customer_id:
         key = f"pledge-{pledge.id}-customer"
@@ -679,7 +708,7 @@ def save_pledge_card(pledge: Pledge, *, payment_method: str, session_id: str | N
     from fundapp.payments import gateway
 
     pledge = _lock(Pledge, pledge.id)
-    if pledge.state not in (PledgeState.AWAITING_CARD, PledgeState.ACTIVE):
+    if pledge.state not in (PledgeState.AWAITING_CARD, PledgeState.ACTIVE) or pledge.by_transfer:
         return "noop"
     if pledge.payment_method_id == payment_method:
         return "noop"
@@ -706,13 +735,22 @@ def save_pledge_card(pledge: Pledge, *, payment_method: str, session_id: str | N
     return "card_saved"
 
 
+def campaign_running(project: Project) -> bool:
+    """Whether the project's campaign is raising money now (fundraising and not past its end)."""
+    return project.state == ProjectState.FUNDRAISING and (
+        project.campaign_ends_at is None or project.campaign_ends_at > _now()
+    )
+
+
 def cancel_pledge(pledge: Pledge, *, actor) -> Pledge:
+    """The backer cancels a pledge not yet paid: until the end of the campaign it is cancelled;
+    after a success, an unpaid one lapses at once (:func:`offline_pledges.withdraw_unpaid`)."""
     if actor is None or actor.id != pledge.backer_id:
         raise NotPermitted(_l("Only the backer can cancel this pledge."))
+    if pledge.state in offline_pledges.AWAITING_PAYMENT or pledge.state == PledgeState.LAPSED:
+        return offline_pledges.withdraw_unpaid(pledge, actor=actor)
     project = pledge.project
-    if project.state != ProjectState.FUNDRAISING or (
-        project.campaign_ends_at is not None and project.campaign_ends_at <= _now()
-    ):
+    if not campaign_running(project):
         raise InvalidTransition(_l("The campaign has ended: the pledge can no longer be cancelled."))
     _locked_totals(project)
     pledge = _lock(Pledge, pledge.id)
@@ -732,7 +770,8 @@ def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None, *, lo
     if not locked:  # the caller may hold the row's lock in this transaction already
         pledge = _lock(Pledge, pledge.id)
     if pledge.state == PledgeState.COLLECTED:
-        return "noop"
+        # already paid by transfer: this card payment is one too many and goes back (the caller refunds)
+        return "unexpected_state" if pledge.receipt_id is not None else "noop"
     if pledge.state not in (PledgeState.CHARGING, PledgeState.PAYMENT_FAILED, PledgeState.ACTIVE):
         log.warning("pledge %s paid by %s in state %s", pledge.id, pi_id, pledge.state)
         return "unexpected_state"
@@ -779,6 +818,7 @@ def _receive_pledge_payment(pledge: Pledge, pi_id: str, fee: Money | None, *, lo
 def _fail_pledge_charge(pledge: Pledge, pi_id: str | None) -> None:
     grace = timedelta(days=int(current_app.config.get("PLEDGE_GRACE_DAYS", 7)))
     pledge.state = PledgeState.PAYMENT_FAILED.value
+    pledge.reference_code = pledge.reference_code or new_reference("P")  # it may be paid by transfer too
     pledge.payment_intent_id = pi_id or pledge.payment_intent_id
     pledge.grace_until = utcnow() + grace
     pledge.updated_at = utcnow()
@@ -824,6 +864,27 @@ def investment_cancel_deadline(project: Project) -> datetime | None:
     if project.campaign_ends_at is None:
         return None
     return project.campaign_ends_at - INVESTMENT_CANCEL_CUTOFF
+
+
+def investment_room(project: Project) -> Money:
+    """What can still be committed under the loan's cap (the goal), from the counters."""
+    committed = project_totals(project)["committed"].amount
+    return Money(max(int(project.goal_minor) - committed, 0), project.currency)
+
+
+def check_investment(project: Project, amount: Money) -> None:
+    """What the amount step checks before the terms are shown: the campaign is open, the amount
+    is within the backing limits and within what is left under the cap (the commitment checks
+    the cap again, under the row lock)."""
+    _require_open(project, FundingModel.LOAN)
+    check_backing_amount(amount, project)
+    room = investment_room(project)
+    if amount.amount > room.amount:
+        if room.amount <= 0:
+            raise ValidationFailed(_l("This loan is fully subscribed."), field="amount")
+        raise ValidationFailed(
+            _l("Only %(amount)s can still be invested in this project.", amount=str(room)), field="amount"
+        )
 
 
 def commit_investment(
@@ -1048,6 +1109,8 @@ def find_backing(reference: str):
         return db.session.scalars(select(Donation).where(Donation.reference_code == ref)).one_or_none()
     if ref.startswith("I"):
         return db.session.scalars(select(Investment).where(Investment.reference_code == ref)).one_or_none()
+    if ref.startswith("P"):
+        return db.session.scalars(select(Pledge).where(Pledge.reference_code == ref)).one_or_none()
     return None
 
 
@@ -1056,6 +1119,8 @@ def receive_offline(receipt, *, legs, actor) -> object:
     none); ``legs`` are the receipt's ledger legs (with the FX legs when currencies differ)."""
     method = receipt.method
     backing = find_backing(receipt.backing_reference) if receipt.backing_reference else None
+    if isinstance(backing, Pledge):
+        return offline_pledges.receive_transfer(backing, receipt=receipt, legs=legs, actor=actor)
     if isinstance(backing, Investment):
         result = _receive_investment_payment(backing, None, None, method=method, legs=legs, actor=actor)
         if result != "received":
@@ -1275,6 +1340,7 @@ def _after_settlement(project: Project, claim: CampaignSettlement) -> None:
         select(Pledge).where(Pledge.project_id == project.id, Pledge.state == PledgeState.AWAITING_CARD)
     ).all():
         pledge.state = PledgeState.RELEASED.value  # never had a card: nothing to charge
+    offline_pledges.request_transfers(project)
     if project.funding_model != FundingModel.PLEDGE:
         claim.finished_at = utcnow()
 
@@ -1326,7 +1392,11 @@ def charge_pledge(pledge_id: int) -> str:
     from fundapp.payments.services import prepare_stripe_call
 
     pledge = _lock(Pledge, pledge_id)
-    if pledge is None or pledge.state not in (PledgeState.ACTIVE, PledgeState.CHARGING):
+    if (
+        pledge is None
+        or pledge.state not in (PledgeState.ACTIVE, PledgeState.CHARGING)
+        or pledge.method != PledgeMethod.CARD
+    ):
         db.session.commit()
         return "skipped"
     fresh = pledge.state == PledgeState.ACTIVE  # a new key: Stripe's answer cannot be a replay
@@ -1393,6 +1463,7 @@ def collect_pledges() -> dict:
             .where(
                 Pledge.project_id == claim.project_id,
                 Pledge.state.in_([PledgeState.ACTIVE, PledgeState.CHARGING]),
+                Pledge.method == PledgeMethod.CARD.value,
             )
             .order_by(Pledge.id)
         ).all()
@@ -1408,6 +1479,7 @@ def collect_pledges() -> dict:
             select(func.count(Pledge.id)).where(
                 Pledge.project_id == claim.project_id,
                 Pledge.state.in_([PledgeState.ACTIVE, PledgeState.CHARGING]),
+                Pledge.method == PledgeMethod.CARD.value,
             )
         )
         if not left:
@@ -1419,18 +1491,8 @@ def collect_pledges() -> dict:
 
 
 def lapse_unpaid_pledges() -> int:
-    n = 0
-    for pledge in db.session.scalars(
-        select(Pledge)
-        .where(Pledge.state == PledgeState.PAYMENT_FAILED, Pledge.grace_until < _now())
-        .with_for_update()
-    ).all():
-        pledge.state = PledgeState.LAPSED.value
-        _bump(pledge.project_id, pledged_minor=-pledge.amount_minor, pledgers=-1, backers=-1)
-        record("pledge.lapsed", pledge)
-        n += 1
-    db.session.commit()
-    return n
+    """Pledges unpaid after their deadline (failed card, or transfer not arrived) lapse."""
+    return offline_pledges.lapse_overdue()
 
 
 def close_due_campaigns(now: datetime | None = None) -> dict:
@@ -1651,6 +1713,20 @@ def record_repayment(
     return rep
 
 
+def projected_repayments(project: Project, amount: Money) -> list:
+    """The instalments the loan's terms give ``amount``, counted from today (before the campaign is
+    funded there is no schedule yet; the real one starts when it is)."""
+    if project.annual_rate_bp is None or not project.term_months:
+        return []
+    return sched.build_schedule(
+        amount,
+        annual_rate_bp=int(project.annual_rate_bp),
+        term_months=int(project.term_months),
+        repayment_type=project.repayment_type or "annuity",
+        start=_now().date(),
+    )
+
+
 def portfolio(user) -> list[dict]:
     """Each investment of ``user`` with what it should bring back, what it brought, and arrears."""
     today = _now().date()
@@ -1683,6 +1759,9 @@ def portfolio(user) -> list[dict]:
                 expected += share.amount
                 if inst.due_on <= today:
                     due += share.amount
+        elif inv.state in (InvestmentState.COMMITTED, InvestmentState.PAID):
+            # no schedule before the campaign is funded: what the loan's terms give this amount
+            expected = sum(i.amount.amount for i in projected_repayments(inv.project, inv.amount))
         out.append(
             {
                 "investment": inv,

@@ -43,6 +43,7 @@ MEMOS = (
     ("Donation {ref} to project {project}", _l("Donation %(ref)s to project %(project)s")),
     ("Refund of donation {ref}: {reason}", _l("Refund of donation %(ref)s: %(reason)s")),
     ("Stripe fee of {payment}", _l("Stripe fee of %(payment)s")),
+    ("Bank fee on receipt {id}", _l("Bank fee on receipt %(id)s")),
     (
         "Late card payment {payment} for {kind} {id}, to be refunded",
         _l("Late card payment %(payment)s for %(kind)s %(id)s, to be refunded"),

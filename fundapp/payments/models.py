@@ -105,6 +105,9 @@ class OfflineReceipt(db.Model):
     fx_rate: Mapped[str | None] = mapped_column(String(40))
     credited_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     credited_currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    # what the banks kept on the way (the backing is credited in full; the fund bears the fee)
+    fee_minor: Mapped[int | None] = mapped_column(BigInteger)
+    fee_entry_id: Mapped[int | None] = mapped_column(BigId)
     evidence_file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
@@ -125,6 +128,7 @@ class OfflineReceipt(db.Model):
         db.CheckConstraint(f"method IN ({_in(ReceiptMethod)})", name="method_known"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint("credited_minor > 0", name="credited_positive"),
+        db.CheckConstraint("fee_minor IS NULL OR fee_minor > 0", name="fee_positive"),
         db.CheckConstraint(
             "state = 'recorded' OR (decided_by_id IS NOT NULL AND decided_by_id <> recorded_by_id)",
             name="four_eyes",
@@ -140,6 +144,15 @@ class OfflineReceipt(db.Model):
     @property
     def credited(self) -> Money:
         return Money(int(self.credited_minor), self.credited_currency)
+
+    @property
+    def fee(self) -> Money | None:
+        return Money(int(self.fee_minor), self.currency) if self.fee_minor else None
+
+    @property
+    def gross(self) -> Money:
+        """What the sender paid: the amount received plus the banks' fee."""
+        return Money(int(self.amount_minor) + int(self.fee_minor or 0), self.currency)
 
     @property
     def state_label(self):

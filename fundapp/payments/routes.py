@@ -16,7 +16,8 @@ from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db
 
 from . import gateway, services
-from .models import RECEIPT_METHOD_LABELS, OfflineReceipt, ReceiptState
+from .forms import ReceiptForm
+from .models import OfflineReceipt, ReceiptState
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 
@@ -98,61 +99,64 @@ def _projects():
 @bp.route("/receipts/new", methods=["GET", "POST"])
 @roles_required("treasurer")
 def new_receipt():
-    form = request.form if request.method == "POST" else {}
-    errors: dict = {}
+    """The receipt form: every error of its shape at once, each beside its field, what was typed
+    kept; then the rules of ``services.record_offline_receipt`` (which names the field it refuses)."""
+    from fundapp.proposals.models import Project
+
+    form = ReceiptForm().offer(currencies=current_app.config["SUPPORTED_CURRENCIES"], projects=_projects())
+    if request.method == "GET":
+        form.received_on.data = date.today()
+    failed = False
     if request.method == "POST":
-        from fundapp.proposals.models import Project
-
-        try:
+        if form.validate():
             try:
-                received_on = date.fromisoformat(form.get("received_on", ""))
-            except ValueError:
-                raise ValidationFailed(_("Enter the date the money arrived."), field="received_on") from None
-            project = None
-            if (form.get("project_id") or "").isdigit():
-                project = db.session.get(Project, int(form["project_id"]))
-            evidence = None
-            upload = request.files.get("evidence")
-            if upload is not None and upload.filename:
-                from fundapp.files.services import store_upload
+                project = db.session.get(Project, form.project_id.data) if form.project_id.data else None
+                evidence = None
+                upload = form.evidence.data
+                if upload is not None and getattr(upload, "filename", None):
+                    from fundapp.files.services import store_upload
 
-                evidence = store_upload(
-                    upload, uploaded_by=current_user, allowed=("pdf", "png", "jpeg", "webp")
+                    evidence = store_upload(
+                        upload, uploaded_by=current_user, allowed=("pdf", "png", "jpeg", "webp")
+                    )
+                receipt = services.record_offline_receipt(
+                    actor=current_user._get_current_object(),
+                    method=form.method.data,
+                    operator=form.operator.data,
+                    transfer_reference=form.transfer_reference.data,
+                    sender_name=form.sender_name.data,
+                    amount=form.amount.data,
+                    currency=form.currency.data,
+                    received_on=form.received_on.data,
+                    backing_reference=form.backing_reference.data,
+                    project=project,
+                    fx_rate_text=form.fx_rate.raw,
+                    evidence=evidence,
+                    note=form.note.data,
                 )
-            receipt = services.record_offline_receipt(
-                actor=current_user._get_current_object(),
-                method=form.get("method", ""),
-                operator=form.get("operator", ""),
-                transfer_reference=form.get("transfer_reference", ""),
-                sender_name=form.get("sender_name", ""),
-                amount_text=form.get("amount", ""),
-                currency=form.get("currency", ""),
-                received_on=received_on,
-                backing_reference=form.get("backing_reference"),
-                project=project,
-                fx_rate_text=form.get("fx_rate"),
-                evidence=evidence,
-                note=form.get("note"),
-            )
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "amount"] = str(exc.message)
-        except DuplicateRequest as exc:
-            db.session.rollback()
-            errors["transfer_reference"] = str(exc.message)
-        else:
-            flash(_("The receipt was recorded. A second person must confirm it before it counts."), "info")
-            return redirect(url_for("payments.receipt_detail", receipt_id=receipt.id), code=303)
-    return render_template(
-        "payments/receipt_new.html",
-        form=form,
-        errors=errors,
-        projects=_projects(),
-        methods=RECEIPT_METHOD_LABELS,
-        currencies=current_app.config["SUPPORTED_CURRENCIES"],
-        today=date.today().isoformat(),
-    ), (400 if errors else 200)
+                db.session.commit()
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _field_error(form, exc.field, exc.message)
+            except DuplicateRequest as exc:
+                db.session.rollback()
+                _field_error(form, "transfer_reference", exc.message)
+            else:
+                flash(
+                    _("The receipt was recorded. A second person must confirm it before it counts."), "info"
+                )
+                return redirect(url_for("payments.receipt_detail", receipt_id=receipt.id), code=303)
+        failed = True
+    return render_template("payments/receipt_new.html", form=form, failed=failed), (400 if failed else 200)
+
+
+def _field_error(form, name, message) -> None:
+    """A rule's refusal, beside the field it names (``project`` is the project list)."""
+    name = {"project": "project_id", "file": "evidence"}.get(name or "", name or "amount")
+    field = getattr(form, name, None)
+    if field is None or not hasattr(field, "errors"):
+        field = form.amount
+    field.errors = [*field.errors, str(message)]
 
 
 def _receipt(receipt_id: int) -> OfflineReceipt:

@@ -25,6 +25,7 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount, typed_rate
 from fundapp.core.money import Money, exponent
+from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 
 from . import gateway
@@ -227,9 +228,10 @@ def record_offline_receipt(
     operator: str,
     transfer_reference: str,
     sender_name: str,
-    amount_text: str,
+    amount_text: str | None = None,
     currency: str,
     received_on: date,
+    amount: Money | None = None,
     backing_reference: str | None = None,
     project=None,
     fx_rate_text: str | None = None,
@@ -237,7 +239,10 @@ def record_offline_receipt(
     note: str | None = None,
 ) -> OfflineReceipt:
     """A treasurer records money that arrived by transfer. It does not count until a second staff
-    member confirms it. The same (operator, transfer reference) is refused the second time."""
+    member confirms it. The same (operator, transfer reference) is refused the second time. The
+    amount comes read already (``amount``, from the form's ``MoneyField``) or as typed
+    (``amount_text``). A transfer short of its backing's amount by no more than the fee tolerance
+    (:func:`fee_tolerance`) credits the backing in full; the shortfall is the banks' fee."""
     from fundapp.funding import services as funding
     from fundapp.proposals.models import Project
 
@@ -252,7 +257,10 @@ def record_offline_receipt(
     currency = (currency or "").strip().upper()
     if currency not in current_app.config["SUPPORTED_CURRENCIES"]:
         raise ValidationFailed(_l("This currency is not supported."), field="currency")
-    amount = typed_amount(amount_text, currency, field="amount")
+    if amount is None:
+        amount = typed_amount(amount_text, currency, field="amount")
+    elif not isinstance(amount, Money) or amount.currency != currency:
+        raise TypeError("amount must be Money in the currency received")
     if not isinstance(received_on, date):
         raise ValidationFailed(_l("Enter the date the money arrived."), field="received_on")
     if received_on > datetime.now(UTC).date():
@@ -290,17 +298,24 @@ def record_offline_receipt(
             )
         rate = None
         credited = amount
+    fee = None
     if backing is not None:
         expected = backing.amount
         if currency == project.currency and credited != expected:
-            raise ValidationFailed(
-                _l(
-                    "The backing with this reference is %(expected)s. Record the exact amount, or record the "
-                    "transfer without a reference as a donation to the project.",
-                    expected=str(expected),
-                ),
-                field="amount",
-            )
+            shortfall = expected.amount - credited.amount
+            if 0 < shortfall <= fee_tolerance(expected).amount:
+                fee = Money(shortfall, currency)  # what the banks kept on the way
+            else:
+                raise ValidationFailed(
+                    _l(
+                        "The backing with this reference is %(expected)s. Record the amount that arrived: "
+                        "up to %(tolerance)s less is accepted as the banks' fee. Otherwise record the "
+                        "transfer without a reference as a donation to the project.",
+                        expected=str(expected),
+                        tolerance=str(fee_tolerance(expected)),
+                    ),
+                    field="amount",
+                )
         if currency != project.currency:
             diff = abs(credited.amount - expected.amount)
             if diff * 1000 > expected.amount * funding.FX_TOLERANCE_PER_MILLE:
@@ -344,6 +359,7 @@ def record_offline_receipt(
         fx_rate=None if rate is None else str(Decimal(rate.numerator) / Decimal(rate.denominator)),
         credited_minor=(backing.amount.amount if backing is not None else credited.amount),
         credited_currency=project.currency,
+        fee_minor=fee.amount if fee is not None else None,
         evidence_file_id=getattr(evidence, "id", None),
         note=note,
         recorded_by_id=actor.id,
@@ -364,9 +380,55 @@ def record_offline_receipt(
         "offline_receipt.recorded",
         receipt,
         actor=actor,
-        changes={"amount": str(amount), "reference": transfer_reference, "operator": operator},
+        changes={
+            "amount": str(amount),
+            "reference": transfer_reference,
+            "operator": operator,
+            **({"fee": str(fee)} if fee is not None else {}),
+        },
     )
     return receipt
+
+
+def fee_tolerance(expected: Money) -> Money:
+    """The largest shortfall of a transfer accepted as bank fees for a backing of ``expected``:
+    the larger of ``RECEIPT_FEE_TOLERANCE_BP`` of it (rounded down) and the currency's fixed
+    ``RECEIPT_FEE_TOLERANCE_MINOR``; never the whole amount."""
+    cfg = current_app.config
+    share = expected.amount * int(cfg.get("RECEIPT_FEE_TOLERANCE_BP", 0)) // 10000
+    fixed = int((cfg.get("RECEIPT_FEE_TOLERANCE_MINOR") or {}).get(expected.currency, 0))
+    return Money(min(max(share, fixed, 0), expected.amount - 1), expected.currency)
+
+
+# The journal memo of the fee a bank kept from a transfer (registered with its translation).
+BANK_FEE_MEMO = "Bank fee on receipt {id}"
+
+
+def _incoming_code(receipt: OfflineReceipt) -> str:
+    return "bank" if receipt.method == ReceiptMethod.BANK else "mto_clearing"
+
+
+def book_bank_fee(receipt: OfflineReceipt, *, actor):
+    """The fee the banks kept from a confirmed receipt, as its own entry: debit the fund's fees,
+    credit the account the money came into (which then holds what really arrived)."""
+    from fundapp.ledger import services as ledger
+
+    fee = receipt.fee
+    if fee is None:
+        return None
+    return ledger.post_entry(
+        "fee",
+        [
+            ledger.Leg.debit(ledger.get_account("fees_expense", fee.currency), fee),
+            ledger.Leg.credit(ledger.get_account(_incoming_code(receipt), fee.currency), fee),
+        ],
+        memo=canonical(BANK_FEE_MEMO, id=receipt.id),
+        idempotency_key=f"receipt-fee:{receipt.id}",
+        source_type="offline_receipt",
+        source_id=receipt.id,
+        project_id=receipt.project_id,
+        actor=actor,
+    )
 
 
 def receipt_legs(receipt: OfflineReceipt) -> list:
@@ -375,8 +437,8 @@ def receipt_legs(receipt: OfflineReceipt) -> list:
     from fundapp.ledger import services as ledger
 
     _define_accounts()
-    incoming_code = "bank" if receipt.method == ReceiptMethod.BANK else "mto_clearing"
-    received = receipt.amount
+    incoming_code = _incoming_code(receipt)
+    received = receipt.gross  # with a bank fee, the sender paid more than arrived: the fee is its own entry
     credited = receipt.credited
     project_acc = ledger.project_account(receipt.project_id, credited.currency)
     if received.currency == credited.currency:
@@ -436,8 +498,15 @@ def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt
     receipt.decided_at = utcnow()
     backing = funding.receive_offline(receipt, legs=receipt_legs(receipt), actor=actor)
     receipt.ledger_entry_id = backing.ledger_entry_id
+    fee_entry = book_bank_fee(receipt, actor=actor)
+    receipt.fee_entry_id = fee_entry.id if fee_entry is not None else None
     db.session.flush()
-    record("offline_receipt.confirmed", receipt, actor=actor, changes={"entry": receipt.ledger_entry_id})
+    record(
+        "offline_receipt.confirmed",
+        receipt,
+        actor=actor,
+        changes={"entry": receipt.ledger_entry_id, **({"fee_entry": fee_entry.id} if fee_entry else {})},
+    )
     return receipt
 
 
@@ -466,7 +535,7 @@ def transfer_references(entries) -> dict[int, list[str]]:
     wanted: dict[str, dict[int, list[int]]] = {}
     for e in entries:
         if (
-            e.source_type in ("donation", "investment", "repayment")
+            e.source_type in ("donation", "investment", "repayment", "offline_receipt")
             and e.source_id
             and str(e.source_id).isdigit()
         ):
@@ -483,6 +552,15 @@ def transfer_references(entries) -> dict[int, list[str]]:
         )
         for obj_id, ref in rows:
             for entry_id in by_id[obj_id]:
+                out.setdefault(entry_id, []).append(ref)
+    by_id = wanted.get("offline_receipt")  # a bank fee's entry: known by its transfer's reference
+    if by_id:
+        for receipt_id, ref in db.session.execute(
+            select(OfflineReceipt.id, OfflineReceipt.transfer_reference).where(
+                OfflineReceipt.id.in_(list(by_id))
+            )
+        ):
+            for entry_id in by_id[receipt_id]:
                 out.setdefault(entry_id, []).append(ref)
     by_id = wanted.get("repayment")
     if by_id:

@@ -7,7 +7,9 @@ Matching, in order of confidence:
 
 1. **Reference**: the statement line's reference equals one of the ledger item's references (or one
    contains the other, for references of at least ``MIN_REF_LEN`` characters), in the same currency
-   and within the date window. Equal amounts → *matched*; different amounts → *difference*.
+   and within the date window. Equal amounts → *matched*; two items that together make the line (a
+   transfer booked gross and the bank's fee booked as its own entry) → both *matched*; different
+   amounts → *difference*.
 2. **Amount and date**: an unmatched line and an unmatched ledger item with the same signed amount
    and currency within the date window → *matched* (the nearest date wins; ties go to the earlier
    item, so the result is deterministic).
@@ -24,10 +26,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from itertools import combinations
 
 from fundapp.core.money import CURRENCY_EXPONENTS, Money, MoneyError
 
 MIN_REF_LEN = 6
+NET_CANDIDATES = 8  # at most this many items of one reference are tried in pairs (bounded work)
 DEFAULT_WINDOW_DAYS = 5
 MAX_STATEMENT_LINES = 20000
 MAX_FIELD = 300
@@ -144,8 +148,23 @@ def match(
             and _refs_agree(ref, item_refs[id(i)])
         ]
 
-    # 1a. same reference and amount; 1b. same reference, another amount (a difference)
+    def net_of_fee(line: StatementLine) -> bool:
+        """A transfer booked gross with the bank's fee as its own entry: two ledger items under the
+        line's reference whose sum is the line (5,000 received less a 1.00 fee = 4,999 on the
+        statement) are both matched to it."""
+        candidates = by_reference(line, False)[:NET_CANDIDATES]
+        for a, b in combinations(candidates, 2):
+            if a.amount + b.amount == line.amount:
+                taken.update((id(a), id(b)))
+                result.matches.append(Match(MatchKind.MATCHED, line, a, "reference_net"))
+                result.matches.append(Match(MatchKind.MATCHED, line, b, "reference_net"))
+                return True
+        return False
+
+    # 1a. same reference and amount; 1b. a gross amount and its fee under the same reference;
+    # 1c. same reference, another amount (a difference)
     left = [ln for ln in free_lines if not take(ln, by_reference(ln, True), MatchKind.MATCHED, "reference")]
+    left = [ln for ln in left if not net_of_fee(ln)]
     left = [ln for ln in left if not take(ln, by_reference(ln, False), MatchKind.DIFFERENCE, "reference")]
     # 2. same amount within the window
     still_lines = [
