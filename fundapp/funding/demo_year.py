@@ -178,11 +178,15 @@ def _campaign(ctx, rng, people, project, share: float, *, until: datetime | None
         _donation_events(ctx, rng, project, rng.choice(people), amount, at, project.id * 1000 + n)
 
 
-def _pledges(ctx, rng, people, project, share: float, *, until: datetime | None = None) -> None:
+def _pledges(
+    ctx, rng, people, project, share: float, *, until: datetime | None = None, by_transfer: bool = False
+) -> list:
+    """Pledges spread over the campaign, with saved cards or (``by_transfer``) to be paid by
+    transfer when the campaign succeeds; returns the (backer, amount) of each."""
     start = project.campaign_starts_at + timedelta(hours=2)
     last = min(until or project.campaign_ends_at, project.campaign_ends_at) - timedelta(days=2)
     if last <= start:  # a campaign opened today has no past
-        return
+        return []
     target, gifts = int(project.goal_minor * share), []
     while sum(gifts) < target:
         gifts.append(_gift(rng) * 3)
@@ -197,11 +201,37 @@ def _pledges(ctx, rng, people, project, share: float, *, until: datetime | None 
                 backer=backer,
                 amount=Money(amount, project.currency),
                 public_name=backer.display_name if backer.show_name_publicly else None,
+                method="transfer" if by_transfer else "card",
             )
-            p.stripe_customer_id = f"cus_demo_{p.id}"
-            services.save_pledge_card(p, payment_method=f"pm_demo_{project.id}_{n}")
+            if not by_transfer:
+                p.stripe_customer_id = f"cus_demo_{p.id}"
+                services.save_pledge_card(p, payment_method=f"pm_demo_{project.id}_{n}")
 
         schedule(ctx, at, pledge)
+    return list(zip(backers, gifts, strict=True))
+
+
+def _collect_by_transfer(ctx, rng, project, pledged: list) -> None:
+    """After the campaign succeeded, most pledgers pay by transfer within the grace period (their
+    reminders go out), two never do and their pledges lapse."""
+    from . import offline_pledges
+    from .models import Pledge
+
+    closes = project.campaign_ends_at + timedelta(minutes=5)
+    grace = offline_pledges.transfer_grace()
+    for n, (backer, _amount) in enumerate(pledged):
+        if n in (3, 11):
+            continue  # never paid
+
+        def pay(backer=backer, n=n):
+            p = db.session.scalar(
+                select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == backer.id)
+            )
+            transfer(ctx, p.reference_code, p.amount, f"AMN-PL-{project.id}-{n:03d}", backer.full_name)
+
+        schedule(ctx, closes + timedelta(days=rng.randint(1, grace.days - 1), hours=rng.randint(1, 8)), pay)
+    schedule(ctx, closes + grace - timedelta(days=3), offline_pledges.send_reminders)
+    schedule(ctx, closes + grace + timedelta(hours=2), offline_pledges.lapse_overdue)
 
 
 def _settle(ctx, project) -> None:
@@ -243,6 +273,11 @@ def schedule_year(ctx) -> None:
     projects = ctx.get("projects") or {}
     for state in ("completed", "implementing", "funded"):
         for project in projects.get(state, []):
+            if project.funding_model == "pledge":  # paid by transfer once the campaign succeeded
+                pledged = _pledges(ctx, rng, people, project, RAISED[state], by_transfer=True)
+                _settle(ctx, project)
+                _collect_by_transfer(ctx, rng, project, pledged)
+                continue
             _campaign(ctx, rng, people, project, RAISED[state])
             _settle(ctx, project)
     for project in projects.get("unsuccessful", []):

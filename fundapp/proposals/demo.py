@@ -119,7 +119,7 @@ DEMO = [
         {
             "title": "Таъмири дармонгоҳи деҳотӣ дар Хоруғ",
             "summary": "Таъмири дармонгоҳ ва таҷҳизоти нав барои модарону кӯдакон.",
-            "category": "health", "home_district": "khorog", "goal": "70000",
+            "category": "health", "home_district": "khorog", "goal": "70000", "funding_model": "pledge",
         },
         [("Таъмир", 3), ("Таҷҳизоти тиббӣ", 3), ("Гармидиҳӣ", 1)],
     ),
