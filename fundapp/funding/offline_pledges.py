@@ -107,6 +107,19 @@ def request_transfers(project: Project) -> int:
     return len(pledges)
 
 
+def awaiting_transfers(limit: int = 500) -> list[Pledge]:
+    """Pledges waiting for their transfer, soonest deadline first (the treasury matches receipts
+    against their reference codes)."""
+    return list(
+        db.session.scalars(
+            select(Pledge)
+            .where(Pledge.state == PledgeState.AWAITING_TRANSFER.value)
+            .order_by(Pledge.grace_until, Pledge.id)
+            .limit(limit)
+        )
+    )
+
+
 def receive_transfer(pledge: Pledge, *, receipt, legs, actor) -> Pledge:
     """A confirmed receipt pays this pledge: post it (key ``pledge-collection:<id>``, the same as a
     card collection, so a pledge is collected once whatever the channel) and count it."""

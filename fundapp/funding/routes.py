@@ -553,6 +553,7 @@ def staff_backings():
         donations=donations,
         loans=loans,
         to_return=services.investments_to_return(),
+        awaiting_transfers=offline_pledges.awaiting_transfers(),
         open_refunds=refunds.open_requests(),
         refund_of={(r.source_type, r.source_id): r for r in refunds.open_requests()},
     )

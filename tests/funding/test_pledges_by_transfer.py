@@ -112,6 +112,8 @@ def test_confirmed_receipt_pays_the_pledge_once_and_posts_it(app, client_for, ma
     db.session.refresh(pledge)
     t1, _ = client_for("treasurer")
     t2, _ = client_for("administrator")
+    staff = t1.get("/back/staff").get_data(as_text=True)
+    assert pledge.reference_code in staff.split('id="pledges-to-pay"')[1].split("<h2")[0]
     r = t1.post(
         "/payments/receipts/new",
         data={
