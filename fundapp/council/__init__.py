@@ -1,11 +1,13 @@
 """Coordination Council decisions: the public record of what the Council decided (number, date,
 agenda item, votes, minutes), and the exchange rates its threshold is counted at. Approving a
 proposal or a payout above ``COUNCIL_THRESHOLD_MINOR`` diram (counted in somoni at the latest rate
-recorded on or before the decision) must cite one.
+recorded on or before the decision) must cite one — a decision about that project: each
+decision names the projects it is about (``council_decision_projects``), and only they may cite it.
 
 Invariants: decisions are public (minutes are made public files); votes are non-negative; the
-number is unique. Only administrators record decisions (``services.record_decision``) and rates
-(``services.record_rate``; rates are append-only).
+number is unique; a project or a payout cites only a decision naming its project (checked by
+``services.check_citation`` and by database triggers). Only administrators record decisions
+(``services.record_decision``) and rates (``services.record_rate``; rates are append-only).
 """
 
 
