@@ -20,6 +20,7 @@ from wtforms.widgets import TextInput
 
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.money import (
+    CURRENCY_EXPONENTS,
     MAX_MINOR,
     MAX_TYPED_LENGTH,
     AmountError,
@@ -213,7 +214,8 @@ class MoneyField(_TypedField):
             self.data = None
             raise StopValidation()
         currency = self.resolve_currency(form)
-        if currency is None:
+        if currency is None or currency not in CURRENCY_EXPONENTS:
+            self.data = None
             raise StopValidation()  # the currency field reports its own error
         locale = self.locale or page_locale()
         maximum = self.maximum if self.maximum is not None else configured_maximum()

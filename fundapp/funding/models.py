@@ -100,6 +100,7 @@ PLEDGE_FIGURES: dict[str, str | None] = {
     PledgeState.ACTIVE: "outstanding",
     PledgeState.CHARGING: "outstanding",
     PledgeState.PAYMENT_FAILED: "outstanding",
+    PledgeState.AWAITING_TRANSFER: "outstanding",  # the campaign succeeded; the transfer is awaited
     PledgeState.COLLECTED: "collected",
     PledgeState.LAPSED: "lapsed",
     PledgeState.RELEASED: "released",

@@ -23,12 +23,11 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted
-from fundapp.core.money import Money
 from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
@@ -260,40 +259,3 @@ def withdraw_unpaid(pledge: Pledge, *, actor) -> Pledge:
         raise InvalidTransition(_l("This pledge can no longer be cancelled."))
     _lapse(pledge, actor=actor, reason="withdrawn by the backer")
     return pledge
-
-
-def pledge_figures(project: Project) -> dict:
-    """How much was pledged to ``project`` and what became of it, from one grouped read:
-
-    ``pledged`` every pledge that counted towards the goal (open, being paid, paid, lapsed),
-    ``open`` still counting while the campaign runs, ``awaiting_payment`` asked for after success
-    and not yet paid, ``paid`` collected by card or transfer, ``lapsed`` never paid; and
-    ``by_transfer`` the part of ``pledged`` promised by transfer. Amounts are ``Money`` in the
-    project's currency; ``backers`` counts the pledges in each figure."""
-    cur = project.currency
-    rows = db.session.execute(
-        select(Pledge.state, Pledge.method, func.sum(Pledge.amount_minor), func.count(Pledge.id))
-        .where(Pledge.project_id == project.id)
-        .group_by(Pledge.state, Pledge.method)
-    ).all()
-    groups = {
-        "open": {PledgeState.ACTIVE},
-        "awaiting_payment": {PledgeState.AWAITING_TRANSFER, PledgeState.PAYMENT_FAILED, PledgeState.CHARGING},
-        "paid": {PledgeState.COLLECTED, PledgeState.REFUNDED},
-        "lapsed": {PledgeState.LAPSED},
-    }
-    amounts = dict.fromkeys([*groups, "pledged", "by_transfer"], 0)
-    counts = dict.fromkeys([*groups, "pledged", "by_transfer"], 0)
-    for state, method, total, count in rows:
-        for name, states in groups.items():
-            if state in states:
-                amounts[name] += int(total or 0)
-                counts[name] += int(count)
-                amounts["pledged"] += int(total or 0)
-                counts["pledged"] += int(count)
-                if method == PledgeMethod.TRANSFER:
-                    amounts["by_transfer"] += int(total or 0)
-                    counts["by_transfer"] += int(count)
-    out = {name: Money(value, cur) for name, value in amounts.items()}
-    out["backers"] = counts
-    return out

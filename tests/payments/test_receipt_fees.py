@@ -109,3 +109,16 @@ def test_an_empty_receipt_form_reports_every_missing_field_at_once(app, client_f
     for name in ("operator", "transfer_reference", "sender_name", "amount", "received_on"):
         assert f'id="{name}-error"' in page, name
     assert db.session.scalar(select(func.count(OfflineReceipt.id))) == 0
+
+
+def test_an_unknown_currency_is_refused_beside_its_field(app, client_for, make_project):
+    """A receipt posted in a currency the fund does not know is refused beside the currency, with
+    the amount left unread and nothing recorded (it once raised inside the amount field)."""
+    project = make_project(model="donation", goal_minor=10_000_000)
+    donation = _donation(project)
+    t1, _ = client_for("treasurer")
+    data = {**_form(donation.reference_code, "5000"), "currency": "X´7-"}
+    r = t1.post("/payments/receipts/new", data=data)
+    assert r.status_code == 400
+    assert 'id="currency-error"' in r.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(OfflineReceipt.id))) == 0

@@ -99,6 +99,7 @@ def test_from_idea_to_published_campaign(app, live_server, page, make_user):
     admin_page.fill("#votes_for", "9")
     admin_page.fill("#votes_against", "0")
     admin_page.fill("#votes_abstained", "1")
+    admin_page.select_option("#projects", str(project_id))  # the decision is about this project
     admin_page.set_input_files(
         "#minutes", {"name": "minutes.pdf", "mimeType": "application/pdf", "buffer": MINUTES}
     )

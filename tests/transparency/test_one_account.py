@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
+from fundapp.core.db import utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
@@ -297,11 +298,19 @@ def test_pledge_figures_follow_the_states(app, project_in, make_user):
     from fundapp.transparency.money import project_money
 
     p = project_in("fundraising", funding_model="pledge")
-    for state, amount in (
-        ("active", 10_000),
-        ("payment_failed", 2_000),
-        ("lapsed", 3_000),
-        ("awaiting_card", 500),
+    now = utcnow()
+    by_transfer = {
+        "method": "transfer",
+        "grace_until": now,
+        "reference_code": "PDEMO1",
+        "payment_requested_at": now,
+    }
+    for state, amount, extra in (
+        ("active", 10_000, {}),
+        ("payment_failed", 2_000, {}),
+        ("awaiting_transfer", 1_000, by_transfer),
+        ("lapsed", 3_000, {"lapsed_at": now}),
+        ("awaiting_card", 500, {}),
     ):
         db.session.add(
             Pledge(
@@ -310,9 +319,10 @@ def test_pledge_figures_follow_the_states(app, project_in, make_user):
                 amount_minor=amount,
                 currency="TJS",
                 state=state,
+                **extra,
             )
         )
     db.session.commit()
     pm = project_money(p)
-    assert pm.pledged == Money(12_000, "TJS") and pm.pledges_lapsed == Money(3_000, "TJS")
-    assert pm.share_of_goal == 12_000 * 100 // p.goal_minor
+    assert pm.pledged == Money(13_000, "TJS") and pm.pledges_lapsed == Money(3_000, "TJS")
+    assert pm.share_of_goal == 13_000 * 100 // p.goal_minor
