@@ -3,7 +3,7 @@ sign in (Lighthouse, axe: ``../shared/tools/ux-audit/audit.sh``) can look at pag
 
     .venv/bin/python tools/signed_in_proxy.py --as member@demo.hamvatan.tj --password demo-member-2026
     .venv/bin/python tools/signed_in_proxy.py --as auditor@demo.hamvatan.tj --password demo-auditor-2026 \\
-        --totp-secret RFQZ7DJCCTOMEQN7JWBN5PDS5QI7WBQ3 --listen 5061
+        --totp-secret RFQZ7DJCCTOMEQN7JWBN5PDS5QI7WBQ3 --listen 5071
 
 It signs in to ``--upstream`` (default http://127.0.0.1:5000) through the real sign-in form (and the
 code page for staff), then forwards every GET and HEAD it receives on ``--listen`` with that session's
@@ -115,7 +115,7 @@ def make_handler(upstream: str, cookie: str):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--upstream", default="http://127.0.0.1:5000")
-    ap.add_argument("--listen", type=int, default=5060)
+    ap.add_argument("--listen", type=int, default=5070, help="a port browsers accept (not 5060 or 5061)")
     ap.add_argument("--as", dest="email", required=True)
     ap.add_argument("--password", required=True)
     ap.add_argument("--totp-secret")
