@@ -81,6 +81,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]{2,}")
 def visible_text(html: str) -> str:
     html = re.sub(r"(?is)<(script|style|svg|code|pre|kbd|samp)\b.*?</\1>", " ", html)
     html = re.sub(r'(?is)<([a-z]+)[^>]*\btranslate="no"[^>]*>.*?</\1>', " ", html)
+    html = re.sub(r'(?is)<([a-z]+)[^>]*\bclass="[^"]*\bhash\b[^"]*"[^>]*>.*?</\1>', " ", html)  # keys
     html = re.sub(r"(?is)<!--.*?-->", " ", html)
     text = re.sub(r"(?s)<[^>]+>", " ", html)
     text = re.sub(r"\b[0-9a-f]{12,}\b", " ", text)  # hashes
