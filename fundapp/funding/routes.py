@@ -301,24 +301,35 @@ def pledge_card(pledge_id):
     return redirect(url, code=303)
 
 
-@bp.route("/pledges/<int:pledge_id>/cancel", methods=["GET", "POST"])
-def cancel_pledge(pledge_id):
-    """Ask, then cancel a pledge not yet paid (the backer's own only: anyone else gets 404)."""
-    p = _own_pledge(pledge_id)
+def _cancel_page(kind: str, backing, cancel, cancellable: bool, done: str):
+    """Ask, then cancel a backing not yet paid: one confirmation page for donations and pledges."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.cancel_pledge(p, actor=_user())
+        cancel(backing, actor=_user())
         db.session.commit()
-        flash(_("Your pledge was cancelled."), "info")
+        flash(done, "info")
         return redirect(url_for("funding.my_backing"), code=303)
     return render_template(
         "funding/cancel.html",
         form=form,
-        kind="pledge",
-        backing=p,
-        project=p.project,
-        cancellable=cancellation.pledge_cancellable(p),
+        kind=kind,
+        backing=backing,
+        project=backing.project,
+        cancellable=cancellable,
     ), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/pledges/<int:pledge_id>/cancel", methods=["GET", "POST"])
+def cancel_pledge(pledge_id):
+    """Ask, then cancel a pledge not yet paid (the backer's own only: anyone else gets 404)."""
+    p = _own_pledge(pledge_id)
+    return _cancel_page(
+        "pledge",
+        p,
+        services.cancel_pledge,
+        cancellation.pledge_cancellable(p),
+        _("Your pledge was cancelled."),
+    )
 
 
 @bp.route("/donations/<int:donation_id>/cancel", methods=["GET", "POST"])
@@ -327,20 +338,13 @@ def cancel_donation(donation_id):
     d = db.session.get(Donation, donation_id)
     if d is None or d.backer_id is None or d.backer_id != current_user.id:
         abort(404)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        cancellation.cancel_donation(d, actor=_user())
-        db.session.commit()
-        flash(_("Your donation was cancelled."), "info")
-        return redirect(url_for("funding.my_backing"), code=303)
-    return render_template(
-        "funding/cancel.html",
-        form=form,
-        kind="donation",
-        backing=d,
-        project=d.project,
-        cancellable=cancellation.donation_cancellable(d),
-    ), (400 if request.method == "POST" else 200)
+    return _cancel_page(
+        "donation",
+        d,
+        cancellation.cancel_donation,
+        cancellation.donation_cancellable(d),
+        _("Your donation was cancelled."),
+    )
 
 
 @bp.get("/pledges/<int:pledge_id>")
