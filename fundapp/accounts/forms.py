@@ -16,23 +16,11 @@ from wtforms import (
 )
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp, ValidationError
 
+from fundapp.core import geo
+
 from .services import PASSWORD_MAX, PASSWORD_MIN
 
-try:  # the proposals domain keeps the regions and districts of Tajikistan
-    from fundapp.proposals import geo
-except ImportError:  # pragma: no cover - accounts works alone with the five regions
-    geo = None
-
-if geo is not None:
-    REGIONS = tuple(geo.REGIONS.items())
-else:  # pragma: no cover
-    REGIONS = (
-        ("dushanbe", _l("Dushanbe")),
-        ("sughd", _l("Sughd region")),
-        ("khatlon", _l("Khatlon region")),
-        ("gbao", _l("Gorno-Badakhshan Autonomous Region")),
-        ("drs", _l("Districts of Republican Subordination")),
-    )
+REGIONS = tuple(geo.REGIONS.items())
 LANGUAGE_CHOICES = (("tg", "Тоҷикӣ"), ("ru", "Русский"), ("en", "English"))
 NOT_CHOSEN = _l("— not chosen —")
 

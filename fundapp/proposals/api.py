@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from fundapp.core import geo
 from fundapp.core.params import whole_number
 from fundapp.core.security import public
 from fundapp.extensions import db
 
-from . import geo, services
+from . import services
 from .models import Project
 
 bp = Blueprint("proposals_api", __name__, url_prefix="/api/v1")

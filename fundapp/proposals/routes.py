@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
+from fundapp.core import geo
 from fundapp.core.errors import NotFound, ValidationFailed
 from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
-from . import geo, services, team
+from . import services, team
 from .models import (
     FUNDING_MODEL_LABELS,
     PUBLIC_STATES,

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
+from fundapp.core import geo
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount, typed_rate
@@ -27,7 +28,6 @@ from fundapp.core.urls import public_url
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 
-from . import geo
 from .models import (
     STATE_LABELS,
     BudgetLine,

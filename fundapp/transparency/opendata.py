@@ -242,7 +242,7 @@ def _dumps(value) -> str:
 
 
 def grant_record(project) -> dict:
-    from fundapp.proposals.geo import category_name, district_name, region_name
+    from fundapp.core.geo import category_name, district_name, region_name
 
     figures = svc.project_figures(project)
     own = next((t for t in figures["currencies"] if t.currency == project.currency), None)
@@ -404,7 +404,7 @@ def _narrative(parent, tag: str, text: str, *, written_by_people: bool = False, 
 
 
 def activity_element(project) -> ET.Element:
-    from fundapp.proposals.geo import category_name, district_name, region_name
+    from fundapp.core.geo import category_name, district_name, region_name
 
     act = ET.Element(
         "iati-activity",

@@ -60,20 +60,20 @@ def channel_label(channel: str) -> str:
 
 
 def region_label(key: str) -> str:
-    from fundapp.proposals.geo import region_name
+    from fundapp.core.geo import region_name
 
     return str(region_name(key)) or _("Not stated")
 
 
 def district_label(key: str) -> str:
-    from fundapp.proposals.geo import district_name
+    from fundapp.core.geo import district_name
 
     region, _sep, district = key.partition("/")
     return str(district_name(region, district)) or _("Not stated")
 
 
 def category_label(key: str) -> str:
-    from fundapp.proposals.geo import category_name
+    from fundapp.core.geo import category_name
 
     return str(category_name(key)) or _("Not stated")
 
