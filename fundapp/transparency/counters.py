@@ -329,23 +329,62 @@ def _insert(table):
     return insert(table)
 
 
+# PostgreSQL: one constant statement over arrays, so the driver prepares it once and the sealer
+# neither compiles nor sends a statement that grows with the batch
+_PG_BUMP = (
+    "INSERT INTO transparency_counters AS t "
+    "(dimension, key, metric, currency, amount_minor, entries, updated_at) "
+    "SELECT u.d, u.k, u.m, u.c, u.a, u.n, %s "
+    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[]) "
+    "WITH ORDINALITY AS u(d, k, m, c, a, n, i) ORDER BY u.i "
+    "ON CONFLICT (dimension, key, metric, currency) DO UPDATE SET "
+    "amount_minor = t.amount_minor + excluded.amount_minor, "
+    "entries = t.entries + excluded.entries, updated_at = excluded.updated_at"
+)
+_PG_BACKERS = (
+    "INSERT INTO transparency_backers (backer_key, country, first_sequence, created_at) "
+    "SELECT u.k, u.c, u.s, %s FROM unnest(%s::text[], %s::text[], %s::bigint[]) "
+    "WITH ORDINALITY AS u(k, c, s, i) ORDER BY u.i "
+    "ON CONFLICT (backer_key) DO NOTHING RETURNING backer_key, country"
+)
+
+
+def _driver():
+    """The transaction's driver connection on PostgreSQL, else None."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.connection.dbapi_connection
+
+
 def bump(deltas: dict[tuple[str, str, str, str], list[int]]) -> None:
-    """Add ``deltas`` to the counters in one upsert, rows in key order."""
+    """Add ``deltas`` to the counters in one upsert, rows in key order (so two writers lock the
+    rows they share in the same order)."""
     if not deltas:
         return
     now = datetime.now(UTC)
+    items = [
+        ((dim, key[:120], metric, currency), (amount, n))
+        for (dim, key, metric, currency), (amount, n) in deltas.items()
+    ]
+    items.sort()
+    driver = _driver()
+    if driver is not None:
+        columns = list(zip(*((*k, a, n) for k, (a, n) in items), strict=True))
+        driver.execute(_PG_BUMP, (now, *(list(c) for c in columns)))
+        return
     table = Counter.__table__
     rows = [
         {
             "dimension": dim,
-            "key": key[:120],
+            "key": key,
             "metric": metric,
             "currency": currency,
             "amount_minor": amount,
             "entries": n,
             "updated_at": now,
         }
-        for (dim, key, metric, currency), (amount, n) in sorted(deltas.items())
+        for (dim, key, metric, currency), (amount, n) in items
     ]
     stmt = _insert(table).values(rows)
     stmt = stmt.on_conflict_do_update(
@@ -366,13 +405,21 @@ def _remember_backers(found: dict[str, tuple[str | None, int | None]]) -> list[t
     if not found:
         return []
     now = datetime.now(UTC)
+    items = sorted(found.items())
+    driver = _driver()
+    if driver is not None:
+        rows = driver.execute(
+            _PG_BACKERS,
+            (now, [k for k, _ in items], [c for _, (c, _) in items], [q for _, (_, q) in items]),
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
     table = Backer.__table__
     stmt = (
         _insert(table)
         .values(
             [
                 {"backer_key": key, "country": country, "first_sequence": seq, "created_at": now}
-                for key, (country, seq) in sorted(found.items())
+                for key, (country, seq) in items
             ]
         )
         .on_conflict_do_nothing(index_elements=["backer_key"])
