@@ -289,9 +289,9 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
     # a posting worker keeps its connection: no pool health check (an extra round trip) per posting
     app = make_app(url, instance, SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 2, "pool_pre_ping": False})
     if not with_listeners:  # the ledger alone, without other domains' listeners
-        from fundapp.ledger import sealing
+        from fundapp.ledger import posting, sealing
 
-        L._listeners.clear()
+        posting.listeners.clear()
         sealing._seal_listeners.clear()  # a writer seals what is left when its app context ends
     rng = random.Random(1000 + wid)
     refused = 0
@@ -337,7 +337,7 @@ def raw_writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners
     the database function costs without the application around it (PostgreSQL only)."""
     import psycopg
 
-    from fundapp.ledger.services import _PG_POST
+    from fundapp.ledger.posting import _PG_POST
 
     rng = random.Random(2000 + wid)
     refused = 0

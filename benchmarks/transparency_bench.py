@@ -83,9 +83,10 @@ def make_app(url: str, instance: Path):
 
 def create_projects(app) -> list[tuple[int, str, str, str]]:
     """Published projects spread over the regions, districts and categories."""
+    from fundapp.proposals.geo import CATEGORIES, DISTRICTS
+
     from fundapp.accounts.models import User
     from fundapp.extensions import db
-    from fundapp.proposals.geo import CATEGORIES, DISTRICTS
     from fundapp.proposals.models import Project
 
     places = [(r, d) for r, ds in DISTRICTS.items() for d in ds]

@@ -9,21 +9,19 @@ number and Merkle leaf are given after commit by ``fundapp.ledger.sealing``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 
 from fundapp.core.db import utcnow
-from fundapp.core.errors import InsufficientFunds, InvalidTransition, NotPermitted
+from fundapp.core.errors import InvalidTransition, NotPermitted
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
+from . import posting
 from .models import (
     Account,
     AccountBalance,
@@ -94,28 +92,14 @@ for _code, _type, _name in (
 ):
     define_account(_code, _type, _name)
 
-_listeners: list[Callable[[JournalEntry], None]] = []
-
 
 def register_posting_listener(fn: Callable[[JournalEntry], None]) -> None:
     """``fn(entry)`` is called inside the posting transaction, after the legs are written."""
-    if fn not in _listeners:
-        _listeners.append(fn)
+    if fn not in posting.listeners:
+        posting.listeners.append(fn)
 
 
 # -- accounts -----------------------------------------------------------------------------------
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
-def _insert(model):
-    if _dialect() == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
 
 
 def _ensure_account(
@@ -128,7 +112,7 @@ def _ensure_account(
     # ON CONFLICT: two first postings in parallel create the account once; the loser waits for
     # the winner's commit and then reads its row.
     db.session.execute(
-        _insert(Account)
+        posting.insert(Account)
         .values(
             code=code,
             currency=currency,
@@ -142,7 +126,7 @@ def _ensure_account(
     )
     account = db.session.scalar(select(Account).where(Account.code == code, Account.currency == currency))
     db.session.execute(
-        _insert(AccountBalance)
+        posting.insert(AccountBalance)
         .values(
             account_id=account.id,
             currency=currency,
@@ -204,375 +188,14 @@ def available(account: Account) -> Money:
 # -- posting ------------------------------------------------------------------------------------
 
 
-def _short(account: Account | None) -> InsufficientFunds:
-    """The refusal a person sees: which account, in words they know."""
-    if account is None:
-        return InsufficientFunds()
-    if account.project_id is not None:
-        return InsufficientFunds(
-            _("The money held for project %(project)s (%(currency)s) is not enough for this.")
-            % {"project": account.project_id, "currency": account.currency}
-        )
-    return InsufficientFunds(
-        _("The account %(account)s (%(currency)s) has not enough money for this.")
-        % {"account": account.code, "currency": account.currency}
-    )
-
-
-def _check_text(value, name: str, limit: int, *, required: bool = True) -> str | None:
-    if value is None:
-        if required:
-            raise ValueError(f"{name} is required")
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a string")
-    if required and not value.strip():
-        raise ValueError(f"{name} is required")
-    if len(value) > limit:
-        raise ValueError(f"{name} is longer than {limit} characters")
-    return value
-
-
-def _check_legs(legs: Iterable[LegSpec]) -> list[LegSpec]:
-    legs = list(legs)
-    if len(legs) < 2:
-        raise ValueError("a journal entry needs at least two legs")
-    totals: dict[str, int] = {}
-    for leg in legs:
-        if not isinstance(leg, LegSpec):
-            raise TypeError("legs are made with Leg.debit(account, money) / Leg.credit(account, money)")
-        sign = 1 if leg.direction is Direction.DEBIT else -1
-        totals[leg.money.currency] = totals.get(leg.money.currency, 0) + sign * leg.money.amount
-    unbalanced = {cur: t for cur, t in totals.items() if t}
-    if unbalanced:
-        raise ValueError(f"legs do not balance: {unbalanced}")
-    return legs
-
-
-def _deltas(legs: list[LegSpec]) -> dict[int, list[int]]:
-    """Per account id: [debits, credits] of this entry."""
-    out: dict[int, list[int]] = {}
-    for leg in legs:
-        d = out.setdefault(leg.account.id, [0, 0])
-        d[0 if leg.direction is Direction.DEBIT else 1] += leg.money.amount
-    return out
-
-
-def _lock_balances(account_ids: Iterable[int]) -> dict[int, object]:
-    """Lock the balance rows in one fixed order (account id) so writers never deadlock."""
-    ids = sorted(set(account_ids))
-    rows = db.session.execute(
-        select(
-            AccountBalance.account_id,
-            AccountBalance.balance_minor,
-            AccountBalance.reserved_minor,
-            AccountBalance.debit_normal,
-            AccountBalance.no_negative,
-        )
-        .where(AccountBalance.account_id.in_(ids))
-        .order_by(AccountBalance.account_id)
-        .with_for_update()
-    ).all()
-    found = {r.account_id: r for r in rows}
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise ValueError(f"no balance row for account(s) {missing}")
-    return found
-
-
-def _by_key(model, key: str):
-    return db.session.scalar(select(model).where(model.idempotency_key == key))
-
-
-_BALANCE_UPDATE = None
-
-
-def _balance_update():
-    global _BALANCE_UPDATE
-    if _BALANCE_UPDATE is None:
-        t = AccountBalance.__table__
-        _BALANCE_UPDATE = (
-            t.update()
-            .where(t.c.account_id == bindparam("b_account_id"))
-            .values(
-                debits_minor=t.c.debits_minor + bindparam("b_debits"),
-                credits_minor=t.c.credits_minor + bindparam("b_credits"),
-                balance_minor=t.c.balance_minor + bindparam("b_delta"),
-                reserved_minor=t.c.reserved_minor + bindparam("b_reserve"),
-                entry_count=t.c.entry_count + bindparam("b_count"),
-            )
-        )
-    return _BALANCE_UPDATE
-
-
-def _mark_unsealed() -> None:
-    if has_app_context():
-        g.ledger_unsealed = True
-
-
-def _post(
-    kind: EntryKind,
-    legs: list[LegSpec],
-    *,
-    memo: str,
-    idempotency_key: str,
-    source_type: str | None,
-    source_id,
-    project_id: int | None,
-    actor,
-    backer_label: str | None,
-    occurred_at: datetime | None,
-    reverses: JournalEntry | None = None,
-    release: dict[int, int] | None = None,
-) -> JournalEntry:
-    release = release or {}
-    connection = db.session.connection()  # the transaction's connection: one lookup serves both
-    if connection.dialect.name == "postgresql" and USE_DB_FUNCTION:
-        return _post_pg(
-            connection.connection.dbapi_connection,
-            kind,
-            legs,
-            memo=memo,
-            idempotency_key=idempotency_key,
-            source_type=source_type,
-            source_id=source_id,
-            project_id=project_id,
-            actor=actor,
-            backer_label=backer_label,
-            occurred_at=occurred_at,
-            reverses=reverses,
-            release=release,
-        )
-    deltas = _deltas(legs)
-    locked = _lock_balances(deltas)
-
-    # The new balances, checked before anything is written (a refusal changes nothing).
-    updates = []
-    short = None
-    for account_id, (debits, credits) in deltas.items():
-        row = locked[account_id]
-        delta = debits - credits if row.debit_normal else credits - debits
-        new_balance = row.balance_minor + delta
-        new_reserved = row.reserved_minor - release.get(account_id, 0)
-        if row.no_negative and (new_balance < 0 or new_balance - new_reserved < 0):
-            short = account_id
-        updates.append(
-            {
-                "b_account_id": account_id,
-                "b_debits": debits,
-                "b_credits": credits,
-                "b_delta": delta,
-                "b_reserve": -release.get(account_id, 0),
-                "b_count": 1,
-            }
-        )
-    if short is not None or reverses is not None:
-        existing = _by_key(JournalEntry, idempotency_key)
-        if existing is not None:
-            return existing
-        if reverses is not None and db.session.scalar(
-            select(JournalEntry.id).where(JournalEntry.reverses_id == reverses.id)
-        ):
-            raise InvalidTransition(_("This entry has already been reversed."))
-        if short is not None:
-            account = db.session.get(Account, short)
-            raise _short(account)
-
-    now = utcnow()
-    # The idempotency key is claimed by the entry row itself: a second writer with the same key
-    # waits on ON CONFLICT for the first one's commit and then gets its entry, never an error.
-    entry = db.session.scalars(
-        _insert(JournalEntry)
-        .values(
-            idempotency_key=idempotency_key,
-            kind=str(kind),
-            memo=memo,
-            source_type=source_type,
-            source_id=None if source_id is None else str(source_id),
-            project_id=project_id,
-            actor_id=getattr(actor, "id", None),
-            backer_label=backer_label,
-            reverses_id=None if reverses is None else reverses.id,
-            leg_count=len(legs),
-            occurred_at=occurred_at or now,
-            posted_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(JournalEntry),
-        execution_options={"populate_existing": True},
-    ).first()
-    if entry is None:
-        return _by_key(JournalEntry, idempotency_key)
-
-    leg_rows = db.session.scalars(
-        Leg.__table__.insert().returning(Leg.__table__.c.id, sort_by_parameter_order=True),
-        [
-            {
-                "entry_id": entry.id,
-                "account_id": leg.account.id,
-                "direction": str(leg.direction),
-                "amount_minor": leg.money.amount,
-                "currency": leg.money.currency,
-            }
-            for leg in legs
-        ],
-    ).all()
-    db.session.execute(_balance_update(), updates)
-    made = []
-    for leg, leg_id in zip(legs, leg_rows, strict=True):
-        obj = Leg(
-            id=leg_id,
-            entry_id=entry.id,
-            account_id=leg.account.id,
-            direction=str(leg.direction),
-            amount_minor=leg.money.amount,
-            currency=leg.money.currency,
-        )
-        set_committed_value(obj, "account", leg.account)
-        made.append(obj)
-    set_committed_value(entry, "legs", made)
-    _mark_unsealed()
-    for fn in _listeners:
-        fn(entry)
-    return entry
-
-
-# PostgreSQL posts through ledger_post() (migration 0002): the same steps in one round trip.
-USE_DB_FUNCTION = True
-_PG_POST = (
-    "SELECT status, entry_id, leg_ids FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-    "%s::integer[], %s::text[], %s::bigint[], %s::text[], %s::integer[], %s::bigint[])"
-)
-
-
-def _pg_array(values) -> str:
-    """An array's text literal. The values are ids, amounts, directions and currency codes (digits
-    and letters only), so no element needs quoting; sent as one text parameter it spares the
-    driver inferring the element type of every list on every posting."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
-def _post_pg(
-    dbapi,
-    kind,
-    legs,
-    *,
-    memo,
-    idempotency_key,
-    source_type,
-    source_id,
-    project_id,
-    actor,
-    backer_label,
-    occurred_at,
-    reverses,
-    release,
-) -> JournalEntry:
-    now = utcnow()
-    occurred_at = occurred_at or now
-    actor_id = getattr(actor, "id", None)
-    kind = str(kind)
-    source_id = None if source_id is None else str(source_id)
-    reverses_id = None if reverses is None else reverses.id
-    accounts, directions, amounts, currencies = [], [], [], []
-    for leg in legs:
-        accounts.append(leg.account.id)
-        directions.append(str(leg.direction))
-        amounts.append(leg.money.amount)
-        currencies.append(leg.money.currency)
-    # straight to the driver (psycopg prepares it after a few calls): the posting's client cost
-    # is mostly SQLAlchemy's own statement machinery otherwise
-    status, entry_id, leg_ids = dbapi.execute(
-        _PG_POST,
-        (
-            idempotency_key,
-            kind,
-            memo,
-            source_type,
-            source_id,
-            project_id,
-            actor_id,
-            backer_label,
-            reverses_id,
-            occurred_at,
-            now,
-            _pg_array(accounts),
-            _pg_array(directions),
-            _pg_array(amounts),
-            _pg_array(currencies),
-            _pg_array(release),
-            _pg_array(release.values()),
-        ),
-    ).fetchone()
-    if status == "exists":
-        return db.session.get(JournalEntry, entry_id) or _by_key(JournalEntry, idempotency_key)
-    if status == "reversed":
-        raise InvalidTransition(_("This entry has already been reversed."))
-    if status == "insufficient":
-        account = db.session.get(Account, entry_id)
-        raise _short(account)
-    # the row exists exactly as written: make it persistent without reading it back (the
-    # attributes go straight into the instance's dict, as a query would load them)
-    entry = _as_loaded(
-        JournalEntry,
-        id=entry_id,
-        idempotency_key=idempotency_key,
-        kind=kind,
-        memo=memo,
-        source_type=source_type,
-        source_id=source_id,
-        project_id=project_id,
-        actor_id=actor_id,
-        backer_label=backer_label,
-        reverses_id=reverses_id,
-        leg_count=len(legs),
-        occurred_at=occurred_at,
-        posted_at=now,
-        sequence=None,
-        leaf_hash=None,
-        reverses_sequence=None,
-        sealed_at=None,
-    )
-    make_transient_to_detached(entry)
-    db.session.add(entry)
-    made = [
-        _as_loaded(
-            Leg,
-            id=leg_id,
-            entry_id=entry_id,
-            account_id=account_id,
-            direction=direction,
-            amount_minor=amount,
-            currency=currency,
-            account=leg.account,
-        )
-        for leg, leg_id, account_id, direction, amount, currency in zip(
-            legs, leg_ids, accounts, directions, amounts, currencies, strict=True
-        )
-    ]
-    set_committed_value(entry, "legs", made)
-    _mark_unsealed()
-    for fn in _listeners:
-        fn(entry)
-    return entry
-
-
-def _as_loaded(model, **values):
-    """A transient instance holding ``values`` as loaded (committed) state, without the attribute
-    events of the constructor."""
-    obj = model.__mapper__.class_manager.new_instance()
-    obj.__dict__.update(values)
-    return obj
-
-
 def _check_common(kind, memo, idempotency_key, source_type, source_id, backer_label, occurred_at, project_id):
     kind = EntryKind(kind)
-    _check_text(memo, "memo", 500)
-    _check_text(idempotency_key, "idempotency_key", 200)
-    _check_text(source_type, "source_type", 40, required=False)
+    posting.check_text(memo, "memo", 500)
+    posting.check_text(idempotency_key, "idempotency_key", 200)
+    posting.check_text(source_type, "source_type", 40, required=False)
     if source_id is not None and len(str(source_id)) > 64:
         raise ValueError("source_id is longer than 64 characters")
-    _check_text(backer_label, "backer_label", 200, required=False)
+    posting.check_text(backer_label, "backer_label", 200, required=False)
     if occurred_at is not None and (not isinstance(occurred_at, datetime) or occurred_at.tzinfo is None):
         raise ValueError("occurred_at must be a timezone-aware datetime")
     if project_id is not None and type(project_id) is not int:
@@ -602,8 +225,8 @@ def post_entry(
     kind = _check_common(
         kind, memo, idempotency_key, source_type, source_id, backer_label, occurred_at, project_id
     )
-    legs = _check_legs(legs)
-    return _post(
+    legs = posting.check_legs(legs)
+    return posting.post(
         kind,
         legs,
         memo=memo,
@@ -622,9 +245,9 @@ def reverse_entry(entry: JournalEntry, *, memo: str, idempotency_key: str, actor
     at most once; a reversal is not itself reversed (post a new entry instead)."""
     if not isinstance(entry, JournalEntry):
         raise TypeError("reverse_entry() takes a JournalEntry")
-    _check_text(memo, "memo", 500)
-    _check_text(idempotency_key, "idempotency_key", 200)
-    existing = _by_key(JournalEntry, idempotency_key)
+    posting.check_text(memo, "memo", 500)
+    posting.check_text(idempotency_key, "idempotency_key", 200)
+    existing = posting.by_key(JournalEntry, idempotency_key)
     if existing is not None:
         return existing
     if entry.kind == EntryKind.REVERSAL:
@@ -637,7 +260,7 @@ def reverse_entry(entry: JournalEntry, *, memo: str, idempotency_key: str, actor
         )
         for leg in entry.legs
     ]
-    return _post(
+    return posting.post(
         EntryKind.REVERSAL,
         flipped,
         memo=memo,
@@ -696,22 +319,22 @@ def create_pending(
     The available balance of each account the transfer would lower drops at once; a no-negative
     account without enough available money raises ``InsufficientFunds``."""
     kind = _check_common(kind, memo, idempotency_key, source_type, source_id, None, None, project_id)
-    legs = _check_legs(legs)
-    existing = _by_key(PendingTransfer, idempotency_key)
+    legs = posting.check_legs(legs)
+    existing = posting.by_key(PendingTransfer, idempotency_key)
     if existing is not None:
         return existing
     reserve = _reservations(legs)
-    locked = _lock_balances({leg.account.id for leg in legs})
+    locked = posting.lock_balances({leg.account.id for leg in legs})
     for account_id, amount in reserve.items():
         row = locked[account_id]
         if row.no_negative and row.balance_minor - row.reserved_minor - amount < 0:
-            existing = _by_key(PendingTransfer, idempotency_key)
+            existing = posting.by_key(PendingTransfer, idempotency_key)
             if existing is not None:
                 return existing
             account = db.session.get(Account, account_id)
-            raise _short(account)
+            raise posting.shortfall(account)
     pending = db.session.scalars(
-        _insert(PendingTransfer)
+        posting.insert(PendingTransfer)
         .values(
             idempotency_key=idempotency_key,
             kind=str(kind),
@@ -737,10 +360,10 @@ def create_pending(
         execution_options={"populate_existing": True},
     ).first()
     if pending is None:
-        return _by_key(PendingTransfer, idempotency_key)
+        return posting.by_key(PendingTransfer, idempotency_key)
     if reserve:
         db.session.execute(
-            _balance_update(),
+            posting.balance_update(),
             [
                 {
                     "b_account_id": account_id,
@@ -778,7 +401,7 @@ def post_pending(pending: PendingTransfer, *, actor, idempotency_key: str | None
             _("A pending transfer must be posted by someone other than the person who created it.")
         )
     legs = _pending_legs(pending)
-    entry = _post(
+    entry = posting.post(
         EntryKind(pending.kind),
         legs,
         memo=pending.memo,
@@ -812,10 +435,10 @@ def void_pending(pending: PendingTransfer, *, actor) -> PendingTransfer:
         )
     legs = _pending_legs(pending)
     reserve = _reservations(legs)
-    _lock_balances({leg.account.id for leg in legs})
+    posting.lock_balances({leg.account.id for leg in legs})
     if reserve:
         db.session.execute(
-            _balance_update(),
+            posting.balance_update(),
             [
                 {
                     "b_account_id": account_id,

@@ -6,6 +6,7 @@ import pytest
 
 from fundapp.core.errors import InsufficientFunds, InvalidTransition
 from fundapp.extensions import db
+from fundapp.ledger import posting
 from fundapp.ledger import services as L
 from fundapp.ledger.models import JournalEntry
 
@@ -209,7 +210,7 @@ def test_posting_listeners_see_the_entry_with_its_legs(app, accounts):
             idempotency_key="listen:1",
         )
     finally:
-        L._listeners.remove(listener)
+        posting.listeners.remove(listener)
     assert seen == [("donation", [("credit", "project:1", 5), ("debit", "bank", 5)])]
 
 
