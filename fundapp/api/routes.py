@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from fundapp.core.money import CURRENCY_EXPONENTS
 from fundapp.core.security import public
+from fundapp.transparency import services as svc
 
 from . import openapi
 from .helpers import BadParameter, api_error
@@ -31,7 +32,6 @@ def openapi_document():
 @bp.get("/transparency/totals")
 @public
 def transparency_totals():
-    from fundapp.transparency import services as svc
 
     def compute():
         return {
@@ -49,7 +49,6 @@ def transparency_totals():
 )
 @public
 def transparency_breakdown(dimension: str):
-    from fundapp.transparency import services as svc
 
     metric = request.args.get("metric", "received")
     if metric not in svc.MONEY_METRICS:
@@ -72,7 +71,6 @@ def transparency_breakdown(dimension: str):
 @bp.get("/transparency/projects/<int:project_id>/money")
 @public
 def transparency_project_money(project_id: int):
-    from fundapp.transparency import services as svc
 
     def compute():
         project = svc.public_projects_by_id([project_id]).get(project_id) if project_id <= 2**31 else None

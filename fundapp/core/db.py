@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import DateTime, TypeDecorator, select
+
+from fundapp.extensions import db
 
 # The one clock of the business logic. Normally the wall clock; ``clock_at`` sets it for a block of
 # code, which is how the demo writes a year of history through the real services.
@@ -50,3 +52,15 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def lock_one(model, object_id, missing):
+    """The row of ``model`` with ``object_id``, re-read under a row lock (``SELECT … FOR UPDATE``
+    on PostgreSQL; SQLite serialises writers already) with fresh attributes, so two people acting
+    at once see each other's result. ``missing`` (an exception) is raised when there is none."""
+    row = db.session.scalar(
+        select(model).where(model.id == object_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if row is None:
+        raise missing
+    return row

@@ -10,17 +10,14 @@ No personal data leaves this package: backers appear only under the public label
 Everything here is public and read-only (``@public`` views, GET only).
 """
 
+from fundapp.ledger import sealing
+from fundapp.proposals import services as proposals
+
+from . import cli, counters, money, routes, sources
+
 
 def init_app(app):
-    from fundapp.ledger import sealing
-
-    from . import cli, counters, routes, sources
-
     sources.install_resolvers()
-    from fundapp.proposals import services as proposals
-
-    from . import money
-
     proposals.register_money_reader(money.project_money_many)
     sealing.register_seal_listener(counters.on_entries_sealed)
     app.register_blueprint(routes.bp)

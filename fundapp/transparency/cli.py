@@ -10,6 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import delete
 
 from fundapp.extensions import db
+from fundapp.ledger import sealing
+from fundapp.ledger.models import JournalEntry
 
 from . import counters
 from . import services as svc
@@ -21,8 +23,6 @@ transparency_cli = AppGroup("transparency", help="Public counters and open data.
 def _all_entries():
     """Every sealed entry in sequence order (the counters count an entry when it is sealed)."""
     from sqlalchemy import select
-
-    from fundapp.ledger.models import JournalEntry
 
     last = 0
     while True:
@@ -42,7 +42,6 @@ def _all_entries():
 
 
 def check_counters() -> list[str]:
-    from fundapp.ledger import sealing
 
     sealing.hold_sealer()  # no seal between reading the journal and reading the counters
     return counters.differences(counters.recompute(_all_entries()), counters.stored())
@@ -63,7 +62,6 @@ def check_command():
 @transparency_cli.command("rebuild")
 def rebuild_command():
     """Recompute every counter from the sealed journal (one transaction, no seal meanwhile)."""
-    from fundapp.ledger import sealing
 
     sealing.hold_sealer()
     db.session.execute(delete(Counter))

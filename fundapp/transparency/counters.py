@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from fundapp.extensions import db
+from fundapp.ledger.models import Checkpoint
 
 from .models import Backer, Counter
 
@@ -476,7 +477,6 @@ class Coverage:
 def coverage() -> Coverage:
     """The tree size the counters cover (they count every sealed entry once, in the transaction
     that sealed it) and the newest checkpoint within it."""
-    from fundapp.ledger.models import Checkpoint
 
     size = db.session.scalar(
         select(Counter.entries).where(

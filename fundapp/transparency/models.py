@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fundapp.core.db import UTCDateTime, utcnow
 from fundapp.extensions import db
+from fundapp.ledger.models import JournalEntry, Leg
 
 
 class Counter(db.Model):
@@ -60,7 +61,6 @@ class Backer(db.Model):
 # Indexes on the ledger's tables that the public journal needs (created by migration 0006, declared
 # here so that the models and the migrations agree).
 def _ledger_indexes():
-    from fundapp.ledger.models import JournalEntry, Leg
 
     # the public journal shows sealed entries only: a posting (still unsealed) skips these three,
     # and its seal adds it to them

@@ -21,7 +21,10 @@ from sqlalchemy import select
 from fundapp.core.csvfile import csv_chunks
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.ledger.models import JournalEntry
+from fundapp.ledger import public as records
+from fundapp.ledger.encoding import format_time
+from fundapp.ledger.models import Checkpoint, JournalEntry
+from fundapp.proposals.models import PUBLIC_STATES, Project
 
 from . import counters
 from . import services as svc
@@ -169,7 +172,6 @@ def legs_json(cov=None) -> Iterator[str]:
 
 # -- projects ---------------------------------------------------------------------------------------
 def iter_public_projects(batch: int = 200):
-    from fundapp.proposals.models import PUBLIC_STATES, Project
 
     last = 0
     while True:
@@ -471,9 +473,6 @@ def ledger_export() -> Iterator[str]:
     """The public ledger in the format ``tools/verify_ledger.py`` checks offline (the same as
     ``flask ledger export``), streamed: the latest signed checkpoint, the balances and every entry
     it covers. Read-only: it signs nothing new."""
-    from fundapp.ledger import public as records
-    from fundapp.ledger.encoding import format_time
-    from fundapp.ledger.models import Checkpoint
 
     cov = counters.coverage()
     cp = None

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from fundapp.core.security import public
+from fundapp.ledger import public as records
 from fundapp.ledger.models import EntryKind
 
 from . import opendata, views_data
@@ -162,7 +163,6 @@ def verify():
     site = request.host_url.rstrip("/")
 
     def context():
-        from fundapp.ledger import public as records
 
         cp = svc.latest_checkpoint()
         return {

@@ -21,7 +21,8 @@ from sqlalchemy import and_, exists, func, select
 from fundapp.core.money import CURRENCY_EXPONENTS, Money
 from fundapp.core.params import whole_number
 from fundapp.extensions import db
-from fundapp.ledger.models import Account, AccountBalance, EntryKind, JournalEntry, Leg
+from fundapp.ledger.models import Account, AccountBalance, Checkpoint, EntryKind, JournalEntry, Leg
+from fundapp.proposals.models import PUBLIC_STATES, Project, ProjectState
 
 from .models import Counter
 
@@ -318,7 +319,6 @@ def currencies_in_use(snapshot: Snapshot | None = None) -> list[str]:
 
 
 def projects_per_state() -> list[tuple[str, int]]:
-    from fundapp.proposals.models import Project, ProjectState
 
     rows = dict(
         db.session.execute(
@@ -331,7 +331,6 @@ def projects_per_state() -> list[tuple[str, int]]:
 
 
 def public_projects_by_id(ids) -> dict[int, object]:
-    from fundapp.proposals.models import PUBLIC_STATES, Project
 
     ids = [int(i) for i in ids]
     if not ids:
@@ -633,7 +632,6 @@ def ledger_format_html() -> Markup | None:
 
 
 def latest_checkpoint():
-    from fundapp.ledger.models import Checkpoint
 
     return db.session.scalars(select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1)).first()
 

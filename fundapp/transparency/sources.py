@@ -9,27 +9,24 @@ council decision — never the payee's name or bank details.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
 from sqlalchemy import func, literal, select
 
+from fundapp.accounts.models import User
 from fundapp.core.money import Money
+from fundapp.disbursements import services as dsvc
+from fundapp.disbursements.models import DisbursementRequest
 from fundapp.extensions import db
-
-
-def _has(modname: str) -> bool:
-    try:
-        return importlib.util.find_spec(modname) is not None
-    except ModuleNotFoundError:
-        return False
+from fundapp.funding.models import PLEDGE_FIGURES, Donation, Investment, Pledge, Repayment
+from fundapp.ledger.models import JournalEntry
+from fundapp.proposals.models import Project
 
 
 def project_place(project_id: int):
     """(region, district, category) of a project, for the regional counters."""
-    from fundapp.proposals.models import Project
 
     row = db.session.execute(
         select(Project.home_region, Project.home_district, Project.category).where(Project.id == project_id)
@@ -39,7 +36,6 @@ def project_place(project_id: int):
 
 def project_places(project_ids) -> dict[int, tuple[str, str, str]]:
     """(region, district, category) of many projects in one statement (a sealed batch's)."""
-    from fundapp.proposals.models import Project
 
     ids = sorted({i for i in project_ids if i is not None})
     if not ids:
@@ -54,7 +50,6 @@ def project_places(project_ids) -> dict[int, tuple[str, str, str]]:
 
 # -- backers ----------------------------------------------------------------------------------------
 def _user_backer(user_id: int | None, email: str | None = None) -> tuple[str, str | None] | None:
-    from fundapp.accounts.models import User
 
     if user_id is not None:
         country = db.session.scalar(select(User.country_of_residence).where(User.id == user_id))
@@ -66,7 +61,6 @@ def _user_backer(user_id: int | None, email: str | None = None) -> tuple[str, st
 
 
 def _donation_backer(source_id: str):
-    from fundapp.funding.models import Donation
 
     row = db.session.execute(
         select(Donation.backer_id, Donation.email).where(Donation.id == int(source_id))
@@ -75,14 +69,12 @@ def _donation_backer(source_id: str):
 
 
 def _pledge_backer(source_id: str):
-    from fundapp.funding.models import Pledge
 
     user_id = db.session.scalar(select(Pledge.backer_id).where(Pledge.id == int(source_id)))
     return _user_backer(user_id)
 
 
 def _investment_backer(source_id: str):
-    from fundapp.funding.models import Investment
 
     user_id = db.session.scalar(select(Investment.investor_id).where(Investment.id == int(source_id)))
     return _user_backer(user_id)
@@ -93,7 +85,6 @@ def _many_backers(model, user_column, email_column=None):
     ``model`` in one statement (the backing joined to its backer), for a sealed batch."""
 
     def resolve(source_ids) -> dict[str, tuple[str, str | None]]:
-        from fundapp.accounts.models import User
 
         ids = sorted({int(s) for s in source_ids if str(s).isdigit()})
         if not ids:
@@ -122,10 +113,6 @@ def pledged(project_id: int | None = None) -> dict[str, int]:
     """Outstanding pledges per currency (fund-wide or for one project): the pledges whose state
     the funding domain's ``PLEDGE_FIGURES`` counts as "outstanding" — the same rule as each
     project's ``ProjectMoney.pledged``."""
-    if not _has("fundapp.funding.models"):
-        return {}
-    from fundapp.funding.models import PLEDGE_FIGURES, Pledge
-
     states = [str(s) for s, figure in PLEDGE_FIGURES.items() if figure == "outstanding"]
     q = (
         select(Pledge.currency, func.coalesce(func.sum(Pledge.amount_minor), 0))
@@ -142,9 +129,8 @@ def pledge_states(project_ids) -> tuple[dict[int, dict[str, int]], dict[str, str
     statement for all ``project_ids``), and how each state counts (the funding domain's
     ``PLEDGE_FIGURES``). Pledges are promises, not money: they are not in the ledger."""
     ids = sorted({int(i) for i in project_ids if i is not None})
-    if not ids or not _has("fundapp.funding.models"):
+    if not ids:
         return {}, {}
-    from fundapp.funding.models import PLEDGE_FIGURES, Pledge
 
     out: dict[int, dict[str, int]] = {}
     for pid, state, total in db.session.execute(
@@ -160,8 +146,6 @@ def load_milestones(projects) -> None:
     """Load the milestones of all ``projects`` in one statement (a list page reads each card's)."""
     from sqlalchemy.orm import selectinload
 
-    from fundapp.proposals.models import Project
-
     ids = [p.id for p in projects if "milestones" not in p.__dict__]
     if ids:
         db.session.scalars(
@@ -173,10 +157,8 @@ def milestone_payments(project_ids, tree_size: int) -> dict[int, dict[int, int]]
     """{project id: {milestone id: amount paid}}: executed disbursements whose ledger entry is
     sealed within ``tree_size`` (so a milestone reads "paid" when the figures count the payout)."""
     ids = sorted({int(i) for i in project_ids if i is not None})
-    if not ids or not _has("fundapp.disbursements.models"):
+    if not ids:
         return {}
-    from fundapp.disbursements.models import DisbursementRequest
-    from fundapp.ledger.models import JournalEntry
 
     out: dict[int, dict[int, int]] = {}
     for pid, mid, total in db.session.execute(
@@ -219,11 +201,6 @@ class PublicDisbursement:
 
 def disbursements(project) -> list[PublicDisbursement]:
     """The project's executed disbursements with their evidence and council decision."""
-    if not _has("fundapp.disbursements.services"):
-        return []
-    from fundapp.disbursements import services as dsvc
-    from fundapp.ledger.models import JournalEntry
-
     out = []
     for req in dsvc.public_disbursements(project):
         seq = (
@@ -259,11 +236,6 @@ class PublicRepayment:
 
 def repayments(project) -> list[PublicRepayment]:
     """Loan repayments the project made (amounts and dates; never who recorded them)."""
-    if not _has("fundapp.funding.models"):
-        return []
-    from fundapp.funding.models import Repayment
-    from fundapp.ledger.models import JournalEntry
-
     rows = db.session.execute(
         select(Repayment.received_on, Repayment.amount_minor, Repayment.currency, JournalEntry.sequence)
         .outerjoin(JournalEntry, JournalEntry.id == Repayment.ledger_entry_id)
@@ -278,15 +250,10 @@ def install_resolvers() -> None:
     from . import counters
 
     counters.set_project_resolver(project_place, many=project_places)
-    if _has("fundapp.funding.models"):
-        from fundapp.funding.models import Donation, Investment, Pledge
-
-        counters.register_backer_resolver(
-            "donation", _donation_backer, many=_many_backers(Donation, Donation.backer_id, Donation.email)
-        )
-        counters.register_backer_resolver(
-            "pledge", _pledge_backer, many=_many_backers(Pledge, Pledge.backer_id)
-        )
-        counters.register_backer_resolver(
-            "investment", _investment_backer, many=_many_backers(Investment, Investment.investor_id)
-        )
+    counters.register_backer_resolver(
+        "donation", _donation_backer, many=_many_backers(Donation, Donation.backer_id, Donation.email)
+    )
+    counters.register_backer_resolver("pledge", _pledge_backer, many=_many_backers(Pledge, Pledge.backer_id))
+    counters.register_backer_resolver(
+        "investment", _investment_backer, many=_many_backers(Investment, Investment.investor_id)
+    )

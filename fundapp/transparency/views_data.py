@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from fundapp.core.i18n import format_money
+from fundapp.proposals.models import STATE_LABELS, ProjectState
 
 from . import charts
 from . import services as svc
@@ -91,7 +92,6 @@ def country_label(code: str) -> str:
 
 
 def state_label(state: str) -> str:
-    from fundapp.proposals.models import STATE_LABELS, ProjectState
 
     try:
         return str(STATE_LABELS[ProjectState(state)])

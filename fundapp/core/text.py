@@ -1,0 +1,23 @@
+"""Text people type, cleaned one way everywhere: trimmed, control characters removed (line breaks
+and tabs kept), checked for presence and length. A refusal is ``ValidationFailed`` naming the
+field, so the form shows it beside that field."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+
+from .errors import ValidationFailed
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value, limit: int, field: str, *, required: bool = False, message=None) -> str:
+    """``value`` trimmed and without control characters; ``""`` when empty and not required."""
+    text = _CONTROL.sub("", "" if value is None else str(value)).strip()
+    if required and not text:
+        raise ValidationFailed(message or _l("This field is required."), field=field)
+    if len(text) > limit:
+        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
+    return text
