@@ -83,7 +83,7 @@ def make_app(url: str, instance: Path):
 
 def create_projects(app) -> list[tuple[int, str, str, str]]:
     """Published projects spread over the regions, districts and categories."""
-    from fundapp.proposals.geo import CATEGORIES, DISTRICTS
+    from fundapp.core.geo import CATEGORIES, DISTRICTS
 
     from fundapp.accounts.models import User
     from fundapp.extensions import db
