@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, TypeDecorator, select
+from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, select
 
 from fundapp.extensions import db
 
@@ -64,3 +64,10 @@ def lock_one(model, object_id, missing):
     if row is None:
         raise missing
     return row
+
+
+def one_of(column: str, values, name: str) -> CheckConstraint:
+    """A CHECK that ``column`` holds one of ``values`` (an Enum class or strings): the states and
+    kinds a model knows are enforced by the database too, from the one list in the code."""
+    listed = ", ".join("'" + str(getattr(v, "value", v)).replace("'", "''") + "'" for v in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=name)
