@@ -56,6 +56,6 @@ class ReceiptForm(FlaskForm):
     def offer(self, *, currencies, projects) -> ReceiptForm:
         self.currency.choices = [SelectChoice(c, c) for c in currencies]
         self.project_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(str(p.id), f"{p.title} ({p.currency})") for p in projects
+            SelectChoice(str(pid), label) for pid, label in projects
         ]
         return self
