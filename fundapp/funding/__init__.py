@@ -24,8 +24,20 @@ from fundapp.proposals import services as proposals
 
 def init_app(app):
     # importing these registers the kinds of backing with the lifecycle, connects the receivers of
-    # what payments announces (card payments, confirmed receipts) and answers what a receipt is for
-    from . import backers, card_payments, cli, donations, investments, pledges, receipts, routes, settlement  # noqa: F401
+    # what payments announces (card payments, confirmed receipts), answers what a receipt is for
+    # and adds the staff pages to the blueprint
+    from . import (  # noqa: F401 (imported for what importing them registers)
+        backers,
+        card_payments,
+        cli,
+        donations,
+        investments,
+        pledges,
+        receipts,
+        routes,
+        settlement,
+        staff_routes,
+    )
 
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.campaigns_cli)
