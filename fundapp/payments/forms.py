@@ -14,6 +14,10 @@ from fundapp.core.forms import MoneyField, RateField
 from .models import RECEIPT_METHOD_LABELS
 
 
+class RejectReceiptForm(FlaskForm):
+    reason = StringField(_l("Reason for rejecting"), validators=[DataRequired(), Length(max=2000)])
+
+
 def _project_id(value):
     return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
 

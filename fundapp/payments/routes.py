@@ -17,7 +17,7 @@ from fundapp.extensions import db
 from fundapp.files.services import store_upload
 
 from . import gateway, purposes, services
-from .forms import ReceiptForm
+from .forms import ReceiptForm, RejectReceiptForm
 from .models import OfflineReceipt, ReceiptState
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -157,7 +157,9 @@ def _receipt(receipt_id: int) -> OfflineReceipt:
 @bp.get("/receipts/<int:receipt_id>")
 @roles_required("treasurer", "administrator", "auditor")
 def receipt_detail(receipt_id):
-    return render_template("payments/receipt_detail.html", receipt=_receipt(receipt_id))
+    return render_template(
+        "payments/receipt_detail.html", receipt=_receipt(receipt_id), reject_form=RejectReceiptForm()
+    )
 
 
 @bp.post("/receipts/<int:receipt_id>/confirm")
@@ -174,8 +176,11 @@ def confirm_receipt(receipt_id):
 @roles_required("treasurer", "administrator")
 @step_up_required
 def reject_receipt(receipt_id):
+    receipt, form = _receipt(receipt_id), RejectReceiptForm()
+    if not form.validate():
+        return render_template("payments/receipt_detail.html", receipt=receipt, reject_form=form), 400
     services.reject_offline_receipt(
-        _receipt(receipt_id), actor=current_user._get_current_object(), reason=request.form.get("reason", "")
+        receipt, actor=current_user._get_current_object(), reason=form.reason.data
     )
     db.session.commit()
     flash(_("The receipt was rejected; it stays on record."), "info")
