@@ -34,7 +34,6 @@ def payment_intent_references(entries) -> dict[int, list[str]]:
 def transfer_references(entries) -> dict[int, list[str]]:
     """For reconciliation: the bank or operator reference by which a transfer's entry is known
     (receipts paying a donation or an investment, and loan repayments)."""
-
     wanted: dict[str, dict[int, list[int]]] = {}
     for e in entries:
         if (
