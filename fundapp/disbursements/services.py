@@ -61,7 +61,7 @@ def not_yet_funded_message(project: Project) -> str:
         state=project.state_label,
     )
     if project.state == ProjectState.FUNDRAISING:
-        from fundapp.funding.services import funding_rule
+        from fundapp.funding.settlement import funding_rule
 
         message = f"{message} {funding_rule(project)}"
     return message

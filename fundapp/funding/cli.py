@@ -4,6 +4,10 @@
 import click
 from flask.cli import AppGroup
 
+from fundapp.ledger import sealing
+
+from .settlement import close_due_campaigns
+
 campaigns_cli = AppGroup("campaigns", help="Campaign settlement.")
 
 
@@ -11,10 +15,6 @@ campaigns_cli = AppGroup("campaigns", help="Campaign settlement.")
 def close_command():
     """Settle ended campaigns, collect pledges of funded ones, lapse unpaid pledges. Idempotent and
     safe to run concurrently."""
-    from fundapp.ledger import sealing
-
-    from .services import close_due_campaigns
-
     result = close_due_campaigns()
     sealing.seal_committed()  # what it posted is sealed before cron's next run, and counted
     for pid, outcome in result["settled"]:

@@ -12,8 +12,9 @@ from fundapp.core.db import utcnow
 from fundapp.core.demo import schedule
 from fundapp.core.money import Money
 from fundapp.extensions import db
+from fundapp.proposals.models import Project
 
-from . import services
+from . import common, donations, investments, loans, pledges, settlement
 from .demo_year import schedule_year, transfer
 from .models import Donation, Investment, Pledge
 
@@ -21,8 +22,6 @@ DEMO_EMAIL = "guest.donor@example.org"
 
 
 def _projects(ctx, model: str, state: str = "fundraising"):
-    from fundapp.proposals.models import Project
-
     found = []
     for value in (ctx.get("projects") or {}).values():
         for p in value if isinstance(value, (list, tuple)) else [value]:
@@ -59,8 +58,8 @@ def _today(ctx):
     )
     for i, project in enumerate(_projects(ctx, "donation")[:2]):
         cur = project.currency
-        low = services.minimum_backing(project).amount
-        d1 = services.start_donation(
+        low = common.minimum_backing(project).amount
+        d1 = donations.start_donation(
             project,
             amount=Money(max(50_000, low), cur),
             method="bank",
@@ -68,12 +67,12 @@ def _today(ctx):
             backer=member,
             public_name=member.display_name,
         )
-        d2 = services.start_donation(
+        d2 = donations.start_donation(
             project, amount=Money(max(120_000, low), cur), method="mto", email=DEMO_EMAIL
         )
         # still on its way (started before the others arrived: a campaign that receives its goal
         # closes at once, and a transfer already started is still received when it comes)
-        services.start_donation(
+        donations.start_donation(
             project,
             amount=Money(max(25_000, low), cur),
             method="bank",
@@ -91,19 +90,19 @@ def _today(ctx):
     for project in _projects(ctx, "pledge")[:1]:
         cur = project.currency
         for n, (user, amount) in enumerate([(member2, 300_000), (member3, 150_000)]):
-            pledge = services.make_pledge(project, backer=user, amount=Money(amount, cur), public_name=None)
+            pledge = pledges.make_pledge(project, backer=user, amount=Money(amount, cur), public_name=None)
             pledge.stripe_customer_id = f"cus_demo_{pledge.id}"
-            services.save_pledge_card(pledge, payment_method=f"pm_demo_{n}")
-    loans = _projects(ctx, "loan")
-    if loans:
-        project = loans[0]
+            pledges.save_pledge_card(pledge, payment_method=f"pm_demo_{n}")
+    loan_projects = _projects(ctx, "loan")
+    if loan_projects:
+        project = loan_projects[0]
         cur, goal = project.currency, int(project.goal_minor)
         shares = [goal // 2, goal // 4, goal - goal // 2 - goal // 4]
         invs = []
         for n, (user, amount) in enumerate(zip([member, member2, member3], shares, strict=True)):
             if amount <= 0:
                 continue
-            inv = services.commit_investment(
+            inv = investments.commit_investment(
                 project,
                 investor=user,
                 amount=Money(amount, cur),
@@ -115,11 +114,11 @@ def _today(ctx):
         if invs and sum(i.amount_minor for i in invs) >= goal:
             # the campaign closes early for the demo: funded, with its schedule and a first repayment
             project.campaign_ends_at = utcnow() - timedelta(seconds=1)
-            services.settle_campaign(project)
-            plan = services.schedule_for(project)
+            settlement.settle_campaign(project)
+            plan = loans.schedule_for(project)
             if plan is not None:
                 first = plan.instalments[0]
-                services.record_repayment(
+                loans.record_repayment(
                     project,
                     amount=Money(int(first.amount_minor), cur),
                     method="bank",
@@ -127,8 +126,8 @@ def _today(ctx):
                     received_on=utcnow().date(),
                     actor=users["treasurer"],
                 )
-    for project in loans[1:2]:
-        services.commit_investment(
+    for project in loan_projects[1:2]:
+        investments.commit_investment(
             project,
             investor=member2,
             amount=Money(max(int(project.goal_minor) // 10, 100), project.currency),

@@ -11,12 +11,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from fundapp.accounts.models import User
+from fundapp.accounts.services import hash_password
 from fundapp.core.db import utcnow
 from fundapp.core.demo import schedule
 from fundapp.core.money import Money
 from fundapp.extensions import db
+from fundapp.payments import services as payments
+from fundapp.proposals.demo import CANCELLED_AFTER_DAYS
 
-from . import refunds, services
+from . import donations, pledges, refunds, settlement
 from .models import Donation
 
 BACKERS = 260
@@ -53,9 +57,6 @@ def _female(first: str) -> bool:
 
 
 def _backers(ctx, rng: random.Random) -> list:
-    from fundapp.accounts.models import User
-    from fundapp.accounts.services import hash_password
-
     existing = list(
         db.session.scalars(select(User).where(User.email.like(f"%@{BACKER_DOMAIN}")).order_by(User.id))
     )
@@ -116,8 +117,6 @@ def transfer(
     method="bank",
 ):
     """The backer's transfer arrives: one treasurer records it, a second confirms (the ledger moves)."""
-    from fundapp.payments import services as payments
-
     users = ctx["users"]
     receipt = payments.record_offline_receipt(
         actor=users["treasurer"],
@@ -144,7 +143,7 @@ def _donation_events(ctx, rng, project, backer, amount_minor: int, at: datetime,
     ref = f"{'KM' if method == 'mto' else 'AMN'}-{arrives:%y%m%d}-{n:04d}"
 
     def promise():
-        d = services.start_donation(
+        d = donations.start_donation(
             project,
             amount=Money(amount_minor, project.currency),
             method=method,
@@ -196,7 +195,7 @@ def _pledges(
     ):
 
         def pledge(backer=backer, amount=amount, n=n):
-            p = services.make_pledge(
+            p = pledges.make_pledge(
                 project,
                 backer=backer,
                 amount=Money(amount, project.currency),
@@ -205,7 +204,7 @@ def _pledges(
             )
             if not by_transfer:
                 p.stripe_customer_id = f"cus_demo_{p.id}"
-                services.save_pledge_card(p, payment_method=f"pm_demo_{project.id}_{n}")
+                pledges.save_pledge_card(p, payment_method=f"pm_demo_{project.id}_{n}")
 
         schedule(ctx, at, pledge)
     return list(zip(backers, gifts, strict=True))
@@ -235,7 +234,9 @@ def _collect_by_transfer(ctx, rng, project, pledged: list) -> None:
 
 
 def _settle(ctx, project) -> None:
-    schedule(ctx, project.campaign_ends_at + timedelta(minutes=5), lambda: services.settle_campaign(project))
+    schedule(
+        ctx, project.campaign_ends_at + timedelta(minutes=5), lambda: settlement.settle_campaign(project)
+    )
 
 
 def _refunds(ctx, project, cancel_at: datetime) -> None:
@@ -261,8 +262,6 @@ def _refunds(ctx, project, cancel_at: datetime) -> None:
 
 def schedule_year(ctx) -> None:
     """Schedule the year's backings of the campaigns the proposals demo opened in the past."""
-    from fundapp.proposals.demo import CANCELLED_AFTER_DAYS
-
     users = ctx.get("users") or {}
     if not users.get("treasurer"):
         return

@@ -12,9 +12,10 @@ backer gets a reference code, a deadline (``PLEDGE_TRANSFER_GRACE_DAYS``) and th
 details by mail and on their pages. :func:`send_reminders` mails each reminder once
 (``PLEDGE_TRANSFER_REMINDER_DAYS`` before the deadline; the count is claimed by a conditional
 UPDATE, so two runs never send the same one). The money arrives as an offline receipt naming the
-pledge's reference; the second staff member's confirmation calls :func:`receive_transfer`, which
-posts it in the same transaction. :func:`lapse_overdue` lapses what is still unpaid after the
-deadline (card pledges whose charge failed too), audited and mailed, each pledge once.
+pledge's reference; the second staff member's confirmation posts it in the same transaction
+(``receipts.on_receipt_confirmed``, through the backing lifecycle). :func:`lapse_overdue` lapses
+what is still unpaid after the deadline (card pledges whose charge failed too), audited and
+mailed, each pledge once.
 """
 
 from __future__ import annotations
@@ -28,14 +29,14 @@ from sqlalchemy import select, update
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted
-from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.payments.services import bank_details
 from fundapp.proposals.models import Project
 
-from . import services
+from .common import external, lock, new_reference
 from .models import Pledge, PledgeMethod, PledgeState
+from .totals import bump
 
 # The journal memo of a pledge paid by transfer (registered with its translation in ledger.labels).
 PAID_MEMO = "Pledge {id} paid for project {project}"
@@ -59,12 +60,12 @@ def reminder_days() -> list[int]:
 
 def _ensure_reference(pledge: Pledge) -> str:
     if not pledge.reference_code:
-        pledge.reference_code = services.new_reference("P")
+        pledge.reference_code = new_reference("P")
     return pledge.reference_code
 
 
 def payment_link(pledge: Pledge) -> str:
-    return services._external("funding.pay_pledge", pledge_id=pledge.id)
+    return external("funding.pay_pledge", pledge_id=pledge.id)
 
 
 def request_transfers(project: Project) -> int:
@@ -119,48 +120,6 @@ def awaiting_transfers(limit: int = 500) -> list[Pledge]:
     )
 
 
-def receive_transfer(pledge: Pledge, *, receipt, legs, actor) -> Pledge:
-    """A confirmed receipt pays this pledge: post it (key ``pledge-collection:<id>``, the same as a
-    card collection, so a pledge is collected once whatever the channel) and count it."""
-    pledge = services._lock(Pledge, pledge.id)
-    if pledge.state not in AWAITING_PAYMENT:
-        raise InvalidTransition(_l("The pledge with this reference is not waiting for a payment."))
-    project = pledge.project
-    entry = services._post_receipt(
-        "pledge_collection",
-        project=project,
-        method=receipt.method,
-        amount=pledge.amount,
-        key=f"pledge-collection:{pledge.id}",
-        memo=canonical(PAID_MEMO, id=pledge.id, project=project.id),
-        source_type="pledge",
-        source_id=pledge.id,
-        backer_label=pledge.public_name,
-        actor=actor,
-        legs=legs,
-    )
-    pledge.state = PledgeState.COLLECTED.value
-    pledge.receipt_id = receipt.id
-    pledge.ledger_entry_id = entry.id
-    pledge.collected_at = utcnow()
-    pledge.updated_at = utcnow()
-    services._bump(
-        project.id,
-        pledged_minor=-pledge.amount_minor,
-        raised_minor=pledge.amount_minor,
-        **{services._channel_column(receipt.method): pledge.amount_minor},
-    )
-    record("pledge.paid", pledge, actor=actor, changes={"entry": entry.id, "receipt": receipt.id})
-    queue_email(
-        pledge.backer,
-        _l("Your pledge was collected"),
-        "funding/email/pledge_collected",
-        pledge=pledge,
-        project=project,
-    )
-    return pledge
-
-
 def send_reminders(now: datetime | None = None) -> int:
     """Mail the reminders that are due (each once; commits per pledge). Returns how many were sent."""
     now = now or _now()
@@ -213,7 +172,7 @@ def _lapse(pledge: Pledge, *, actor=None, reason: str | None = None) -> None:
     pledge.state = PledgeState.LAPSED.value
     pledge.lapsed_at = utcnow()
     pledge.updated_at = utcnow()
-    services._bump(pledge.project_id, pledged_minor=-pledge.amount_minor, pledgers=-1, backers=-1)
+    bump(pledge.project_id, pledged_minor=-pledge.amount_minor, pledgers=-1, backers=-1)
     record("pledge.lapsed", pledge, actor=actor, reason=reason)
     queue_email(
         pledge.backer,
@@ -237,7 +196,7 @@ def lapse_overdue(now: datetime | None = None) -> int:
     db.session.commit()
     n = 0
     for pid in ids:
-        pledge = services._lock(Pledge, pid)
+        pledge = lock(Pledge, pid)
         if pledge.state not in AWAITING_PAYMENT or pledge.grace_until >= now:
             db.session.commit()
             continue  # paid or lapsed meanwhile
@@ -252,7 +211,7 @@ def withdraw_unpaid(pledge: Pledge, *, actor) -> Pledge:
     was posted, so nothing is reversed). Idempotent."""
     if actor is None or actor.id != pledge.backer_id:
         raise NotPermitted(_l("Only the backer can cancel this pledge."))
-    pledge = services._lock(Pledge, pledge.id)
+    pledge = lock(Pledge, pledge.id)
     if pledge.state == PledgeState.LAPSED:
         return pledge
     if pledge.state not in AWAITING_PAYMENT:

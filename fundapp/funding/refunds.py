@@ -22,7 +22,9 @@ from fundapp.ledger.models import JournalEntry
 from fundapp.mail.services import queue_email
 from fundapp.payments import gateway
 
-from . import services
+from . import common
+from .common import clean_text
+from .lifecycle import refund_card
 from .models import (
     Donation,
     DonationState,
@@ -33,6 +35,7 @@ from .models import (
     RefundRequest,
     RefundState,
 )
+from .totals import bump, channel_column
 
 REQUESTERS = ("treasurer",)
 CONFIRMERS = ("treasurer", "administrator")
@@ -40,7 +43,7 @@ CONFIRMERS = ("treasurer", "administrator")
 
 def _source(req: RefundRequest, *, lock: bool = False):
     model = Donation if req.source_type == "donation" else Investment
-    return services._lock(model, req.source_id) if lock else db.session.get(model, req.source_id)
+    return common.lock(model, req.source_id) if lock else db.session.get(model, req.source_id)
 
 
 def _backer_id(source) -> int | None:
@@ -81,26 +84,26 @@ def request_refund(
     if actor is None or not actor.has_any_role(*REQUESTERS):
         raise NotPermitted(_l("Only a treasurer can request a refund."))
     kind = "donation" if isinstance(source, Donation) else "investment"
-    source = services._lock(type(source), source.id)
+    source = common.lock(type(source), source.id)
     if _backer_id(source) == actor.id:
         raise NotPermitted(_l("You cannot refund your own backing."))
     if kind == "donation":
         if source.state != DonationState.RECEIVED:
             raise InvalidTransition(_l("Only a received donation can be refunded."))
-        reason = services._clean_text(reason, 2000, "reason")
+        reason = clean_text(reason, 2000, "reason")
         if not reason:
             raise ValidationFailed(_l("Give the reason for the refund."), field="reason")
     else:
         if source.state != InvestmentState.RETURN_DUE:
             raise InvalidTransition(_l("Only an investment owed back can be paid back."))
-        reason = services._clean_text(reason, 2000, "reason") or "Investment owed back"
+        reason = clean_text(reason, 2000, "reason") or "Investment owed back"
     existing = open_request_of(source)
     if existing is not None:
         return existing
     by_card = _by_card(source)
     reference = None
     if not by_card:
-        reference = services._clean_text(bank_reference, 100, "bank_reference")
+        reference = clean_text(bank_reference, 100, "bank_reference")
         if not reference:
             raise ValidationFailed(_l("Enter the reference of the bank transfer."), field="bank_reference")
     req = RefundRequest(
@@ -137,7 +140,7 @@ def _may_decide(req: RefundRequest, source, actor) -> None:
 
 
 def _lock_request(req: RefundRequest) -> RefundRequest:
-    return services._lock(RefundRequest, req.id)
+    return common.lock(RefundRequest, req.id)
 
 
 def confirm_refund(req: RefundRequest, *, actor) -> RefundRequest:
@@ -169,7 +172,7 @@ def decline_refund(req: RefundRequest, *, actor, reason: str | None) -> RefundRe
     _may_decide(req, source, actor)
     if req.state != RefundState.REQUESTED:
         raise InvalidTransition(_l("This refund was already decided."))
-    reason = services._clean_text(reason, 2000, "decline_reason")
+    reason = clean_text(reason, 2000, "decline_reason")
     if not reason:
         raise ValidationFailed(_l("Give the reason."), field="decline_reason")
     req.state = RefundState.DECLINED.value
@@ -194,7 +197,7 @@ def _refund_donation(donation: Donation, req: RefundRequest, *, actor) -> None:
         actor=actor,
     )
     if req.method == PayMethod.CARD:
-        refund = services._refund_card(
+        refund = refund_card(
             donation,
             "donation",
             donation.payment_intent_id,
@@ -207,12 +210,12 @@ def _refund_donation(donation: Donation, req: RefundRequest, *, actor) -> None:
     donation.refund_reason = req.reason
     donation.refunded_by_id = actor.id
     donation.refund_entry_id = reversal.id
-    services._bump(
+    bump(
         donation.project_id,
         raised_minor=-donation.amount_minor,
         refunded_minor=donation.amount_minor,
         backers=-1,
-        **{services._channel_column(donation.method): -donation.amount_minor},
+        **{channel_column(donation.method): -donation.amount_minor},
     )
     record(
         "donation.refunded",
@@ -242,7 +245,7 @@ def _pay_back_investment(inv: Investment, req: RefundRequest, *, actor) -> None:
         raise InvalidTransition(_l("Only an investment owed back can be paid back."))
     by_card = req.method == PayMethod.CARD
     if by_card:
-        refund = services._refund_card(
+        refund = refund_card(
             inv, "investment", inv.payment_intent_id, inv.amount, key=f"investment-{inv.id}-return"
         )
         reference, channel = str(gateway.get(refund, "id")), "stripe_clearing"

@@ -1,11 +1,10 @@
 """Backing pages: donate, pledge, invest (with a confirmation step), the payer's return from
-Checkout, "my backing", and the staff pages for repayments and refunds. Thin: parse, call a
+Checkout, "my backing" (the staff pages are in ``staff_routes``). Thin: parse, call a
 service, commit once, redirect."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,25 +12,32 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from fundapp.core.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
-from fundapp.core.forms import typed_amount
-from fundapp.core.security import public, roles_required, step_up_required
+from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
+from fundapp.core.security import public
 from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
 from fundapp.payments import services as payments
 from fundapp.proposals.models import FundingModel, Project, ProjectState
 
-from . import cancellation, offline_pledges, refunds, services
+from . import (
+    backers,
+    cancellation,
+    common,
+    donations,
+    investments,
+    loans,
+    offline_pledges,
+    pledges,
+    settlement,
+    totals,
+)
 from .forms import ConfirmForm, InvestForm, PledgeForm
 from .models import (
     Donation,
     Investment,
-    InvestmentState,
     PayMethod,
     Pledge,
     PledgeState,
-    RefundRequest,
-    RepaymentSchedule,
 )
 
 bp = Blueprint("funding", __name__, url_prefix="/back")
@@ -100,9 +106,9 @@ def donate(project_id):
     errors: dict = {}
     if request.method == "POST" and not form.get("edit"):
         try:
-            amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+            amount = common.parse_backing_amount(form.get("amount"), form.get("currency"), project)
             if form.get("confirm") != "1":
-                services.check_donation(
+                donations.check_donation(
                     project,
                     amount=amount,
                     method=form.get("method", ""),
@@ -118,7 +124,7 @@ def donate(project_id):
                     form=form,
                     action=url_for("funding.donate", project_id=project.id),
                 )
-            donation = services.start_donation(
+            donation = donations.start_donation(
                 project,
                 amount=amount,
                 method=form.get("method", ""),
@@ -134,7 +140,7 @@ def donate(project_id):
         else:
             if donation.method == PayMethod.CARD:
                 cancel = url_for("funding.donation_status", token=donation.access_token, _external=True)
-                url = services.open_donation_checkout(donation, success_url=_return_url(), cancel_url=cancel)
+                url = donations.open_donation_checkout(donation, success_url=_return_url(), cancel_url=cancel)
                 db.session.commit()
                 return redirect(url, code=303)
             flash(_("Thank you. Please send the transfer with your reference code."), "info")
@@ -146,15 +152,15 @@ def donate(project_id):
         form=form,
         errors=errors,
         methods=_methods(),
-        minimum=services.minimum_backing(project),
-        maximum=services.maximum_backing(project),
+        minimum=common.minimum_backing(project),
+        maximum=common.maximum_backing(project),
     ), status
 
 
 @bp.get("/donations/<token>")
 @public
 def donation_status(token):
-    donation = services.get_donation_by_token(token)
+    donation = donations.get_donation_by_token(token)
     return render_template(
         "funding/donation_status.html",
         donation=donation,
@@ -187,7 +193,7 @@ def checkout_return():
     if donation is None and pledge is None and inv is None:
         abort(404)
     try:
-        services.apply_checkout_session(gateway.retrieve_checkout(session_id))
+        payments.apply_checkout_session(gateway.retrieve_checkout(session_id))
         db.session.commit()
     except DomainError:
         db.session.rollback()
@@ -225,7 +231,7 @@ def pledge(project_id):
     if request.method == "POST" and not request.form.get("edit"):
         if form.validate():
             try:
-                services.check_backing_amount(form.amount.data, project)
+                common.check_backing_amount(form.amount.data, project)
                 if request.form.get("confirm") != "1":
                     return render_template(
                         "funding/confirm.html",
@@ -236,7 +242,7 @@ def pledge(project_id):
                         action=url_for("funding.pledge", project_id=project.id),
                         grace_days=offline_pledges.transfer_grace().days,
                     )
-                mine = services.make_pledge(
+                mine = pledges.make_pledge(
                     project,
                     backer=_user(),
                     amount=form.amount.data,
@@ -249,7 +255,7 @@ def pledge(project_id):
                 _field_error(form, exc)
             else:
                 if mine.state == PledgeState.AWAITING_CARD and gateway.enabled():
-                    url = services.open_pledge_card_setup(
+                    url = pledges.open_pledge_card_setup(
                         mine,
                         success_url=_return_url(),
                         cancel_url=url_for("funding.pledge", project_id=project.id, _external=True),
@@ -267,8 +273,8 @@ def pledge(project_id):
         failed=failed,
         card_enabled=gateway.enabled(),
         grace_days=offline_pledges.transfer_grace().days,
-        minimum=services.minimum_backing(project),
-        maximum=services.maximum_backing(project),
+        minimum=common.minimum_backing(project),
+        maximum=common.maximum_backing(project),
     ), (400 if failed else 200)
 
 
@@ -292,7 +298,7 @@ def pledge_card(pledge_id):
     p = _own_pledge(pledge_id)
     if not gateway.enabled():
         abort(404)
-    url = services.open_pledge_card_setup(
+    url = pledges.open_pledge_card_setup(
         p,
         success_url=_return_url(),
         cancel_url=url_for("funding.pledge", project_id=p.project_id, _external=True),
@@ -326,7 +332,7 @@ def cancel_pledge(pledge_id):
     return _cancel_page(
         "pledge",
         p,
-        services.cancel_pledge,
+        pledges.cancel_pledge,
         cancellation.pledge_cancellable(p),
         _("Your pledge was cancelled."),
     )
@@ -358,7 +364,7 @@ def pledge_receipt(pledge_id):
 def pay_pledge(pledge_id):
     p = _own_pledge(pledge_id)
     if request.method == "POST":
-        url = services.open_pledge_payment(
+        url = pledges.open_pledge_payment(
             p,
             actor=_user(),
             success_url=_return_url(),
@@ -379,14 +385,14 @@ def pay_pledge(pledge_id):
 
 
 def _invest_context(project, **extra):
-    room = services.investment_room(project)
+    room = investments.investment_room(project)
     return {
         "project": project,
-        "totals": services.project_totals(project),
-        "minimum": services.minimum_backing(project),
-        "maximum": min(services.maximum_backing(project), room) if room.amount else room,
+        "totals": totals.project_totals(project),
+        "minimum": common.minimum_backing(project),
+        "maximum": min(common.maximum_backing(project), room) if room.amount else room,
         "room": room,
-        "cancel_until": services.investment_cancel_deadline(project),
+        "cancel_until": investments.investment_cancel_deadline(project),
         **extra,
     }
 
@@ -403,7 +409,7 @@ def _terms_page(project, amount, *, token=None, public_name="", risk_error=None)
         **_invest_context(
             project,
             amount=amount,
-            plan=services.projected_repayments(project, amount) or None,
+            plan=loans.projected_repayments(project, amount) or None,
             token=token or secrets.token_urlsafe(24),
             public_name=public_name,
             risk_error=risk_error,
@@ -425,7 +431,7 @@ def invest(project_id):
         return _invest_page(project, form, failed=False)
     if form.validate():
         try:
-            services.check_investment(project, form.amount.data)
+            investments.check_investment(project, form.amount.data)
         except ValidationFailed as exc:
             _field_error(form, exc)
         else:
@@ -440,8 +446,8 @@ def invest_confirm(project_id):
     form = request.form
     amount = None
     try:
-        amount = services.parse_backing_amount(form.get("amount"), form.get("currency"), project)
-        inv = services.commit_investment(
+        amount = common.parse_backing_amount(form.get("amount"), form.get("currency"), project)
+        inv = investments.commit_investment(
             project,
             investor=_user(),
             amount=amount,
@@ -485,7 +491,7 @@ def _own_investment(investment_id: int) -> Investment:
 @bp.get("/investments/<int:investment_id>")
 def investment_detail(investment_id):
     inv = _own_investment(investment_id)
-    plan = services.schedule_for(inv.project)
+    plan = loans.schedule_for(inv.project)
     return render_template(
         "funding/investment.html",
         inv=inv,
@@ -493,8 +499,8 @@ def investment_detail(investment_id):
         plan=plan,
         bank=payments.bank_details(inv.currency),
         card_enabled=gateway.enabled(),
-        cancel_until=services.investment_cancel_deadline(inv.project),
-        paid_back=services.return_of(inv),
+        cancel_until=investments.investment_cancel_deadline(inv.project),
+        paid_back=investments.return_of(inv),
     )
 
 
@@ -503,7 +509,7 @@ def pay_investment(investment_id):
     inv = _own_investment(investment_id)
     if not gateway.enabled():
         abort(404)
-    url = services.open_investment_checkout(
+    url = investments.open_investment_checkout(
         inv,
         actor=_user(),
         success_url=_return_url(),
@@ -516,7 +522,7 @@ def pay_investment(investment_id):
 @bp.post("/investments/<int:investment_id>/cancel")
 def cancel_investment(investment_id):
     inv = _own_investment(investment_id)
-    services.cancel_investment(inv, actor=_user())
+    investments.cancel_investment(inv, actor=_user())
     db.session.commit()
     flash(_("Your investment was cancelled."), "info")
     return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
@@ -527,204 +533,36 @@ def cancel_investment(investment_id):
 
 @bp.get("/mine")
 def my_backing():
-    return render_template("funding/mine.html", backings=services.backings_of(current_user))
-
-
-# -- staff -------------------------------------------------------------------------------------------------
-
-
-@bp.get("/staff")
-@roles_required("administrator", "treasurer", "auditor")
-def staff_backings():
-    donations = db.session.scalars(select(Donation).order_by(Donation.id.desc()).limit(200)).all()
-    loans = db.session.scalars(
-        select(Project)
-        .where(
-            Project.funding_model == FundingModel.LOAN,
-            Project.state.in_(
-                [
-                    ProjectState.FUNDRAISING,
-                    ProjectState.FUNDED,
-                    ProjectState.IMPLEMENTING,
-                    ProjectState.COMPLETED,
-                ]
-            ),
-        )
-        .order_by(Project.id)
-    ).all()
-    return render_template(
-        "funding/staff.html",
-        donations=donations,
-        loans=loans,
-        to_return=services.investments_to_return(),
-        awaiting_transfers=offline_pledges.awaiting_transfers(),
-        open_refunds=refunds.open_requests(),
-        refund_of={(r.source_type, r.source_id): r for r in refunds.open_requests()},
-    )
-
-
-def _refund_requested(source, anchor: str):
-    """A treasurer asks for money to go back (``refunds.request_refund``); a second person confirms."""
-    try:
-        refunds.request_refund(
-            source,
-            actor=_user(),
-            reason=request.form.get("reason"),
-            bank_reference=request.form.get("bank_reference"),
-        )
-    except (ValidationFailed, InvalidTransition, NotPermitted) as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("funding.staff_backings") + anchor, code=303)
-    db.session.commit()
-    flash(_("The refund is requested; a second person must confirm it before the money moves."), "info")
-    return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
-
-
-@bp.post("/staff/investments/<int:investment_id>/pay-back")
-@roles_required("treasurer")
-@step_up_required
-def pay_back_investment(investment_id):
-    inv = db.session.get(Investment, investment_id)
-    if inv is None:
-        abort(404)
-    return _refund_requested(inv, "#to-return")
-
-
-@bp.post("/staff/donations/<int:donation_id>/refund")
-@roles_required("treasurer")
-@step_up_required
-def refund_donation(donation_id):
-    donation = db.session.get(Donation, donation_id)
-    if donation is None:
-        abort(404)
-    return _refund_requested(donation, "#donations")
-
-
-def _refund_request(refund_id: int) -> RefundRequest:
-    req = db.session.get(RefundRequest, refund_id)
-    if req is None:
-        abort(404)
-    return req
-
-
-@bp.post("/staff/refunds/<int:refund_id>/confirm")
-@roles_required(*refunds.CONFIRMERS)
-@step_up_required
-def confirm_refund(refund_id):
-    req = _refund_request(refund_id)
-    try:
-        refunds.confirm_refund(req, actor=_user())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
-    db.session.commit()
-    flash(_("The refund was confirmed: the money is going back and the books show it."), "info")
-    return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
-
-
-@bp.post("/staff/refunds/<int:refund_id>/decline")
-@roles_required(*refunds.CONFIRMERS)
-def decline_refund(refund_id):
-    req = _refund_request(refund_id)
-    try:
-        refunds.decline_refund(req, actor=_user(), reason=request.form.get("decline_reason"))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
-    db.session.commit()
-    flash(_("The refund was declined; nothing moved."), "info")
-    return redirect(url_for("funding.staff_backings") + "#refunds", code=303)
-
-
-@bp.get("/staff/projects/<int:project_id>/loan")
-@roles_required("administrator", "treasurer", "auditor")
-def staff_loan(project_id):
-    project = db.session.get(Project, project_id)
-    if project is None or project.funding_model != FundingModel.LOAN:
-        abort(404)
-    plan = db.session.scalars(
-        select(RepaymentSchedule).where(RepaymentSchedule.project_id == project.id)
-    ).first()
-    investments = db.session.scalars(
-        select(Investment).where(Investment.project_id == project.id).order_by(Investment.id)
-    ).all()
-    from .models import Repayment
-
-    repayments = db.session.scalars(
-        select(Repayment).where(Repayment.project_id == project.id).order_by(Repayment.id)
-    ).all()
-    return render_template(
-        "funding/staff_loan.html",
-        project=project,
-        plan=plan,
-        investments=investments,
-        repayments=repayments,
-        errors=request.args.get("error"),
-        paid_state=InvestmentState.PAID,
-    )
-
-
-@bp.post("/staff/projects/<int:project_id>/repayments")
-@roles_required("treasurer")
-@step_up_required
-def record_repayment(project_id):
-    project = db.session.get(Project, project_id)
-    if project is None:
-        abort(404)
-    form = request.form
-    try:
-        amount = typed_amount(form.get("amount", ""), project.currency, field="amount")
-        try:
-            received_on = date.fromisoformat(form.get("received_on", ""))
-        except ValueError:
-            raise ValidationFailed(_("Enter the date the money arrived."), field="received_on") from None
-        services.record_repayment(
-            project,
-            amount=amount,
-            method=form.get("method", ""),
-            reference=form.get("reference", ""),
-            received_on=received_on,
-            actor=_user(),
-        )
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("funding.staff_loan", project_id=project.id), code=303)
-    flash(_("The repayment was recorded and distributed to the investors."), "info")
-    return redirect(url_for("funding.staff_loan", project_id=project.id), code=303)
+    return render_template("funding/mine.html", backings=backers.backings_of(current_user))
 
 
 def _closed_at_goal(project: Project) -> bool:
     """Did this donation campaign close early because it received its goal?"""
     if project.funding_model != FundingModel.DONATION or project.state == ProjectState.FUNDRAISING:
         return False
-    return any(e.text == services.CLOSED_AT_GOAL for e in project.timeline)
+    return any(e.text == settlement.CLOSED_AT_GOAL for e in project.timeline)
 
 
 def project_panel_context(project: Project) -> dict:
     """What the public project page's "back this project" panel shows."""
-    totals = services.project_totals(project)
+    figures = totals.project_totals(project)
     now_open = project.state == ProjectState.FUNDRAISING and (
-        project.campaign_ends_at is None or project.campaign_ends_at > services._now()
+        project.campaign_ends_at is None or project.campaign_ends_at > common.now()
     )
     mine = None
     if current_user.is_authenticated and project.funding_model == FundingModel.PLEDGE:
         mine = db.session.scalars(
             select(Pledge).where(Pledge.project_id == project.id, Pledge.backer_id == current_user.id)
         ).one_or_none()
-    room = services.investment_room(project) if project.funding_model == FundingModel.LOAN else None
+    room = investments.investment_room(project) if project.funding_model == FundingModel.LOAN else None
     return {
-        "totals": totals,
+        "totals": figures,
         "open": now_open,
         "card_enabled": gateway.enabled(),
         "bank": payments.bank_details(project.currency),
         "my_pledge": mine,
         "room": room,
-        "rule": services.funding_rule(project),
+        "rule": settlement.funding_rule(project),
         "closed_at_goal": _closed_at_goal(project),
-        "minimum": services.minimum_backing(project),
+        "minimum": common.minimum_backing(project),
     }

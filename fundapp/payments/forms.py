@@ -14,6 +14,10 @@ from fundapp.core.forms import MoneyField, RateField
 from .models import RECEIPT_METHOD_LABELS
 
 
+class RejectReceiptForm(FlaskForm):
+    reason = StringField(_l("Reason for rejecting"), validators=[DataRequired(), Length(max=2000)])
+
+
 def _project_id(value):
     return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
 
@@ -56,6 +60,6 @@ class ReceiptForm(FlaskForm):
     def offer(self, *, currencies, projects) -> ReceiptForm:
         self.currency.choices = [SelectChoice(c, c) for c in currencies]
         self.project_id.choices = [SelectChoice("", "—")] + [
-            SelectChoice(str(p.id), f"{p.title} ({p.currency})") for p in projects
+            SelectChoice(str(pid), label) for pid, label in projects
         ]
         return self

@@ -14,9 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.core.errors import DomainError, DuplicateRequest, ValidationFailed
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db
+from fundapp.files.services import store_upload
 
-from . import gateway, services
-from .forms import ReceiptForm
+from . import gateway, purposes, services
+from .forms import ReceiptForm, RejectReceiptForm
 from .models import OfflineReceipt, ReceiptState
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
@@ -86,36 +87,23 @@ def list_receipts():
     return render_template("payments/receipts.html", receipts=db.session.scalars(query).all(), state=state)
 
 
-def _projects():
-    from fundapp.proposals.models import Project, ProjectState
-
-    return db.session.scalars(
-        select(Project)
-        .where(Project.state.in_([ProjectState.FUNDRAISING, ProjectState.FUNDED, ProjectState.IMPLEMENTING]))
-        .order_by(Project.title)
-    ).all()
-
-
 @bp.route("/receipts/new", methods=["GET", "POST"])
 @roles_required("treasurer")
 def new_receipt():
     """The receipt form: every error of its shape at once, each beside its field, what was typed
     kept; then the rules of ``services.record_offline_receipt`` (which names the field it refuses)."""
-    from fundapp.proposals.models import Project
-
-    form = ReceiptForm().offer(currencies=current_app.config["SUPPORTED_CURRENCIES"], projects=_projects())
+    form = ReceiptForm().offer(
+        currencies=current_app.config["SUPPORTED_CURRENCIES"], projects=purposes.receipt_projects()
+    )
     if request.method == "GET":
         form.received_on.data = date.today()
     failed = False
     if request.method == "POST":
         if form.validate():
             try:
-                project = db.session.get(Project, form.project_id.data) if form.project_id.data else None
                 evidence = None
                 upload = form.evidence.data
                 if upload is not None and getattr(upload, "filename", None):
-                    from fundapp.files.services import store_upload
-
                     evidence = store_upload(
                         upload, uploaded_by=current_user, allowed=("pdf", "png", "jpeg", "webp")
                     )
@@ -129,7 +117,7 @@ def new_receipt():
                     currency=form.currency.data,
                     received_on=form.received_on.data,
                     backing_reference=form.backing_reference.data,
-                    project=project,
+                    project=form.project_id.data,
                     fx_rate_text=form.fx_rate.raw,
                     evidence=evidence,
                     note=form.note.data,
@@ -169,7 +157,9 @@ def _receipt(receipt_id: int) -> OfflineReceipt:
 @bp.get("/receipts/<int:receipt_id>")
 @roles_required("treasurer", "administrator", "auditor")
 def receipt_detail(receipt_id):
-    return render_template("payments/receipt_detail.html", receipt=_receipt(receipt_id))
+    return render_template(
+        "payments/receipt_detail.html", receipt=_receipt(receipt_id), reject_form=RejectReceiptForm()
+    )
 
 
 @bp.post("/receipts/<int:receipt_id>/confirm")
@@ -186,8 +176,11 @@ def confirm_receipt(receipt_id):
 @roles_required("treasurer", "administrator")
 @step_up_required
 def reject_receipt(receipt_id):
+    receipt, form = _receipt(receipt_id), RejectReceiptForm()
+    if not form.validate():
+        return render_template("payments/receipt_detail.html", receipt=receipt, reject_form=form), 400
     services.reject_offline_receipt(
-        _receipt(receipt_id), actor=current_user._get_current_object(), reason=request.form.get("reason", "")
+        receipt, actor=current_user._get_current_object(), reason=form.reason.data
     )
     db.session.commit()
     flash(_("The receipt was rejected; it stays on record."), "info")

@@ -27,19 +27,20 @@ from fundapp.core.forms import typed_amount, typed_rate
 from fundapp.core.money import Money, exponent
 from fundapp.core.phrases import canonical
 from fundapp.extensions import db
+from fundapp.ledger import services as ledger
 
-from . import gateway
+from . import gateway, purposes, signals
 from .models import OfflineReceipt, ReceiptMethod, ReceiptState, StripeCall, StripeEvent
 
 log = logging.getLogger("fundapp.payments")
 
 
 def _define_accounts() -> None:
-    from fundapp.ledger.services import CHART, AccountType, define_account
-
-    if "fx_conversion" not in CHART:
+    if "fx_conversion" not in ledger.CHART:
         # the currency position of conversions: RUB in on one side, TJS out on the other
-        define_account("fx_conversion", AccountType.ASSET, "Currency conversion (trading account)")
+        ledger.define_account(
+            "fx_conversion", ledger.AccountType.ASSET, "Currency conversion (trading account)"
+        )
 
 
 # -- Stripe write calls ---------------------------------------------------------------------------
@@ -107,9 +108,8 @@ def event_seen(event_id: str) -> bool:
 
 def handle_event(event) -> str:
     """Apply one verified Stripe event (flush; the caller commits). Raises ``DuplicateRequest``
-    when the event was already applied."""
-    from fundapp.funding import services as funding
-
+    when the event was already applied. What the event means for a backing is announced through
+    ``signals`` to the receivers of the domains above, inside this transaction."""
     event_id = gateway.get(event, "id")
     etype = gateway.get(event, "type") or ""
     obj = gateway.get(gateway.get(event, "data"), "object")
@@ -127,7 +127,7 @@ def handle_event(event) -> str:
         raise DuplicateRequest() from None
     outcome = "ignored"
     try:
-        outcome = _apply_event(etype, object_id, funding)
+        outcome = _apply_event(etype, object_id, obj)
     except gateway.MissingAtStripe:
         outcome = "missing_at_stripe"  # not ours (or deleted): nothing to do, do not ask for retries
     row.outcome = outcome[:40]
@@ -135,17 +135,79 @@ def handle_event(event) -> str:
     return outcome
 
 
-def _apply_event(etype: str, object_id: str, funding) -> str:
+def _apply_event(etype: str, object_id: str, obj) -> str:
     outcome = "ignored"
     if etype in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
-        outcome = funding.apply_checkout_session(gateway.retrieve_checkout(object_id))
+        outcome = apply_checkout_session(gateway.retrieve_checkout(object_id))
     elif etype in ("payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled"):
-        outcome = funding.apply_payment_intent(gateway.retrieve_payment_intent(object_id))
+        outcome = apply_payment_intent(gateway.retrieve_payment_intent(object_id))
     elif etype == "setup_intent.succeeded":
         outcome = "ignored"  # the Checkout Session carries what the card is for
+    elif etype == "checkout.session.expired":  # no money moved: the signed event's metadata suffices
+        kind, obj_id = _target(obj)
+        if kind:
+            results = signals.checkout_expired.send(kind, object_id=obj_id, session_id=object_id)
+            outcome = signals.answer(results, "ignored")
     elif etype in ("charge.refunded", "refund.created"):
-        outcome = "noted"  # refunds start here: the reversal is posted when we ask for the refund
+        # refunds start here: the reversal is posted when we ask for the refund; this is for the log
+        kind, obj_id = _target(obj)
+        results = signals.payment_refunded.send(kind, object_id=obj_id, stripe_id=object_id)
+        outcome = signals.answer(results, "noted")
     return outcome
+
+
+def _target(obj) -> tuple[str | None, int | None]:
+    """The kind and id of what a Stripe object pays for, from its metadata (ours), or (None, None)."""
+    meta = gateway.get(obj, "metadata") or {}
+    kind, obj_id = gateway.get(meta, "kind"), gateway.get(meta, "id")
+    if not kind or not isinstance(kind, str) or not str(obj_id or "").isdigit():
+        return None, None
+    return kind, int(obj_id)
+
+
+def apply_payment_intent(pi) -> str:
+    """A PaymentIntent re-read from Stripe: announce that it succeeded (or failed) to whatever it
+    paid for. Returns what happened, for the event log."""
+    kind, obj_id = _target(pi)
+    if kind is None:
+        return "ignored"
+    status, pi_id = gateway.get(pi, "status"), gateway.get(pi, "id")
+    if status != "succeeded":
+        if status in ("requires_payment_method", "canceled"):
+            results = signals.payment_failed.send(kind, object_id=obj_id, payment_intent=pi_id, status=status)
+            return signals.answer(results, "ignored")
+        return "not_succeeded"
+    amount = Money(int(gateway.get(pi, "amount")), str(gateway.get(pi, "currency")).upper())
+    results = signals.payment_succeeded.send(
+        kind, object_id=obj_id, payment_intent=pi_id, amount=amount, fee=gateway.fee_of(pi)
+    )
+    return signals.answer(results, "ignored")
+
+
+def apply_checkout_session(session) -> str:
+    """A Checkout Session re-read from Stripe (from a webhook or the payer's return page)."""
+    if gateway.get(session, "mode") == "setup":
+        kind, obj_id = _target(session)
+        if kind is None:
+            return "ignored"
+        si = gateway.get(session, "setup_intent")
+        if isinstance(si, str):
+            si = gateway.retrieve_setup_intent(si)
+        if si is None or gateway.get(si, "status") != "succeeded":
+            return "not_succeeded"
+        results = signals.card_saved.send(
+            kind,
+            object_id=obj_id,
+            payment_method=gateway.get(si, "payment_method"),
+            session_id=gateway.get(session, "id"),
+        )
+        return signals.answer(results, "ignored")
+    pi = gateway.get(session, "payment_intent")
+    if pi is None:
+        return "not_paid"
+    if isinstance(pi, str):
+        pi = gateway.retrieve_payment_intent(pi)
+    return apply_payment_intent(pi)
 
 
 # -- offline receipts ---------------------------------------------------------------------------------
@@ -241,11 +303,9 @@ def record_offline_receipt(
     """A treasurer records money that arrived by transfer. It does not count until a second staff
     member confirms it. The same (operator, transfer reference) is refused the second time. The
     amount comes read already (``amount``, from the form's ``MoneyField``) or as typed
-    (``amount_text``). A transfer short of its backing's amount by no more than the fee tolerance
-    (:func:`fee_tolerance`) credits the backing in full; the shortfall is the banks' fee."""
-    from fundapp.funding import services as funding
-    from fundapp.proposals.models import Project
-
+    (``amount_text``). What it pays for (a backing by its reference code, or ``project``, an id or
+    an object with one), what it credits and the fee the banks kept are decided by the domain
+    registered in ``purposes`` (funding), which refuses what does not fit."""
     if actor is None or not actor.has_any_role("treasurer"):
         raise NotPermitted(_l("Only a treasurer can record a receipt."))
     if method not in {m.value for m in ReceiptMethod}:
@@ -265,69 +325,17 @@ def record_offline_receipt(
         raise ValidationFailed(_l("Enter the date the money arrived."), field="received_on")
     if received_on > datetime.now(UTC).date():
         raise ValidationFailed(_l("The date cannot be in the future."), field="received_on")
-    backing = None
     backing_reference = (backing_reference or "").strip().upper().replace(" ", "").replace("-", "") or None
-    if backing_reference:
-        backing = funding.find_backing(backing_reference)
-        if backing is None:
-            raise ValidationFailed(_l("No backing has this reference code."), field="backing_reference")
-        project = backing.project
-    if project is None or not isinstance(project, Project):
-        raise ValidationFailed(
-            _l("Give the backing's reference code or choose the project."), field="project"
+    project_id = getattr(project, "id", project)
+    terms = purposes.terms_of(
+        purposes.ReceiptDraft(
+            amount=amount,
+            rate=parse_rate(fx_rate_text),
+            backing_reference=backing_reference,
+            project_id=project_id if isinstance(project_id, int) else None,
         )
-    rate = parse_rate(fx_rate_text)
-    if currency != project.currency:
-        if rate is None:
-            raise ValidationFailed(
-                _l(
-                    "The money came in %(received)s but the project is in %(project)s: "
-                    "enter the exchange rate.",
-                    received=currency,
-                    project=project.currency,
-                ),
-                field="fx_rate",
-            )
-        credited = convert(amount, rate, project.currency)
-        if credited.amount <= 0:
-            raise ValidationFailed(_l("The converted amount is zero; check the rate."), field="fx_rate")
-    else:
-        if rate is not None and rate != 1:
-            raise ValidationFailed(
-                _l("No exchange rate is needed for the project's own currency."), field="fx_rate"
-            )
-        rate = None
-        credited = amount
-    fee = None
-    if backing is not None:
-        expected = backing.amount
-        if currency == project.currency and credited != expected:
-            shortfall = expected.amount - credited.amount
-            if 0 < shortfall <= fee_tolerance(expected).amount:
-                fee = Money(shortfall, currency)  # what the banks kept on the way
-            else:
-                raise ValidationFailed(
-                    _l(
-                        "The backing with this reference is %(expected)s. Record the amount that arrived: "
-                        "up to %(tolerance)s less is accepted as the banks' fee. Otherwise record the "
-                        "transfer without a reference as a donation to the project.",
-                        expected=str(expected),
-                        tolerance=str(fee_tolerance(expected)),
-                    ),
-                    field="amount",
-                )
-        if currency != project.currency:
-            diff = abs(credited.amount - expected.amount)
-            if diff * 1000 > expected.amount * funding.FX_TOLERANCE_PER_MILLE:
-                raise ValidationFailed(
-                    _l(
-                        "At this rate the transfer is worth %(credited)s, too far from the backing's "
-                        "%(expected)s. Check the amount and the rate.",
-                        credited=str(credited),
-                        expected=str(expected),
-                    ),
-                    field="fx_rate",
-                )
+    )
+    rate, fee = terms.rate, terms.fee
     op_key, ref_key = _key(operator), _key(transfer_reference)
     dup = db.session.scalars(
         select(OfflineReceipt).where(
@@ -355,10 +363,10 @@ def record_offline_receipt(
         currency=currency,
         received_on=received_on,
         backing_reference=backing_reference,
-        project_id=project.id,
+        project_id=terms.project_id,
         fx_rate=None if rate is None else str(Decimal(rate.numerator) / Decimal(rate.denominator)),
-        credited_minor=(backing.amount.amount if backing is not None else credited.amount),
-        credited_currency=project.currency,
+        credited_minor=terms.credited.amount,
+        credited_currency=terms.credited.currency,
         fee_minor=fee.amount if fee is not None else None,
         evidence_file_id=getattr(evidence, "id", None),
         note=note,
@@ -387,17 +395,8 @@ def record_offline_receipt(
             **({"fee": str(fee)} if fee is not None else {}),
         },
     )
+    signals.receipt_recorded.send(receipt, actor=actor)
     return receipt
-
-
-def fee_tolerance(expected: Money) -> Money:
-    """The largest shortfall of a transfer accepted as bank fees for a backing of ``expected``:
-    the larger of ``RECEIPT_FEE_TOLERANCE_BP`` of it (rounded down) and the currency's fixed
-    ``RECEIPT_FEE_TOLERANCE_MINOR``; never the whole amount."""
-    cfg = current_app.config
-    share = expected.amount * int(cfg.get("RECEIPT_FEE_TOLERANCE_BP", 0)) // 10000
-    fixed = int((cfg.get("RECEIPT_FEE_TOLERANCE_MINOR") or {}).get(expected.currency, 0))
-    return Money(min(max(share, fixed, 0), expected.amount - 1), expected.currency)
 
 
 # The journal memo of the fee a bank kept from a transfer (registered with its translation).
@@ -411,8 +410,6 @@ def _incoming_code(receipt: OfflineReceipt) -> str:
 def book_bank_fee(receipt: OfflineReceipt, *, actor):
     """The fee the banks kept from a confirmed receipt, as its own entry: debit the fund's fees,
     credit the account the money came into (which then holds what really arrived)."""
-    from fundapp.ledger import services as ledger
-
     fee = receipt.fee
     if fee is None:
         return None
@@ -434,8 +431,6 @@ def book_bank_fee(receipt: OfflineReceipt, *, actor):
 def receipt_legs(receipt: OfflineReceipt) -> list:
     """The legs of a receipt: money in, and — when the currencies differ — the conversion through
     ``fx_conversion`` with the difference from the backing's amount booked to fx_gain/fx_loss."""
-    from fundapp.ledger import services as ledger
-
     _define_accounts()
     incoming_code = _incoming_code(receipt)
     received = receipt.gross  # with a bank fee, the sender paid more than arrived: the fee is its own entry
@@ -481,9 +476,8 @@ def _lock_receipt(receipt: OfflineReceipt) -> OfflineReceipt:
 
 def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt:
     """A second staff member (treasurer or administrator, not the recorder) confirms: only now is the
-    money posted to the ledger and counted."""
-    from fundapp.funding import services as funding
-
+    money posted to the ledger and counted: the receivers of ``signals.receipt_confirmed`` post what
+    it pays for, in this transaction (one of them must: a receipt nobody takes is refused)."""
     if actor is None or not actor.has_any_role("treasurer", "administrator"):
         raise NotPermitted(_l("Only a treasurer or an administrator can confirm a receipt."))
     receipt = _lock_receipt(receipt)
@@ -496,8 +490,11 @@ def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt
     receipt.state = ReceiptState.CONFIRMED.value
     receipt.decided_by_id = actor.id
     receipt.decided_at = utcnow()
-    backing = funding.receive_offline(receipt, legs=receipt_legs(receipt), actor=actor)
-    receipt.ledger_entry_id = backing.ledger_entry_id
+    results = signals.receipt_confirmed.send(receipt, legs=receipt_legs(receipt), actor=actor)
+    entry_id = signals.answer(results)
+    if entry_id is None:
+        raise RuntimeError("no domain took the receipt (funding connects its receiver at init)")
+    receipt.ledger_entry_id = entry_id
     fee_entry = book_bank_fee(receipt, actor=actor)
     receipt.fee_entry_id = fee_entry.id if fee_entry is not None else None
     db.session.flush()
@@ -524,49 +521,5 @@ def reject_offline_receipt(receipt: OfflineReceipt, *, actor, reason: str) -> Of
     receipt.decided_at = utcnow()
     receipt.decision_reason = reason
     record("offline_receipt.rejected", receipt, actor=actor, reason=reason)
+    signals.receipt_rejected.send(receipt, actor=actor, reason=reason)
     return receipt
-
-
-def transfer_references(entries) -> dict[int, list[str]]:
-    """For reconciliation: the bank or operator reference by which a transfer's entry is known
-    (receipts paying a donation or an investment, and loan repayments)."""
-    from fundapp.funding.models import Donation, Investment, Repayment
-
-    wanted: dict[str, dict[int, list[int]]] = {}
-    for e in entries:
-        if (
-            e.source_type in ("donation", "investment", "repayment", "offline_receipt")
-            and e.source_id
-            and str(e.source_id).isdigit()
-        ):
-            wanted.setdefault(e.source_type, {}).setdefault(int(e.source_id), []).append(e.id)
-    out: dict[int, list[str]] = {}
-    for source_type, model in (("donation", Donation), ("investment", Investment)):
-        by_id = wanted.get(source_type)
-        if not by_id:
-            continue
-        rows = db.session.execute(
-            select(model.id, OfflineReceipt.transfer_reference)
-            .join(OfflineReceipt, OfflineReceipt.id == model.receipt_id)
-            .where(model.id.in_(list(by_id)))
-        )
-        for obj_id, ref in rows:
-            for entry_id in by_id[obj_id]:
-                out.setdefault(entry_id, []).append(ref)
-    by_id = wanted.get("offline_receipt")  # a bank fee's entry: known by its transfer's reference
-    if by_id:
-        for receipt_id, ref in db.session.execute(
-            select(OfflineReceipt.id, OfflineReceipt.transfer_reference).where(
-                OfflineReceipt.id.in_(list(by_id))
-            )
-        ):
-            for entry_id in by_id[receipt_id]:
-                out.setdefault(entry_id, []).append(ref)
-    by_id = wanted.get("repayment")
-    if by_id:
-        for rep_id, ref in db.session.execute(
-            select(Repayment.id, Repayment.reference).where(Repayment.id.in_(list(by_id)))
-        ):
-            for entry_id in by_id[rep_id]:
-                out.setdefault(entry_id, []).append(ref)
-    return out

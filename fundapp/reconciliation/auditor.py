@@ -16,6 +16,7 @@ from fundapp.audit.services import record
 from fundapp.core.csvfile import csv_chunks, csv_response
 from fundapp.core.money import Money
 from fundapp.core.security import roles_required
+from fundapp.disbursements.models import DisbursementRequest
 from fundapp.extensions import db
 from fundapp.ledger.models import Account, JournalEntry, Leg, PendingTransfer
 
@@ -220,8 +221,6 @@ def pending():
 @bp.get("/disbursements")
 @roles_required(*READERS)
 def disbursements():
-    from fundapp.disbursements.models import DisbursementRequest
-
     reqs = db.session.scalars(select(DisbursementRequest).order_by(DisbursementRequest.id.desc())).all()
     if request.args.get("format") == "csv":
         _exported("disbursements")

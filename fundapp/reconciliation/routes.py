@@ -14,6 +14,7 @@ from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from fundapp.audit.services import record
 from fundapp.core.csvfile import csv_chunks, csv_response
 from fundapp.core.errors import DomainError
 from fundapp.core.money import Money
@@ -188,8 +189,6 @@ def run_detail(run_id: int):
 @bp.get("/runs/<int:run_id>/export.csv")
 @roles_required(*REVIEWERS)
 def run_export(run_id: int):
-    from fundapp.audit.services import record
-
     run = _run(run_id)
     record("reconciliation.exported", run)
     db.session.commit()

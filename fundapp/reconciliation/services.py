@@ -19,7 +19,10 @@ from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
+from fundapp.disbursements.models import DisbursementRequest
 from fundapp.extensions import db
+from fundapp.funding import references
+from fundapp.ledger import services as ledger
 from fundapp.ledger.models import Account, JournalEntry, Leg
 
 from .matching import (
@@ -92,8 +95,6 @@ def _require(actor, roles, message) -> None:
 
 
 def _disbursement_references(entries: list[JournalEntry]) -> dict[int, list[str]]:
-    from fundapp.disbursements.models import DisbursementRequest
-
     ids = [e.id for e in entries]
     if not ids:
         return {}
@@ -108,29 +109,8 @@ def _disbursement_references(entries: list[JournalEntry]) -> dict[int, list[str]
 register_reference_source(_disbursement_references)
 
 
-def _payment_intent_references(entries: list[JournalEntry]) -> dict[int, list[str]]:
-    """Card payments are known to Stripe by their PaymentIntent; the entries carry the backing's id."""
-    try:
-        from fundapp.funding.models import Donation, Investment, Pledge
-    except ImportError:  # the funding domain is optional
-        return {}
-    models = {"donation": Donation, "pledge": Pledge, "investment": Investment}
-    wanted: dict[str, dict[int, list[int]]] = {}
-    for e in entries:
-        if e.source_type in models and e.source_id and e.source_id.isdigit():
-            wanted.setdefault(e.source_type, {}).setdefault(int(e.source_id), []).append(e.id)
-    out: dict[int, list[str]] = {}
-    for source_type, by_id in wanted.items():
-        model = models[source_type]
-        rows = db.session.execute(select(model.id, model.payment_intent_id).where(model.id.in_(list(by_id))))
-        for obj_id, pi in rows:
-            if pi:
-                for entry_id in by_id[obj_id]:
-                    out.setdefault(entry_id, []).append(pi)
-    return out
-
-
-register_reference_source(_payment_intent_references)
+register_reference_source(references.payment_intent_references)
+register_reference_source(references.transfer_references)
 
 
 def _day_start(d: date) -> datetime:
@@ -473,8 +453,6 @@ def _check_second_person(adj: ReconciliationAdjustment, actor) -> None:
 
 def approve_adjustment(adj: ReconciliationAdjustment, *, actor) -> ReconciliationAdjustment:
     """A second person approves; the adjusting entry is posted to the ledger."""
-    from fundapp.ledger import services as ledger
-
     adj = _lock_adjustment(adj.id)
     _check_second_person(adj, actor)
     amount = Money(abs(int(adj.amount_minor)), adj.currency)

@@ -9,14 +9,15 @@ from sqlalchemy import select
 from fundapp.core.errors import InvalidTransition
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations, settlement
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import CampaignSettlement
 from fundapp.ledger import services as ledger
 from tests.conftest import login_as
 
 
 def _give(project, minor, user=None):
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(minor, "TJS"), method="bank", email="giver@example.org", backer=user
     )
     db.session.commit()
@@ -29,11 +30,11 @@ def test_a_donation_campaign_closes_when_it_has_received_its_goal(app, make_proj
     receive a transfer started before it closed?"""
     project = make_project(model="donation", goal_minor=100_000)
     first, late = _give(project, 60_000), _give(project, 10_000)
-    funding.receive_donation(first, via="bank")
+    donations.receive_donation(first, via="bank")
     db.session.commit()
     assert project.state == "fundraising"
     second = _give(project, 40_000)
-    funding.receive_donation(second, via="bank")
+    donations.receive_donation(second, via="bank")
     db.session.commit()
     db.session.refresh(project)
     assert project.state == "funded" and project.closed_at is not None
@@ -43,13 +44,13 @@ def test_a_donation_campaign_closes_when_it_has_received_its_goal(app, make_proj
         "campaign closed early: goal received"
     ]
     with pytest.raises(InvalidTransition):
-        funding.check_donation(project, amount=Money(5_000, "TJS"), method="bank", email="x@example.org")
-    funding.receive_donation(late, via="bank")  # already on its way: received and counted
+        donations.check_donation(project, amount=Money(5_000, "TJS"), method="bank", email="x@example.org")
+    donations.receive_donation(late, via="bank")  # already on its way: received and counted
     db.session.commit()
-    assert funding.project_totals(project)["raised"] == Money(110_000, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(110_000, "TJS")
     assert ledger.balance(ledger.project_account(project.id, "TJS")) == Money(110_000, "TJS")
     assert db.session.scalars(select(CampaignSettlement)).one().id == claim.id
-    assert funding.close_due_campaigns()["settled"] == []
+    assert settlement.close_due_campaigns()["settled"] == []
 
 
 def test_the_page_and_the_payout_form_say_the_rule(app, make_project, make_user):
@@ -67,7 +68,7 @@ def test_the_page_and_the_payout_form_say_the_rule(app, make_project, make_user)
     r = c.get(f"/projects/{project.id}/disbursements/new?lang=en", follow_redirects=True)
     text = r.get_data(as_text=True)
     assert "once the project is funded" in text and "funded as soon as it has received its goal" in text
-    funding.receive_donation(_give(project, 100_000), via="bank")
+    donations.receive_donation(_give(project, 100_000), via="bank")
     db.session.commit()
     page = c.get(f"/projects/{project.id}?lang=en").get_data(as_text=True)
     assert "The campaign closed early on" in page and 'href="/back/projects' not in page
@@ -83,9 +84,9 @@ def test_campaigns_that_reached_their_goal_before_are_closed_by_the_closer(app, 
     donation = _give(project, 50_000)
     project.state = "approved"  # receive it as if the rule did not exist yet
     db.session.commit()
-    funding.receive_donation(donation, via="bank")
+    donations.receive_donation(donation, via="bank")
     project.state = "fundraising"
     db.session.commit()
-    assert funding.close_due_campaigns()["settled"] == [(project.id, "funded")]
+    assert settlement.close_due_campaigns()["settled"] == [(project.id, "funded")]
     db.session.refresh(project)
     assert project.state == "funded"

@@ -4,8 +4,7 @@ from sqlalchemy import func, select
 
 from fundapp.core.demo import play
 from fundapp.extensions import db
-from fundapp.funding import demo
-from fundapp.funding import services as funding
+from fundapp.funding import demo, loans
 from fundapp.funding.models import Donation, Investment, Pledge, RepaymentShare
 from tests.fakes.backing import entry_count, ledger_snapshot
 
@@ -35,7 +34,7 @@ def test_demo_loads_once_with_a_funded_loan_and_a_repayment(app, runner, make_us
     assert db.session.scalar(select(func.count(Pledge.id)).where(Pledge.state == "active")) == 2
     assert db.session.scalar(select(func.count(Investment.id)).where(Investment.state == "paid")) == 3
     loan = projects["fundraising"][2]
-    assert loan.state == "funded" and funding.schedule_for(loan) is not None
+    assert loan.state == "funded" and loans.schedule_for(loan) is not None
     assert db.session.scalar(select(func.count(RepaymentShare.id))) == 3
     snap = ledger_snapshot()
     assert snap[("fx_loss", "TJS")] == 500  # 10,000 RUB at 0.1195 = 1,195.00 TJS for a 1,200.00 gift

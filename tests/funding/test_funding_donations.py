@@ -5,9 +5,11 @@ from sqlalchemy import func, select
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import Donation, DonationState, RefundRequest
 from fundapp.mail.models import OutboxMessage
+from fundapp.payments import services as payment_events
 from tests.fakes.backing import entry_count, ledger_snapshot
 
 
@@ -47,7 +49,7 @@ def test_guest_card_donation_through_checkout_and_return_page(app, client, fake_
     )
     assert entry_count() == 2  # the gift and the Stripe fee
     assert ledger_snapshot()[("fees_expense", "TJS")] == 25050 * 29 // 1000 + 30
-    assert funding.project_totals(project)["raised"] == Money(25050, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(25050, "TJS")
     mails = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.to_address == "guest@example.org")
     ).all()
@@ -130,14 +132,16 @@ def test_refund_reverses_the_entry_and_refunds_through_stripe(app, client_for, f
     original entry reversed, Stripe's refund called with an idempotency key and the counters
     lowered; confirming again changes nothing, and a member cannot even ask."""
     project = make_project(model="donation")
-    d = funding.start_donation(project, amount=Money(5000, "TJS"), method="card", email="x@example.org")
+    d = donations.start_donation(project, amount=Money(5000, "TJS"), method="card", email="x@example.org")
     db.session.commit()
-    funding.open_donation_checkout(d, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/")
+    donations.open_donation_checkout(
+        d, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
+    )
     db.session.commit()
     fake_stripe.complete_checkout(d.checkout_session_id)
     from fundapp.payments import gateway
 
-    funding.apply_checkout_session(gateway.retrieve_checkout(d.checkout_session_id))
+    payment_events.apply_checkout_session(gateway.retrieve_checkout(d.checkout_session_id))
     db.session.commit()
     treasurer_client, _treasurer = client_for("treasurer")
     r = treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": ""})
@@ -161,7 +165,7 @@ def test_refund_reverses_the_entry_and_refunds_through_stripe(app, client_for, f
     snap = ledger_snapshot()
     assert snap[(f"project:{project.id}", "TJS")] == 0
     assert snap[("stripe_clearing", "TJS")] == -(5000 * 29 // 1000 + 30)  # the fee is not given back
-    assert funding.project_totals(project)["raised"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(0, "TJS")
     admin_client.post(f"/back/staff/refunds/{req.id}/confirm")
     treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "again"})
     assert fake_stripe.count("refund") == 1

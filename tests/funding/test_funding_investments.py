@@ -10,14 +10,16 @@ from sqlalchemy import func, select
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import investments, loans, settlement
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import Investment, RepaymentShare
+from fundapp.payments import services as payment_events
 from fundapp.proposals.models import Project
 from tests.fakes.backing import ledger_snapshot, pay_by_transfer
 
 
 def _commit(project, user, cents, token=None):
-    inv = funding.commit_investment(
+    inv = investments.commit_investment(
         project,
         investor=user,
         amount=Money(cents, project.currency),
@@ -45,7 +47,7 @@ def test_confirmation_step_shows_terms_and_risk(app, client_for, make_project):
         assert r.status_code == 303
     inv = db.session.scalars(select(Investment)).one()
     assert inv.amount == Money(50_000, "TJS") and inv.investor_id == user.id
-    assert funding.project_totals(project)["committed"] == Money(50_000, "TJS")
+    assert funding_totals.project_totals(project)["committed"] == Money(50_000, "TJS")
 
 
 def test_cap_is_never_exceeded(app, make_user, make_project):
@@ -60,7 +62,7 @@ def test_cap_is_never_exceeded(app, make_user, make_project):
     with pytest.raises(InvalidTransition):
         _commit(project, make_user(), 1_000)
     db.session.rollback()
-    assert funding.project_totals(project)["committed"] == Money(100_000, "TJS")
+    assert funding_totals.project_totals(project)["committed"] == Money(100_000, "TJS")
 
 
 def test_cancel_until_48_hours_before_the_deadline(app, make_user, make_project):
@@ -69,15 +71,15 @@ def test_cancel_until_48_hours_before_the_deadline(app, make_user, make_project)
     user = make_user()
     inv = _commit(project, user, 10_000)
     with pytest.raises(NotPermitted):
-        funding.cancel_investment(inv, actor=make_user())
+        investments.cancel_investment(inv, actor=make_user())
     db.session.rollback()
-    funding.cancel_investment(inv, actor=user)
+    investments.cancel_investment(inv, actor=user)
     db.session.commit()
-    assert funding.project_totals(project)["committed"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["committed"] == Money(0, "TJS")
     late = make_project(model="loan", goal_minor=100_000, ends_in=timedelta(hours=47))
     inv2 = _commit(late, user, 10_000)
     with pytest.raises(InvalidTransition):
-        funding.cancel_investment(inv2, actor=user)
+        investments.cancel_investment(inv2, actor=user)
     db.session.rollback()
 
 
@@ -90,18 +92,18 @@ def test_funded_loan_schedule_repayment_and_pro_rata_distribution(app, make_user
     invs = [_commit(project, u, c) for u, c in zip(investors, [33_333, 33_333, 33_334], strict=True)]
     for inv in invs:
         pay_by_transfer(inv, t1, t2)
-    assert funding.project_totals(project)["raised"] == Money(100_000, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(100_000, "TJS")
     p = db.session.get(Project, project.id)
     p.campaign_ends_at = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     db.session.expire_all()
     assert db.session.get(Project, project.id).state == "funded"
-    plan = funding.schedule_for(project)
+    plan = loans.schedule_for(project)
     assert plan is not None and len(plan.instalments) == 12
     assert sum(i.principal_minor for i in plan.instalments) == 100_000
     with pytest.raises(NotPermitted):
-        funding.record_repayment(
+        loans.record_repayment(
             project,
             amount=Money(1_000, "TJS"),
             method="bank",
@@ -110,7 +112,7 @@ def test_funded_loan_schedule_repayment_and_pro_rata_distribution(app, make_user
             actor=investors[0],
         )
     db.session.rollback()
-    rep = funding.record_repayment(
+    rep = loans.record_repayment(
         project, amount=Money(8_885, "TJS"), method="bank", reference="R1", received_on=date.today(), actor=t1
     )
     db.session.commit()
@@ -120,7 +122,7 @@ def test_funded_loan_schedule_repayment_and_pro_rata_distribution(app, make_user
     snap = ledger_snapshot()
     assert snap[("investor_payable", "TJS")] == 8_885 and snap[("investor_repayments_clearing", "TJS")] == 0
     with pytest.raises(ValidationFailed):  # the same transfer reference again
-        funding.record_repayment(
+        loans.record_repayment(
             project,
             amount=Money(100, "TJS"),
             method="bank",
@@ -129,11 +131,11 @@ def test_funded_loan_schedule_repayment_and_pro_rata_distribution(app, make_user
             actor=t1,
         )
     db.session.rollback()
-    rows = funding.portfolio(investors[2])
+    rows = loans.portfolio(investors[2])
     assert rows[0]["received"].amount in (2_961, 2_962)
-    total_expected = sum(funding.portfolio(u)[0]["expected"].amount for u in investors)
+    total_expected = sum(loans.portfolio(u)[0]["expected"].amount for u in investors)
     assert total_expected == sum(i.amount_minor for i in plan.instalments)
-    assert all(r["arrears"].amount == 0 for u in investors for r in funding.portfolio(u))
+    assert all(r["arrears"].amount == 0 for u in investors for r in loans.portfolio(u))
 
 
 @pytest.mark.postgres
@@ -158,7 +160,7 @@ def test_fifty_concurrent_commitments_never_exceed_the_cap(app, make_user, make_
                 barrier.wait(30)  # all start together (they then share the connection pool)
                 user = db.session.get(User, uid)
                 proj = db.session.get(Project, pid)
-                funding.commit_investment(
+                investments.commit_investment(
                     proj,
                     investor=user,
                     amount=Money(10_000, "TJS"),
@@ -186,7 +188,7 @@ def test_fifty_concurrent_commitments_never_exceed_the_cap(app, make_user, make_
     db.session.expire_all()
     total = db.session.scalar(select(func.sum(Investment.amount_minor)).where(Investment.project_id == pid))
     assert total == 200_000
-    assert funding.project_totals(project)["committed"] == Money(200_000, "TJS")
+    assert funding_totals.project_totals(project)["committed"] == Money(200_000, "TJS")
 
 
 def test_card_payment_after_cancelling_is_refunded(app_factory, fake_stripe, make_user):
@@ -200,14 +202,14 @@ def test_card_payment_after_cancelling_is_refunded(app_factory, fake_stripe, mak
         user = make_user()
         project = make_project(user, model="loan", goal_minor=100_000)
         inv = _commit(project, user, 10_000)
-        funding.open_investment_checkout(
+        investments.open_investment_checkout(
             inv, actor=user, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
         )
         db.session.commit()
-        funding.cancel_investment(inv, actor=user)
+        investments.cancel_investment(inv, actor=user)
         db.session.commit()
         fake_stripe.complete_checkout(inv.checkout_session_id)
-        assert funding.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id)) == (
+        assert payment_events.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id)) == (
             "refunded_late_payment"
         )
         db.session.commit()
@@ -215,9 +217,9 @@ def test_card_payment_after_cancelling_is_refunded(app_factory, fake_stripe, mak
         snap = ledger_snapshot()
         assert snap[("refunds_payable", "TJS")] == 0
         assert snap[("stripe_clearing", "TJS")] == -(10_000 * 29 // 1000 + 30)
-        assert funding.project_totals(project)["raised"] == Money(0, "TJS")
+        assert funding_totals.project_totals(project)["raised"] == Money(0, "TJS")
         # a replay changes nothing
-        funding.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id))
+        payment_events.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id))
         db.session.commit()
         assert fake_stripe.count("refund") == 1 and ledger_snapshot() == snap
         db.session.remove()

@@ -6,7 +6,7 @@ import pytest
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations, investments, loans
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def test_my_backing_and_dashboard(app, client_for, make_project, make_user):
     project = make_project(model="donation")
     loan = make_project(model="loan", goal_minor=50_000)
     c, user = client_for("member")
-    funding.start_donation(project, amount=Money(1000, "TJS"), method="bank", email=None, backer=user)
-    funding.commit_investment(
+    donations.start_donation(project, amount=Money(1000, "TJS"), method="bank", email=None, backer=user)
+    investments.commit_investment(
         loan, investor=user, amount=Money(5000, "TJS"), submission_token="tok-1", risk_acknowledged=True
     )
     db.session.commit()
@@ -45,7 +45,7 @@ def test_my_backing_and_dashboard(app, client_for, make_project, make_user):
     assert "Where the money went" in page
     dash = c.get("/me?lang=en").get_data(as_text=True)  # "My page" includes funding/_dashboard.html
     assert "My backing" in dash and "Waiting for payment" in dash
-    inv_id = funding.portfolio(user)[0]["investment"].id
+    inv_id = loans.portfolio(user)[0]["investment"].id
     assert "Pay by card" in c.get(f"/back/investments/{inv_id}?lang=en").get_data(as_text=True)
     other, _ = client_for("member")
     assert other.get(f"/back/investments/{inv_id}").status_code == 404

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import refunds
-from fundapp.funding import services as funding
+from fundapp.funding import investments, refunds, settlement
 from fundapp.funding.models import Investment, InvestmentReturn
 from fundapp.ledger.models import JournalEntry
 from fundapp.mail.models import OutboxMessage
+from fundapp.payments import services as payment_events
 from fundapp.proposals.models import Project
 from tests.conftest import login_as
 from tests.fakes.backing import ledger_snapshot, pay_by_transfer
@@ -26,7 +26,7 @@ def app(stripe_app):
 
 
 def _invest(project, investor, cents):
-    inv = funding.commit_investment(
+    inv = investments.commit_investment(
         project,
         investor=investor,
         amount=Money(cents, "TJS"),
@@ -47,7 +47,7 @@ def owed(make_user, make_project):
     p = db.session.get(Project, project.id)
     p.campaign_ends_at = datetime.now(UTC) - timedelta(minutes=1)
     db.session.commit()
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     db.session.commit()
     inv = db.session.get(Investment, inv.id)
     assert inv.state == "return_due"
@@ -75,7 +75,7 @@ def test_a_bank_investment_is_paid_back_once_with_its_reference(owed, make_user)
     confirmer = make_user("administrator")
     before = ledger_snapshot()
     assert before[("refunds_payable", "TJS")] == 20_000
-    assert inv in funding.investments_to_return()
+    assert inv in investments.investments_to_return()
     with pytest.raises(ValidationFailed) as err:
         refunds.request_refund(inv, actor=treasurer, bank_reference="  ")
     assert err.value.field == "bank_reference"
@@ -89,8 +89,8 @@ def test_a_bank_investment_is_paid_back_once_with_its_reference(owed, make_user)
     after = ledger_snapshot()
     assert after[("refunds_payable", "TJS")] == 0
     assert after[("bank", "TJS")] == before[("bank", "TJS")] - 20_000
-    assert inv.state == "refunded" and inv not in funding.investments_to_return()
-    paid = funding.return_of(inv)
+    assert inv.state == "refunded" and inv not in investments.investments_to_return()
+    paid = investments.return_of(inv)
     assert (paid.method, paid.reference, paid.returned_by_id) == ("bank", "PP-2026-118", confirmer.id)
     assert _entries_of(inv) == entries + 1
     mail = db.session.scalars(
@@ -103,7 +103,7 @@ def test_a_bank_investment_is_paid_back_once_with_its_reference(owed, make_user)
     with pytest.raises(InvalidTransition):
         refunds.request_refund(inv, actor=treasurer, bank_reference="PP-again")
     db.session.rollback()
-    assert ledger_snapshot() == after and funding.return_of(inv).reference == "PP-2026-118"
+    assert ledger_snapshot() == after and investments.return_of(inv).reference == "PP-2026-118"
 
 
 def test_only_a_treasurer_asks_and_only_someone_else_confirms(owed, make_user, make_project):
@@ -140,16 +140,16 @@ def test_a_card_investment_is_refunded_through_stripe_once(app, fake_stripe, mak
     investor, treasurer = make_user(), make_user("treasurer")
     project = make_project(model="loan", goal_minor=1_000_000)
     inv = _invest(project, investor, 10_000)
-    funding.open_investment_checkout(
+    investments.open_investment_checkout(
         inv, actor=investor, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
     db.session.commit()
     fake_stripe.complete_checkout(inv.checkout_session_id)
     from fundapp.payments import gateway
 
-    funding.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id))
+    payment_events.apply_checkout_session(gateway.retrieve_checkout(inv.checkout_session_id))
     db.session.commit()
-    funding.cancel_investment(db.session.get(Investment, inv.id), actor=investor)
+    investments.cancel_investment(db.session.get(Investment, inv.id), actor=investor)
     db.session.commit()
     inv = db.session.get(Investment, inv.id)
     assert inv.state == "return_due" and inv.method == "card"
@@ -160,7 +160,7 @@ def test_a_card_investment_is_refunded_through_stripe_once(app, fake_stripe, mak
     after = ledger_snapshot()
     assert after[("refunds_payable", "TJS")] == before[("refunds_payable", "TJS")] - 10_000 == 0
     assert after[("stripe_clearing", "TJS")] == before[("stripe_clearing", "TJS")] - 10_000
-    paid = funding.return_of(inv)
+    paid = investments.return_of(inv)
     assert paid.method == "card" and paid.reference.startswith("re_")
     refunds.confirm_refund(req, actor=make_user("administrator"))
     db.session.commit()

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from fundapp.core.errors import InvalidTransition
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import pledges, settlement
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import CampaignSettlement, Pledge, PledgeState
+from fundapp.payments import services as payment_events
 from fundapp.proposals.models import Project
 from tests.fakes.backing import entry_count, ledger_snapshot
 from tests.fakes.stripe_server import DECLINE_LATER_CARD, GOOD_CARD
@@ -23,16 +25,16 @@ def app(stripe_app):
 
 
 def _pledge(project, backer, cents, fake, card=GOOD_CARD):
-    p = funding.make_pledge(project, backer=backer, amount=Money(cents, project.currency))
+    p = pledges.make_pledge(project, backer=backer, amount=Money(cents, project.currency))
     db.session.commit()
-    funding.open_pledge_card_setup(
+    pledges.open_pledge_card_setup(
         p, success_url="http://x/ok?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
     db.session.commit()
     fake.complete_checkout(p.setup_session_id, card)
     from fundapp.payments import gateway
 
-    funding.apply_checkout_session(gateway.retrieve_checkout(p.setup_session_id))
+    payment_events.apply_checkout_session(gateway.retrieve_checkout(p.setup_session_id))
     db.session.commit()
     return p
 
@@ -65,19 +67,19 @@ def test_change_and_cancel_until_the_end(app, make_user, fake_stripe, make_proje
     backer = make_user()
     p = _pledge(project, backer, 10_000, fake_stripe)
     assert p.state == PledgeState.ACTIVE and p.card_last4 == "4242"
-    assert funding.project_totals(project)["pledged"] == Money(10_000, "TJS")
-    funding.make_pledge(project, backer=backer, amount=Money(15_000, "TJS"))
+    assert funding_totals.project_totals(project)["pledged"] == Money(10_000, "TJS")
+    pledges.make_pledge(project, backer=backer, amount=Money(15_000, "TJS"))
     db.session.commit()
-    assert funding.project_totals(project)["pledged"] == Money(15_000, "TJS")
-    funding.cancel_pledge(p, actor=backer)
+    assert funding_totals.project_totals(project)["pledged"] == Money(15_000, "TJS")
+    pledges.cancel_pledge(p, actor=backer)
     db.session.commit()
-    assert funding.project_totals(project)["pledged"] == Money(0, "TJS")
-    funding.make_pledge(project, backer=backer, amount=Money(20_000, "TJS"))  # pledge again: card still saved
+    assert funding_totals.project_totals(project)["pledged"] == Money(0, "TJS")
+    pledges.make_pledge(project, backer=backer, amount=Money(20_000, "TJS"))  # pledge again: card still saved
     db.session.commit()
-    assert funding.project_totals(project)["pledged"] == Money(20_000, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(20_000, "TJS")
     _end(project)
     with pytest.raises(InvalidTransition):
-        funding.cancel_pledge(p, actor=backer)
+        pledges.cancel_pledge(p, actor=backer)
     db.session.rollback()
 
 
@@ -89,7 +91,7 @@ def test_goal_met_charges_each_pledge_once_and_declines_get_a_grace_link(
     project = make_project(model="pledge", goal_minor=30_000)
     good = [_pledge(project, make_user(), 12_000, fake_stripe) for _ in range(2)]
     bad = _pledge(project, make_user(), 8_000, fake_stripe, card=DECLINE_LATER_CARD)
-    assert funding.project_totals(project)["pledged"] == Money(32_000, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(32_000, "TJS")
     _end(project)
     result = runner.invoke(args=["campaigns", "close"])
     assert result.exit_code == 0, result.output
@@ -98,7 +100,7 @@ def test_goal_met_charges_each_pledge_once_and_declines_get_a_grace_link(
     assert db.session.get(Project, project.id).state == "funded"
     states = {p.id: db.session.get(Pledge, p.id).state for p in [*good, bad]}
     assert states == {good[0].id: "collected", good[1].id: "collected", bad.id: "payment_failed"}
-    totals = funding.project_totals(project)
+    totals = funding_totals.project_totals(project)
     assert totals["raised"] == Money(24_000, "TJS") and totals["pledged"] == Money(8_000, "TJS")
     charges = fake_stripe.writes("/v1/payment_intents")
     assert len(charges) == 3 and len({k for _, _, k in charges}) == 3
@@ -119,18 +121,18 @@ def test_goal_met_charges_each_pledge_once_and_declines_get_a_grace_link(
 
     told = db.session.scalars(select(OutboxMessage).where(OutboxMessage.to_address == bad.backer.email)).all()
     assert any(f"/back/pledges/{bad.id}/pay" in m.body_text for m in told)
-    url = funding.open_pledge_payment(
+    url = pledges.open_pledge_payment(
         bad, actor=bad.backer, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
     db.session.commit()
     cs = fake_stripe.complete_checkout(url.rsplit("/", 1)[1], GOOD_CARD)
     from fundapp.payments import gateway
 
-    funding.apply_checkout_session(gateway.retrieve_checkout(cs["id"]))
+    payment_events.apply_checkout_session(gateway.retrieve_checkout(cs["id"]))
     db.session.commit()
     assert db.session.get(Pledge, bad.id).state == "collected"
-    assert funding.project_totals(project)["raised"] == Money(32_000, "TJS")
-    assert funding.project_totals(project)["pledged"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(32_000, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(0, "TJS")
 
 
 def test_goal_missed_releases_pledges_and_charges_nothing(app, runner, make_user, fake_stripe, make_project):
@@ -144,7 +146,7 @@ def test_goal_missed_releases_pledges_and_charges_nothing(app, runner, make_user
     assert db.session.get(Pledge, p.id).state == "released"
     assert fake_stripe.writes("/v1/payment_intents") == []
     assert entry_count() == 0
-    assert funding.project_totals(project)["pledged"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(0, "TJS")
 
 
 def test_crash_between_charge_and_posting_is_recovered_without_double_charge(
@@ -159,14 +161,14 @@ def test_crash_between_charge_and_posting_is_recovered_without_double_charge(
     def crash():
         raise SystemExit("power cut")
 
-    monkeypatch.setattr(funding, "_after_charge_hook", crash)
+    monkeypatch.setattr(pledges, "_after_charge_hook", crash)
     with pytest.raises(SystemExit):
-        funding.close_due_campaigns()
+        settlement.close_due_campaigns()
     db.session.rollback()
     assert db.session.get(Pledge, p.id).state == "charging"
     assert fake_stripe.count("charge") == 1 and entry_count() == 0
-    monkeypatch.setattr(funding, "_after_charge_hook", lambda: None)
-    funding.close_due_campaigns()
+    monkeypatch.setattr(pledges, "_after_charge_hook", lambda: None)
+    settlement.close_due_campaigns()
     db.session.expire_all()
     assert db.session.get(Pledge, p.id).state == "collected"
     assert fake_stripe.count("charge") == 1 and fake_stripe.count("payment_intent") == 1
@@ -189,7 +191,7 @@ def test_concurrent_closers_settle_each_campaign_once(app, make_user, fake_strip
     def close():
         try:
             with app.app_context():
-                funding.close_due_campaigns()
+                settlement.close_due_campaigns()
                 db.session.remove()
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -206,4 +208,4 @@ def test_concurrent_closers_settle_each_campaign_once(app, make_user, fake_strip
     assert db.session.scalar(select(func.count()).where(Pledge.state == "collected")) == 9
     assert entry_count() == 18
     for project in projects:
-        assert funding.project_totals(project)["raised"] == Money(6_000, "TJS")
+        assert funding_totals.project_totals(project)["raised"] == Money(6_000, "TJS")

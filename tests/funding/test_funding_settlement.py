@@ -7,7 +7,8 @@ import pytest
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations, investments, pledges, settlement
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import Investment, Pledge
 from fundapp.proposals.models import Project
 from tests.fakes.backing import ledger_snapshot
@@ -28,7 +29,7 @@ def test_donation_campaign_keeps_what_it_raised(app, make_user, make_project):
     """A donation campaign ends funded when money arrived, unsuccessful when nothing did."""
     with_money, empty = make_project(model="donation", goal_minor=10**7), make_project(model="donation")
     t1, t2 = make_user("treasurer"), make_user("treasurer")
-    d = funding.start_donation(with_money, amount=Money(5_000, "TJS"), method="bank", email="a@example.org")
+    d = donations.start_donation(with_money, amount=Money(5_000, "TJS"), method="bank", email="a@example.org")
     db.session.commit()
     from datetime import date
 
@@ -50,7 +51,7 @@ def test_donation_campaign_keeps_what_it_raised(app, make_user, make_project):
     db.session.commit()
     _end(with_money)
     _end(empty)
-    result = funding.close_due_campaigns()
+    result = settlement.close_due_campaigns()
     assert sorted(result["settled"]) == sorted([(with_money.id, "funded"), (empty.id, "unsuccessful")])
 
 
@@ -62,14 +63,14 @@ def test_failed_loan_owes_paid_investments_back(app, make_user, make_project):
 
     project = make_project(model="loan", goal_minor=100_000)
     t1, t2 = make_user("treasurer"), make_user("treasurer")
-    paid = funding.commit_investment(
+    paid = investments.commit_investment(
         project,
         investor=make_user(),
         amount=Money(20_000, "TJS"),
         submission_token="a",
         risk_acknowledged=True,
     )
-    unpaid = funding.commit_investment(
+    unpaid = investments.commit_investment(
         project,
         investor=make_user(),
         amount=Money(30_000, "TJS"),
@@ -92,14 +93,14 @@ def test_failed_loan_owes_paid_investments_back(app, make_user, make_project):
     payments.confirm_offline_receipt(r, actor=t2)
     db.session.commit()
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     db.session.expire_all()
     assert db.session.get(Project, project.id).state == "unsuccessful"
     assert db.session.get(Investment, paid.id).state == "return_due"
     assert db.session.get(Investment, unpaid.id).state == "lapsed"
     snap = ledger_snapshot()
     assert snap[("refunds_payable", "TJS")] == 20_000 and snap[(f"project:{project.id}", "TJS")] == 0
-    totals = funding.project_totals(project)
+    totals = funding_totals.project_totals(project)
     assert totals["committed"] == Money(0, "TJS") and totals["raised"] == Money(0, "TJS")
 
 
@@ -109,16 +110,16 @@ def test_cancelled_project_releases_pledges(app, make_user, make_project):
 
     project = make_project(model="pledge")
     backer = make_user()
-    p = funding.make_pledge(project, backer=backer, amount=Money(9_000, "TJS"))
+    p = pledges.make_pledge(project, backer=backer, amount=Money(9_000, "TJS"))
     p.stripe_customer_id = "cus_x"
-    funding.save_pledge_card(p, payment_method="pm_x")
+    pledges.save_pledge_card(p, payment_method="pm_x")
     db.session.commit()
-    assert funding.project_totals(project)["pledged"] == Money(9_000, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(9_000, "TJS")
     admin = make_user("administrator")
     proposals.cancel_project(db.session.get(Project, project.id), actor=admin, comment="the site was flooded")
     db.session.commit()
     assert db.session.get(Pledge, p.id).state == "released"
-    assert funding.project_totals(project)["pledged"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(0, "TJS")
 
 
 def test_saved_card_on_the_return_page_activates_the_pledge(app, client_for, fake_stripe, make_project):
@@ -135,6 +136,6 @@ def test_saved_card_on_the_return_page_activates_the_pledge(app, client_for, fak
     pledge = db.session.scalars(db.select(Pledge)).one()
     db.session.refresh(pledge)
     assert pledge.state == "active" and pledge.card_last4 == "4242"
-    assert funding.project_totals(project)["pledged"] == Money(4_000, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(4_000, "TJS")
     page = c.get(f"/back/projects/{project.id}/pledge").get_data(as_text=True)
     assert "4242" in page

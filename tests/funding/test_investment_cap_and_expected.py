@@ -4,14 +4,14 @@ from sqlalchemy import func, select
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import common, investments, loans
 from fundapp.funding.models import Investment
 from fundapp.funding.schedule import build_schedule
 from tests.fakes.backing import pay_by_transfer
 
 
 def _commit(project, investor, cents):
-    inv = funding.commit_investment(
+    inv = investments.commit_investment(
         project,
         investor=investor,
         amount=Money(cents, project.currency),
@@ -105,15 +105,15 @@ def test_my_backing_shows_the_repayments_expected_from_a_paid_investment(
             annual_rate_bp=1200,
             term_months=12,
             repayment_type="annuity",
-            start=funding._now().date(),
+            start=common.now().date(),
         )
     )
     assert expected > 100_000
-    [row] = funding.portfolio(investor)
+    [row] = loans.portfolio(investor)
     assert row["expected"] == Money(expected, "TJS")
     page = c.get("/back/mine").get_data(as_text=True)
     assert f"{expected // 100:,}.{expected % 100:02d}" in page
-    funding.generate_schedule(db.session.get(type(project), project.id))
+    loans.generate_schedule(db.session.get(type(project), project.id))
     db.session.commit()
-    [row] = funding.portfolio(investor)
+    [row] = loans.portfolio(investor)
     assert row["expected"] == Money(expected, "TJS")  # the sole investor gets every instalment

@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.audit.models import AuditEvent
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations, pledges, settlement
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import Donation, Pledge, PledgeState
 from fundapp.ledger.models import JournalEntry
 from fundapp.mail.models import OutboxMessage
@@ -67,9 +68,9 @@ def test_pledge_without_card_counts_at_once_and_is_asked_for_when_the_campaign_s
     assert "bank or money transfer" in page and "cannot be made" not in page
     pledge = _pledge_by_form(c, project, "1000")
     assert pledge.state == PledgeState.ACTIVE and pledge.method == "transfer"
-    assert funding.project_totals(project)["pledged"] == Money(100_000, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(100_000, "TJS")
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     db.session.refresh(pledge)
     assert db.session.get(Project, project.id).state == "funded"
     assert pledge.state == PledgeState.AWAITING_TRANSFER
@@ -84,7 +85,7 @@ def test_pledge_without_card_counts_at_once_and_is_asked_for_when_the_campaign_s
     assert pledge.reference_code in pay and "Beneficiary" in pay
     assert _audits("pledge.payment_requested", pledge.id) == 1
     # a second close changes nothing and mails nothing more
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     assert len(_mails(backer, "please pay your pledge")) == 1
 
 
@@ -108,7 +109,7 @@ def test_confirmed_receipt_pays_the_pledge_once_and_posts_it(app, client_for, ma
     c, backer = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project, "500")
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     db.session.refresh(pledge)
     t1, _ = client_for("treasurer")
     t2, _ = client_for("administrator")
@@ -137,7 +138,7 @@ def test_confirmed_receipt_pays_the_pledge_once_and_posts_it(app, client_for, ma
     assert entry_count() == before + 1
     entry = db.session.scalars(select(JournalEntry).where(JournalEntry.id == pledge.ledger_entry_id)).one()
     assert entry.idempotency_key == f"pledge-collection:{pledge.id}"
-    totals = funding.project_totals(project)
+    totals = funding_totals.project_totals(project)
     assert totals["raised"] == Money(50_000, "TJS") and totals["pledged"] == Money(0, "TJS")
     assert totals["by_channel"]["mto"] == Money(50_000, "TJS")
     money = project_money(project)  # the one account: nothing is still promised, nothing lapsed
@@ -184,7 +185,7 @@ def test_reminders_are_sent_once_each_and_unpaid_pledges_lapse_once(app, client_
     c, backer = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project, "300")
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     db.session.refresh(pledge)
     runner = app.test_cli_runner()
     assert "reminders sent: 0" in runner.invoke(args=["campaigns", "remind"]).output
@@ -209,7 +210,7 @@ def test_reminders_are_sent_once_each_and_unpaid_pledges_lapse_once(app, client_
     assert pledge.state == PledgeState.LAPSED and pledge.lapsed_at is not None
     assert entry_count() == before  # nothing was posted, nothing is reversed
     assert _audits("pledge.lapsed", pledge.id) == 1 and len(_mails(backer, "lapsed")) == 1
-    assert funding.project_totals(project)["pledged"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(0, "TJS")
     money = project_money(project)
     assert money.pledges_lapsed == Money(30_000, "TJS") and money.pledged == Money(0, "TJS")
 
@@ -219,7 +220,7 @@ def test_the_database_holds_the_shape_of_a_pledge_waiting_for_a_transfer(app, ma
     pledge waiting for a transfer, or an unknown state are refused by the database itself."""
     project = make_project(model="pledge")
     backer = make_user()
-    pledge = funding.make_pledge(project, backer=backer, amount=Money(10_000, "TJS"), method="transfer")
+    pledge = pledges.make_pledge(project, backer=backer, amount=Money(10_000, "TJS"), method="transfer")
     db.session.commit()
     bad_rows = [
         {"state": "awaiting_transfer"},
@@ -242,7 +243,7 @@ def test_backer_cancels_a_pledge_waiting_for_transfer_with_confirmation(app, cli
     c, backer = client_for("member", preferred_language="en")
     pledge = _pledge_by_form(c, project, "100")
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     page = c.get(f"/back/pledges/{pledge.id}/cancel").get_data(as_text=True)
     assert "Yes, cancel my pledge" in page
     db.session.refresh(pledge)
@@ -260,7 +261,7 @@ def test_backer_cancels_an_unpaid_donation_once_and_nothing_is_posted(app, clien
     confirmation; twice is the same as once; someone else gets 404; nothing touches the ledger."""
     project = make_project(model="donation")
     c, backer = client_for("member", preferred_language="en")
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(5_000, "TJS"), method="bank", email=None, backer=backer
     )
     db.session.commit()
@@ -301,11 +302,11 @@ def test_a_received_donation_cannot_be_cancelled(app, make_user, make_project, c
     """Money that arrived is given back only by the four-eyes refund, never by the backer's cancel."""
     project = make_project(model="donation")
     c, backer = client_for("member", preferred_language="en")
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(5_000, "TJS"), method="bank", email=None, backer=backer
     )
     db.session.commit()
-    funding.receive_donation(donation, via="bank")
+    donations.receive_donation(donation, via="bank")
     db.session.commit()
     page = c.get(f"/back/donations/{donation.id}/cancel").get_data(as_text=True)
     assert "cannot be cancelled any more" in page
@@ -317,7 +318,7 @@ def test_signed_out_visitor_is_sent_to_sign_in(app, make_project, make_user):
     """Cancelling needs the backer signed in."""
     project = make_project(model="donation")
     backer = make_user()
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(5_000, "TJS"), method="bank", email=None, backer=backer
     )
     db.session.commit()
@@ -352,10 +353,10 @@ def test_the_payment_instructions_speak_tajik_and_russian(app, client_for, make_
     language."""
     project = make_project(model="pledge", goal_minor=10_000)
     c, backer = client_for("member", preferred_language="ru")
-    pledge = funding.make_pledge(project, backer=backer, amount=Money(10_000, "TJS"), method="transfer")
+    pledge = pledges.make_pledge(project, backer=backer, amount=Money(10_000, "TJS"), method="transfer")
     db.session.commit()
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     [mail] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.user_id == backer.id)).all()[-1:]
     assert "Кампания успешна" in mail.subject and "Укажите код" in mail.body_text
     ru = c.get(f"/back/pledges/{pledge.id}/pay?lang=ru").get_data(as_text=True)

@@ -5,8 +5,10 @@ from sqlalchemy import select
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import pledges, settlement
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import Pledge, PledgeState
+from fundapp.payments import services as payment_events
 from tests.conftest import login_as
 
 
@@ -30,7 +32,7 @@ def test_with_cards_on_a_backer_may_still_choose_a_transfer(app, make_project, m
     assert r.status_code == 303 and "/pay/cs_" not in r.location
     pledge = db.session.scalars(select(Pledge)).one()
     assert pledge.state == PledgeState.ACTIVE and pledge.method == "transfer"
-    assert funding.project_totals(project)["pledged"] == Money(2_500, "TJS")
+    assert funding_totals.project_totals(project)["pledged"] == Money(2_500, "TJS")
 
 
 def test_a_declined_card_pledge_paid_by_transfer_refunds_a_late_card_payment(
@@ -45,10 +47,10 @@ def test_a_declined_card_pledge_paid_by_transfer_refunds_a_late_card_payment(
     project = make_project(model="pledge", goal_minor=8_000)
     bad = _pledge(project, make_user(), 8_000, fake_stripe, card=DECLINE_LATER_CARD)
     _end(project)
-    funding.close_due_campaigns()
+    settlement.close_due_campaigns()
     bad = db.session.get(Pledge, bad.id)
     assert bad.state == PledgeState.PAYMENT_FAILED and bad.reference_code.startswith("P")
-    url = funding.open_pledge_payment(
+    url = pledges.open_pledge_payment(
         bad, actor=bad.backer, success_url="http://x/?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
     db.session.commit()
@@ -58,7 +60,9 @@ def test_a_declined_card_pledge_paid_by_transfer_refunds_a_late_card_payment(
     cs = fake_stripe.complete_checkout(url.rsplit("/", 1)[1], GOOD_CARD)
     from fundapp.payments import gateway
 
-    assert funding.apply_checkout_session(gateway.retrieve_checkout(cs["id"])) == "refunded_late_payment"
+    assert (
+        payment_events.apply_checkout_session(gateway.retrieve_checkout(cs["id"])) == "refunded_late_payment"
+    )
     db.session.commit()
-    assert funding.project_totals(project)["raised"] == Money(8_000, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(8_000, "TJS")
     assert fake_stripe.writes("/v1/refunds")

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import investments, pledges
 from fundapp.funding.models import Investment, Pledge
 from fundapp.ledger import sealing
+from fundapp.payments import services as payment_events
 from fundapp.proposals.models import Project
 from tests.conftest import login_as
 from tests.fakes.stripe_server import GOOD_CARD
@@ -75,14 +76,14 @@ def test_a_collected_pledge_has_a_receipt_with_evidence(
 
     project = make_project(model="pledge", goal_minor=10_000)
     backer = make_user()
-    p = funding.make_pledge(project, backer=backer, amount=Money(12_000, project.currency))
+    p = pledges.make_pledge(project, backer=backer, amount=Money(12_000, project.currency))
     db.session.commit()
-    funding.open_pledge_card_setup(
+    pledges.open_pledge_card_setup(
         p, success_url="http://x/ok?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
     db.session.commit()
     fake_stripe.complete_checkout(p.setup_session_id, GOOD_CARD)
-    funding.apply_checkout_session(gateway.retrieve_checkout(p.setup_session_id))
+    payment_events.apply_checkout_session(gateway.retrieve_checkout(p.setup_session_id))
     db.session.commit()
     row = db.session.get(Project, project.id)
     row.campaign_ends_at = datetime.now(UTC) - timedelta(minutes=1)
@@ -106,7 +107,7 @@ def test_a_paid_investment_has_evidence(app, client, make_user, make_project, tm
 
     project = make_project(model="loan", goal_minor=400_000)
     investor = make_user()
-    inv = funding.commit_investment(
+    inv = investments.commit_investment(
         project,
         investor=investor,
         amount=Money(20_000, project.currency),

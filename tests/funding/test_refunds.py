@@ -10,8 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.core.errors import NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import refunds
-from fundapp.funding import services as funding
+from fundapp.funding import donations, refunds
 from fundapp.funding.models import Donation, DonationState, RefundRequest
 from tests.fakes.backing import ledger_snapshot
 
@@ -20,9 +19,9 @@ from tests.fakes.backing import ledger_snapshot
 def bank_donation(make_project, make_user):
     """A 75.00 TJS donation received by bank transfer."""
     project = make_project(model="donation")
-    d = funding.start_donation(project, amount=Money(7500, "TJS"), method="bank", email="d@example.org")
+    d = donations.start_donation(project, amount=Money(7500, "TJS"), method="bank", email="d@example.org")
     db.session.commit()
-    funding.receive_donation(d, actor=make_user("treasurer"), via="bank")
+    donations.receive_donation(d, actor=make_user("treasurer"), via="bank")
     db.session.commit()
     return d
 

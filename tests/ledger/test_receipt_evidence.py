@@ -28,11 +28,11 @@ def _verifier():
 
 
 def _received_donation(make_user):
-    from fundapp.funding import services as funding
+    from fundapp.funding import donations
     from fundapp.payments import services as payments
 
     project = make_project(make_user("member"))
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(12_500, "TJS"), method="bank", email="backer@example.org"
     )
     db.session.commit()

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from fundapp.core.errors import DuplicateRequest, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations, references
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import DonationState
 from fundapp.payments import services
 from fundapp.payments.models import OfflineReceipt
@@ -37,13 +38,13 @@ def test_transfer_donation_counts_only_after_a_second_person_confirms(app, make_
     staff member confirms, and the ledger holds it in the project's account."""
     project = make_project(model="donation")
     t1, t2 = make_user("treasurer"), make_user("treasurer")
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(15000, "TJS"), method="bank", email="guest@example.org"
     )
     db.session.commit()
     receipt = _record(t1, backing_reference=donation.reference_code)
     db.session.commit()
-    assert funding.project_totals(project)["raised"] == Money(0, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(0, "TJS")
     with pytest.raises(NotPermitted):
         services.confirm_offline_receipt(receipt, actor=t1)
     db.session.rollback()
@@ -53,7 +54,7 @@ def test_transfer_donation_counts_only_after_a_second_person_confirms(app, make_
     assert entry_count() == before + 1
     db.session.refresh(donation)
     assert donation.state == DonationState.RECEIVED
-    totals = funding.project_totals(project)
+    totals = funding_totals.project_totals(project)
     assert totals["raised"] == Money(15000, "TJS") and totals["backers"] == 1
     assert totals["by_channel"]["bank"] == Money(15000, "TJS")
     snap = ledger_snapshot()
@@ -97,7 +98,7 @@ def test_foreign_currency_receipt_books_the_fx_difference(app, make_user, make_p
     donation's amount goes to fx_gain/fx_loss, and every currency balances."""
     project = make_project()
     t1, t2 = make_user("treasurer"), make_user("administrator")
-    donation = funding.start_donation(
+    donation = donations.start_donation(
         project, amount=Money(12000, "TJS"), method="mto", email="m@example.org"
     )
     db.session.commit()
@@ -118,7 +119,7 @@ def test_foreign_currency_receipt_books_the_fx_difference(app, make_user, make_p
     snap = ledger_snapshot()
     assert snap[("mto_clearing", "RUB")] == 100000
     assert snap[("fx_loss", "TJS")] == 50
-    assert funding.project_totals(project)["raised"] == Money(12000, "TJS")
+    assert funding_totals.project_totals(project)["raised"] == Money(12000, "TJS")
 
 
 @pytest.mark.parametrize(
@@ -206,4 +207,4 @@ def test_reconciliation_knows_a_receipt_by_its_transfer_reference(app, make_user
     services.confirm_offline_receipt(receipt, actor=t2)
     db.session.commit()
     entry = db.session.get(JournalEntry, receipt.ledger_entry_id)
-    assert services.transfer_references([entry]) == {entry.id: ["BANK-REF-42"]}
+    assert references.transfer_references([entry]) == {entry.id: ["BANK-REF-42"]}

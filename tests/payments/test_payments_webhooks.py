@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding import services as funding
+from fundapp.funding import donations, pledges
+from fundapp.funding import totals as funding_totals
 from fundapp.funding.models import Donation, DonationState, Pledge, PledgeState
 from fundapp.payments.models import StripeEvent
 from tests.fakes.backing import entry_count, ledger_snapshot
@@ -22,9 +23,9 @@ def app(stripe_app):
 
 
 def _card_donation(project, cents, email="guest@example.org"):
-    d = funding.start_donation(project, amount=Money(cents, project.currency), method="card", email=email)
+    d = donations.start_donation(project, amount=Money(cents, project.currency), method="card", email=email)
     db.session.commit()
-    funding.open_donation_checkout(
+    donations.open_donation_checkout(
         d, success_url="http://x/ok?s={CHECKOUT_SESSION_ID}", cancel_url="http://x/"
     )
     db.session.commit()
@@ -49,9 +50,9 @@ def test_two_hundred_events_delivered_five_times_in_any_order(
             fake_stripe.complete_checkout(d.checkout_session_id, DECLINE_CARD)
     for i in range(10):
         backer = make_user()
-        p = funding.make_pledge(pledge_project, backer=backer, amount=Money(2000 + i, "TJS"))
+        p = pledges.make_pledge(pledge_project, backer=backer, amount=Money(2000 + i, "TJS"))
         db.session.commit()
-        funding.open_pledge_card_setup(p, success_url="http://x/ok", cancel_url="http://x/")
+        pledges.open_pledge_card_setup(p, success_url="http://x/ok", cancel_url="http://x/")
         db.session.commit()
         fake_stripe.complete_checkout(p.setup_session_id, GOOD_CARD if i % 2 else DECLINE_LATER_CARD)
     events = list(fake_stripe.events)
@@ -72,12 +73,14 @@ def test_two_hundred_events_delivered_five_times_in_any_order(
     snap = ledger_snapshot()
     assert snap[("stripe_clearing", "TJS")] == gross - fees
     assert snap[("fees_expense", "TJS")] == fees
-    assert funding.project_totals(project)["raised"] == Money(gross, "TJS")
-    assert funding.project_totals(project)["backers"] == 40
+    assert funding_totals.project_totals(project)["raised"] == Money(gross, "TJS")
+    assert funding_totals.project_totals(project)["backers"] == 40
     states = dict(db.session.execute(select(Donation.state, func.count()).group_by(Donation.state)).all())
     assert states == {DonationState.RECEIVED: 40, DonationState.FAILED: 10}
     assert db.session.scalar(select(func.count()).where(Pledge.state == PledgeState.ACTIVE)) == 10
-    assert funding.project_totals(pledge_project)["pledged"] == Money(sum(2000 + i for i in range(10)), "TJS")
+    assert funding_totals.project_totals(pledge_project)["pledged"] == Money(
+        sum(2000 + i for i in range(10)), "TJS"
+    )
 
     # a final in-order replay changes nothing
     for e in events:

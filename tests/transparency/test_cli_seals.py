@@ -15,7 +15,7 @@ def test_campaigns_close_from_the_cli_seals_its_entries(app, runner, people, pro
     """A loan campaign that missed its goal: the closer, run as cron runs it, owes the paid
     investment back (an entry out of the project's account). When the command ends, is that entry
     sealed, counted by the public figures, and does the ledger verify?"""
-    from fundapp.funding import services as funding
+    from fundapp.funding import investments
     from fundapp.ledger.models import JournalEntry
     from fundapp.payments import services as payments
     from fundapp.proposals.models import Project
@@ -25,7 +25,7 @@ def test_campaigns_close_from_the_cli_seals_its_entries(app, runner, people, pro
     p = project_in(
         "fundraising", funding_model="loan", annual_rate="8", term_months="12", repayment_type="annuity"
     )
-    inv = funding.commit_investment(
+    inv = investments.commit_investment(
         p,
         investor=make_user("member"),
         amount=Money(10_000, p.currency),

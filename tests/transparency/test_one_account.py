@@ -218,16 +218,16 @@ def test_constructed_histories_agree_on_every_surface(
     """Donations in two currencies (one converted at the rate recorded when it arrived), a
     collected pledge, a refund (reversal), a refund out of the project's account, disbursements,
     and entries still waiting to be sealed: every surface agrees, and counts only sealed entries."""
-    from fundapp.funding import services as funding
+    from fundapp.funding import donations
     from fundapp.transparency.money import project_money
 
     a = project_in("fundraising")
     b = project_in("fundraising")
     backers = [make_user("member") for _ in range(3)]
     for backer, amount in zip(backers, (40_000, 15_000, 7_500), strict=True):
-        d = funding.start_donation(a, amount=Money(amount, "TJS"), method="bank", email=None, backer=backer)
+        d = donations.start_donation(a, amount=Money(amount, "TJS"), method="bank", email=None, backer=backer)
         db.session.commit()
-        funding.receive_donation(d, actor=people.treasurer, via="bank")
+        donations.receive_donation(d, actor=people.treasurer, via="bank")
         db.session.commit()
     books.seal()
     L = books.ledger.Leg
