@@ -83,9 +83,8 @@ def make_app(url: str, instance: Path):
 
 def create_projects(app) -> list[tuple[int, str, str, str]]:
     """Published projects spread over the regions, districts and categories."""
-    from fundapp.core.geo import CATEGORIES, DISTRICTS
-
     from fundapp.accounts.models import User
+    from fundapp.core.geo import CATEGORIES, DISTRICTS
     from fundapp.extensions import db
     from fundapp.proposals.models import Project
 
