@@ -30,7 +30,7 @@ PUBLIC_NAME = "Friend of Kulob 2026"
 
 @pytest.fixture
 def private_backing(app, make_user, people, project_in, books):
-    from fundapp.funding import donations
+    from fundapp.funding import donations as donation_services
 
     backer = make_user(
         "member",
@@ -44,13 +44,13 @@ def private_backing(app, make_user, people, project_in, books):
     named = make_user("member", full_name="Named Person Private", show_name_publicly=True)
     project = project_in("fundraising", home_district="kulob")
     donations = [
-        donations.start_donation(
+        donation_services.start_donation(
             project, amount=Money(25_000, "TJS"), method="bank", email=None, backer=backer
         ),
-        donations.start_donation(
+        donation_services.start_donation(
             project, amount=Money(10_000, "TJS"), method="mto", email=SECRETS["guest_email"], backer=None
         ),
-        donations.start_donation(
+        donation_services.start_donation(
             project,
             amount=Money(5_000, "TJS"),
             method="bank",
@@ -61,7 +61,7 @@ def private_backing(app, make_user, people, project_in, books):
     ]
     db.session.commit()
     for d in donations:
-        donations.receive_donation(d, actor=people.treasurer, via=d.method)
+        donation_services.receive_donation(d, actor=people.treasurer, via=d.method)
     db.session.commit()
     books.seal()
     return project
