@@ -16,7 +16,7 @@ from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
-from . import services, team
+from . import interfaces, services, team
 from .models import (
     FUNDING_MODEL_LABELS,
     PUBLIC_STATES,
@@ -173,9 +173,7 @@ def _insider_view(project: Project) -> bool:
     if project.is_insider(current_user) or current_user.has_any_role("administrator", "auditor"):
         return True
     if current_user.has_role("reviewer"):
-        from fundapp.reviews.services import may_read_proposal
-
-        return may_read_proposal(current_user, project)
+        return interfaces.reviews().may_read_proposal(current_user, project)
     return False
 
 
@@ -183,9 +181,7 @@ def _insider_view(project: Project) -> bool:
 @public
 def project_detail(project_id: int):
     project = _project_or_404(project_id)
-    from fundapp.transparency.services import anonymous_page
-
-    return anonymous_page(("project", project_id), lambda: _render_project(project))
+    return interfaces.public_page(("project", project_id), lambda: _render_project(project))
 
 
 def render_project_page(project, **extra) -> str:
@@ -204,9 +200,7 @@ def _render_project(project, **extra) -> str:
             t for t in services.allowed_transitions(project, current_user) if t.name not in NOT_FROM_THE_PAGE
         ]
     if any(t.name == "approve_proposal" for t in allowed):
-        from fundapp.council.services import decisions_about
-
-        council_choices = decisions_about(project)
+        council_choices = interfaces.council().decisions_about(project)
     return render_template(
         "proposals/detail.html",
         project=project,
@@ -478,9 +472,7 @@ def transition(project_id: int):
         if name == "approve_proposal":
             raw = request.form.get("council_decision") or ""
             if raw:
-                from fundapp.council.models import CouncilDecision
-
-                decision = db.session.get(CouncilDecision, parse_id(raw)) if parse_id(raw) else None
+                decision = interfaces.council().decision(parse_id(raw)) if parse_id(raw) else None
                 if decision is None:
                     raise ValidationFailed(
                         _("Choose a Council decision from the list."), field="council_decision"

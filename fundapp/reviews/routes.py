@@ -12,6 +12,7 @@ from fundapp.core.params import parse_id
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
 from fundapp.proposals.models import Project
+from fundapp.proposals.routes import render_project_page
 
 from . import services
 from .models import CRITERIA, RECOMMENDATION_LABELS, SCORE_MEANINGS, AssignmentStatus, ReviewAssignment
@@ -136,8 +137,6 @@ def assign(project_id: int):
     except ValidationFailed as exc:
         db.session.rollback()
         # the project page again, with the message beside the reviewer field
-        from fundapp.proposals.routes import render_project_page
-
         return render_project_page(project, assign_error=str(exc.message)), 400
     db.session.commit()
     flash(_("The reviewer is assigned and told by email."), "info")

@@ -17,11 +17,12 @@ def init_app(app):
     from . import cli, counters, routes, sources
 
     sources.install_resolvers()
-    from fundapp.proposals import services as proposals
+    from fundapp.proposals import interfaces, progress
 
-    from . import money
+    from . import money, services
 
-    proposals.register_money_reader(money.project_money_many)
+    progress.register_money_reader(money.project_money_many)
+    interfaces.provide_page_cache(services.anonymous_page)
     sealing.register_seal_listener(counters.on_entries_sealed)
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.transparency_cli)
