@@ -104,7 +104,7 @@ def _seal_all() -> float:
 def campaign_close(n: int) -> dict:
     """N saved pledges on a campaign that ended with its goal met: close it, charge them all."""
     from fundapp.extensions import db
-    from fundapp.funding import services as funding
+    from fundapp.funding import pledges, settlement, totals
     from fundapp.funding.models import Pledge
     from tests.fakes.backing import make_project
 
@@ -124,14 +124,14 @@ def campaign_close(n: int) -> dict:
         )
         for u in backers
     )
-    funding._ensure_totals(project)
-    funding._bump(project.id, pledged_minor=n * 1000, pledgers=n, backers=n)
+    totals.ensure_totals(project)
+    totals.bump(project.id, pledged_minor=n * 1000, pledgers=n, backers=n)
     db.session.commit()
     STATEMENTS[0].take()
     # when each pledge was charged: a cost that grows within one run (a chain of dead row
     # versions, a list walked per pledge) shows as a last tenth slower than the first
     charged: list[float] = []
-    real_charge = funding.charge_pledge
+    real_charge = pledges.charge_pledge
 
     def timed_charge(pledge_id):
         try:
@@ -139,12 +139,12 @@ def campaign_close(n: int) -> dict:
         finally:
             charged.append(time.perf_counter())
 
-    funding.charge_pledge = timed_charge
+    pledges.charge_pledge = timed_charge
     t0 = time.perf_counter()
     try:
-        out = funding.close_due_campaigns()
+        out = settlement.close_due_campaigns()
     finally:
-        funding.charge_pledge = real_charge
+        pledges.charge_pledge = real_charge
     closed = time.perf_counter() - t0
     seal = _seal_all()
     tenth = max(1, len(charged) // 10)
@@ -166,7 +166,7 @@ def repayment(n: int) -> dict:
     """One repayment of a loan held by N investors, distributed to all of them."""
     from fundapp.core.money import Money
     from fundapp.extensions import db
-    from fundapp.funding import services as funding
+    from fundapp.funding import loans as funding
     from fundapp.funding.models import Investment
     from tests.fakes.backing import make_project
 

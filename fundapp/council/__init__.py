@@ -15,8 +15,22 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from fundapp.core.views import register_nav
+    from fundapp.extensions import db
+    from fundapp.proposals import interfaces
 
-    from . import routes
+    from . import routes, services
+    from .models import CouncilDecision
 
     app.register_blueprint(routes.bp)
+    interfaces.provide_council(
+        interfaces.CouncilInterface(
+            may_need_council=services.may_need_council,
+            above_threshold=services.above_threshold,
+            council_threshold=services.council_threshold,
+            check_citation=services.check_citation,
+            decisions_about=services.decisions_about,
+            decision=lambda decision_id: db.session.get(CouncilDecision, decision_id),
+            tie_to_project=services.tie_to_project,
+        )
+    )
     register_nav(app, "council.list_decisions", _l("Council"), ("administrator", "auditor"))

@@ -8,6 +8,7 @@ from fractions import Fraction
 from sqlalchemy import select
 
 from fundapp.extensions import db
+from fundapp.files.services import store_bytes
 
 from .models import CouncilDecision, ExchangeRate
 
@@ -42,7 +43,6 @@ DECISIONS = [
 
 
 def load(ctx: dict) -> None:
-    from fundapp.files.services import store_bytes
 
     admin = (ctx.get("users") or {}).get("administrator")
     decisions = []

@@ -14,6 +14,7 @@ from fundapp.core.errors import ValidationFailed
 from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
+from fundapp.proposals.models import PUBLIC_STATES, Project
 
 from . import services
 from .forms import RateForm
@@ -38,8 +39,6 @@ def list_decisions():
 @bp.get("/council/<int:decision_id>")
 @public
 def decision_detail(decision_id: int):
-    from fundapp.proposals.models import PUBLIC_STATES, Project
-
     decision = db.session.get(CouncilDecision, decision_id)
     if decision is None:
         abort(404)

@@ -19,6 +19,8 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import NotPermitted, ValidationFailed
 from fundapp.core.money import Money, exponent
 from fundapp.extensions import db
+from fundapp.files.services import store_upload
+from fundapp.proposals.models import Project
 
 from .models import CouncilDecision, CouncilDecisionProject, ExchangeRate
 
@@ -78,8 +80,6 @@ def record_decision(
         recorded_by_id=actor.id,
     )
     if minutes is not None and getattr(minutes, "filename", None):
-        from fundapp.files.services import store_upload
-
         decision.minutes_file = store_upload(
             minutes, uploaded_by=actor, allowed=("pdf",), is_public=True, field="minutes"
         )
@@ -118,8 +118,6 @@ DECIDABLE_STATES = (
 
 def decidable_projects() -> list:
     """The projects a new decision may be about (for the form)."""
-    from fundapp.proposals.models import Project
-
     return list(
         db.session.scalars(
             select(Project).where(Project.state.in_(DECIDABLE_STATES)).order_by(Project.id.desc()).limit(500)
@@ -128,8 +126,6 @@ def decidable_projects() -> list:
 
 
 def _projects_to_link(projects) -> list:
-    from fundapp.proposals.models import Project
-
     chosen: dict[int, object] = {}
     for item in projects or ():
         project = item if isinstance(item, Project) else (db.session.get(Project, item) if item else None)

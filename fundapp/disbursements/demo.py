@@ -15,7 +15,9 @@ from sqlalchemy import select
 from fundapp.core.db import utcnow
 from fundapp.core.demo import schedule
 from fundapp.core.money import Money
+from fundapp.council.services import tie_to_project
 from fundapp.extensions import db
+from fundapp.proposals import services as proposals
 
 from . import services
 from .models import DisbursementRequest
@@ -68,8 +70,6 @@ def _request(project, milestone, owner, amount: Money, payee: str):
 def _decision_for(amount: Money, ctx, project):
     """The carried decision about ``project`` (the one that approved it, else the latest carried
     one, recorded as being about it too)."""
-    from fundapp.council.services import tie_to_project
-
     if not services.needs_council_amount(amount):
         return None
     if project.council_decision is not None and project.council_decision.carried:
@@ -127,8 +127,6 @@ def _report(ctx, project, milestone, *, at, summary: str) -> None:
 
 
 def _begin(ctx, project, at) -> None:
-    from fundapp.proposals import services as proposals
-
     def begin():
         proposals.start_implementation(project, actor=ctx["users"]["administrator"])
         proposals.post_update(

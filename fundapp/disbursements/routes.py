@@ -11,6 +11,8 @@ from wtforms import SelectChoice
 from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
 from fundapp.core.params import parse_id
 from fundapp.core.security import public, roles_required, step_up_required
+from fundapp.council.models import CouncilDecision
+from fundapp.council.services import decisions_about
 from fundapp.extensions import db
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState
 
@@ -257,9 +259,6 @@ def _load(request_id: int) -> DisbursementRequest:
 def _council_choices(project: Project | None = None):
     """The decisions offered: those about ``project``; every decision when checking a post, so that
     citing another project's decision gets the service's clear refusal, not "not a valid choice"."""
-    from fundapp.council.models import CouncilDecision
-    from fundapp.council.services import decisions_about
-
     if project is not None:
         decisions = decisions_about(project)
     else:
@@ -316,8 +315,6 @@ def _act(req, form_name: str, form, fn, done_message: str):
 @roles_required("administrator")
 @step_up_required
 def approve(request_id: int):
-    from fundapp.council.models import CouncilDecision
-
     req = _load(request_id)
     form = ApproveForm()
     form.council_decision.choices = _council_choices()

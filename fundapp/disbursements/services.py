@@ -18,255 +18,64 @@ Every function flushes, never commits, writes an audit record and queues the not
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InsufficientFunds, InvalidTransition, NotPermitted, ValidationFailed
-from fundapp.core.forms import typed_amount
 from fundapp.core.money import Money
-from fundapp.core.urls import public_url
+from fundapp.council.services import above_threshold, check_citation, council_threshold, may_need_council
 from fundapp.extensions import db
-from fundapp.mail.services import queue_email
-from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState, ProjectUpdate
+from fundapp.files.services import make_public
+from fundapp.ledger import services as ledger
+from fundapp.ledger.models import PendingTransfer
+from fundapp.proposals import timeline, workflow
+from fundapp.proposals.models import Milestone, Project, ProjectState
 
+from .common import (  # noqa: F401
+    ACTIVE_STATES,
+    MAX_EVIDENCE,
+    REPORT_OVERDUE,
+    REPORTABLE_PROJECT_STATES,
+    REQUESTABLE_PROJECT_STATES,
+    TRANSITIONS,
+    EvidenceUpload,
+    S,
+    Transition,
+    _check_state,
+    _copy_evidence,
+    _move,
+    _notify,
+    _resendable_evidence,
+    _store_evidence,
+    clean_text,
+    committed_amount,
+    external_url,
+    lock,
+    not_yet_funded_message,
+    parse_amount,
+    project_available,
+    staff_with_role,
+)
+from .delivery import (  # noqa: F401
+    authorised_by,
+    disbursed_total,
+    last_report_at,
+    milestone_reports,
+    public_disbursements,
+    report_milestone_done,
+    report_overdue,
+    start_milestone,
+)
 from .models import (
     DisbursementEvidence,
     DisbursementRequest,
     DisbursementResend,
-    DisbursementState,
-    EvidenceKind,
-    MilestoneReport,
     MilestoneReportFile,
 )
-
-S = DisbursementState
-REQUESTABLE_PROJECT_STATES = frozenset({ProjectState.FUNDED, ProjectState.IMPLEMENTING})
-
-
-def not_yet_funded_message(project: Project) -> str:
-    """Why payouts cannot be asked for yet; while the campaign runs, with the rule saying when."""
-    from flask_babel import gettext
-
-    message = gettext(
-        "Disbursements can be requested once the project is funded (it is “%(state)s”).",
-        state=project.state_label,
-    )
-    if project.state == ProjectState.FUNDRAISING:
-        from fundapp.funding.settlement import funding_rule
-
-        message = f"{message} {funding_rule(project)}"
-    return message
-
-
-REPORTABLE_PROJECT_STATES = frozenset({ProjectState.IMPLEMENTING})
-ACTIVE_STATES = frozenset({S.REQUESTED, S.APPROVED, S.EXECUTED})
-REPORT_OVERDUE = timedelta(days=90)
-MAX_EVIDENCE = 10
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class Transition:
-    name: str
-    source: DisbursementState
-    target: DisbursementState
-    label: object
-
-
-TRANSITIONS = {
-    t.name: t
-    for t in (
-        Transition("approve", S.REQUESTED, S.APPROVED, _l("approve")),
-        Transition("return", S.REQUESTED, S.RETURNED, _l("send back")),
-        Transition("execute", S.APPROVED, S.EXECUTED, _l("execute")),
-        Transition("void", S.APPROVED, S.VOIDED, _l("cancel")),
-    )
-}
-
-
-@dataclass
-class EvidenceUpload:
-    """One file to attach: the upload, what it is, and a caption."""
-
-    file_storage: object
-    kind: str = EvidenceKind.OTHER.value
-    caption: str = ""
-
-
-# -- helpers ------------------------------------------------------------------------------------
-
-
-def clean_text(value, limit: int, field: str, *, required: bool = False) -> str:
-    """Trimmed text without control characters, or ``ValidationFailed`` naming ``field``."""
-    text = _CONTROL.sub("", str(value or "")).strip()
-    if required and not text:
-        raise ValidationFailed(_l("This field is required."), field=field)
-    if len(text) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
-    return text
-
-
-def parse_amount(text, currency: str, *, field: str = "amount") -> Money:
-    """An amount typed on the page, read in its language (``fundapp.core.forms.typed_amount``)."""
-    return typed_amount(text, currency, field=field)
-
-
-def lock(request_id: int) -> DisbursementRequest:
-    """The request, re-read under a row lock (PostgreSQL; SQLite writes are serialised already), so
-    that two people acting at once see each other's result."""
-    req = db.session.scalar(
-        select(DisbursementRequest)
-        .where(DisbursementRequest.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if req is None:
-        raise InvalidTransition(_l("This disbursement request does not exist."))
-    return req
-
-
-def _check_state(req: DisbursementRequest, name: str) -> Transition:
-    t = TRANSITIONS[name]
-    if req.state != t.source:
-        raise InvalidTransition(
-            _l(
-                "You cannot %(action)s this request: it is “%(state)s”.",
-                action=t.label,
-                state=req.state_label,
-            )
-        )
-    return t
-
-
-def _move(req: DisbursementRequest, t: Transition, *, actor, reason=None, changes=None) -> None:
-    before = req.state
-    req.state = t.target.value
-    req.updated_at = utcnow()
-    record(
-        f"disbursement.{t.target.value}",
-        req,
-        actor=actor,
-        reason=reason,
-        changes={"state": [before, t.target.value], **(changes or {})},
-    )
-
-
-def staff_with_role(role: str) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == role, User.is_active_account.is_(True))
-            .order_by(User.id)
-        ).unique()
-    )
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute link for email, always on ``PUBLIC_BASE_URL`` (inside a request or outside one)."""
-    return public_url(endpoint, **values)
-
-
-def _notify(users, subject, template: str, *, exclude=(), **ctx) -> None:
-    req = ctx.get("req")
-    if req is not None:
-        ctx.setdefault("link", external_url("disbursements.detail", request_id=req.id))
-    skip = {getattr(u, "id", None) for u in exclude}
-    seen = set()
-    for user in users:
-        if user is None or user.id in skip or user.id in seen:
-            continue
-        seen.add(user.id)
-        queue_email(user, subject, f"disbursements/email/{template}", **ctx)
-
-
-def committed_amount(milestone: Milestone, *, exclude_id: int | None = None) -> Money:
-    """What is already requested, approved or paid for ``milestone``."""
-    stmt = select(func.coalesce(func.sum(DisbursementRequest.amount_minor), 0)).where(
-        DisbursementRequest.milestone_id == milestone.id,
-        DisbursementRequest.state.in_([s.value for s in ACTIVE_STATES]),
-    )
-    if exclude_id is not None:
-        stmt = stmt.where(DisbursementRequest.id != exclude_id)
-    return Money(int(db.session.scalar(stmt) or 0), milestone.project.currency)
-
-
-def project_available(project: Project) -> Money:
-    """What the project's account holds and has not yet promised (the ledger's available balance)."""
-    from fundapp.ledger import services as ledger
-
-    return ledger.available(ledger.project_account(project.id, project.currency))
-
-
-def _store_evidence(target_list, model, uploads: list[EvidenceUpload], *, actor, field: str, **extra):
-    from fundapp.files.services import store_upload
-
-    if len(uploads) > MAX_EVIDENCE:
-        raise ValidationFailed(_l("At most %(n)s files at once.", n=MAX_EVIDENCE), field=field)
-    for up in uploads:
-        stored = store_upload(up.file_storage, uploaded_by=actor, field=field)
-        caption = clean_text(up.caption, 200, field)
-        row = model(file=stored, caption=caption, **extra)
-        if model is DisbursementEvidence:
-            kind = up.kind if up.kind in {k.value for k in EvidenceKind} else EvidenceKind.OTHER.value
-            row.kind = kind
-        target_list.append(row)
-
-
-def _resendable_evidence(resends: DisbursementRequest, project: Project, keep: Iterable[int]) -> list:
-    """Check that ``resends`` is this project's request sent back and not yet sent again (its row
-    locked: two corrections at once queue here, and the second is refused); return the evidence
-    to copy."""
-    original = lock(resends.id)
-    if original.project_id != project.id:
-        raise NotPermitted(_l("That request belongs to another project."))
-    if original.state != S.RETURNED:
-        raise InvalidTransition(_l("Only a request that was sent back can be corrected and sent again."))
-    again = db.session.scalar(
-        select(DisbursementResend.resent_id).where(DisbursementResend.returned_id == original.id)
-    )
-    if again is not None:
-        raise InvalidTransition(
-            _l(
-                "Request #%(id)s was already corrected and sent again as #%(again)s.",
-                id=original.id,
-                again=again,
-            )
-        )
-    wanted = set()
-    for value in keep:
-        try:
-            wanted.add(int(value))
-        except (TypeError, ValueError):
-            raise ValidationFailed(
-                _l("Choose evidence of the request that was sent back."), field="evidence"
-            ) from None
-    by_id = {e.id: e for e in original.evidence}
-    if not wanted <= set(by_id):
-        raise ValidationFailed(_l("Choose evidence of the request that was sent back."), field="evidence")
-    return [by_id[i] for i in sorted(wanted)]
-
-
-def _copy_evidence(req: DisbursementRequest, kept: list, *, actor) -> None:
-    """Each kept file is stored again for the new request: a file belongs to one request, and the
-    request sent back keeps its own."""
-    from fundapp.files.services import read_bytes, store_bytes
-
-    for old in kept:
-        stored = store_bytes(
-            read_bytes(old.file), old.file.original_filename, uploaded_by=actor, field="evidence"
-        )
-        req.evidence.append(DisbursementEvidence(file=stored, kind=old.kind, caption=old.caption))
-
 
 # -- the disbursement workflow --------------------------------------------------------------------
 
@@ -361,7 +170,6 @@ def request_disbursement(
 def needs_council_amount(amount: Money) -> bool:
     """For pages and the demo: above the Council threshold in somoni, or not known to be below
     it (no rate of its currency recorded)."""
-    from fundapp.council.services import may_need_council
 
     return may_need_council(amount)
 
@@ -387,12 +195,10 @@ def _require_decider(req: DisbursementRequest, actor) -> None:
 
 def approve_disbursement(req: DisbursementRequest, *, actor, council_decision=None, comment=None):
     """An administrator approves; the amount is reserved in the ledger until it is paid or voided."""
-    from fundapp.ledger import services as ledger
 
     req = lock(req.id)
     t = _check_state(req, "approve")
     _require_decider(req, actor)
-    from fundapp.council.services import above_threshold, council_threshold
 
     # counted in somoni at the rate of the day of the decision; no rate recorded refuses
     if council_decision is None and above_threshold(req.amount):
@@ -402,8 +208,6 @@ def approve_disbursement(req: DisbursementRequest, *, actor, council_decision=No
             field="council_decision",
         )  # fmt: skip
     if council_decision is not None:
-        from fundapp.council.services import check_citation
-
         check_citation(council_decision, req.project)
     project = req.project
     amount = req.amount
@@ -476,10 +280,6 @@ def return_disbursement(req: DisbursementRequest, *, actor, reason: str):
 def execute_disbursement(req: DisbursementRequest, *, actor, bank_reference: str):
     """A treasurer who neither requested nor approved it records the bank payment; the reserved
     transfer is posted. The first payment of a funded project starts its implementation."""
-    from fundapp.files.services import make_public
-    from fundapp.ledger import services as ledger
-    from fundapp.ledger.models import PendingTransfer
-    from fundapp.proposals import services as proposals
 
     req = lock(req.id)
     t = _check_state(req, "execute")
@@ -502,10 +302,10 @@ def execute_disbursement(req: DisbursementRequest, *, actor, bank_reference: str
     if req.council_decision is not None and req.council_decision.minutes_file is not None:
         make_public(req.council_decision.minutes_file)
     if project.state == ProjectState.FUNDED:
-        proposals.start_implementation(
+        workflow.start_implementation(
             project, actor=None, comment=f"First disbursement #{req.id} paid ({req.amount})"
         )
-    proposals.add_timeline_event(
+    timeline.add_timeline_event(
         project, "disbursement", public=True, actor=actor, text=f"{req.amount} — {req.milestone.title}"
     )
     _notify(
@@ -521,8 +321,6 @@ def execute_disbursement(req: DisbursementRequest, *, actor, bank_reference: str
 
 def void_disbursement(req: DisbursementRequest, *, actor, reason: str):
     """An approved payment is cancelled before it is made; the reservation is released."""
-    from fundapp.ledger import services as ledger
-    from fundapp.ledger.models import PendingTransfer
 
     req = lock(req.id)
     t = _check_state(req, "void")
@@ -585,153 +383,3 @@ def evidence_access_rule(user, stored_file) -> bool:
         project = db.session.get(Project, rf.report.project_id)
         return project.is_insider(user) or user.has_any_role("administrator", "treasurer", "auditor")
     return False
-
-
-# -- delivery: milestones and reports ---------------------------------------------------------------
-
-
-def start_milestone(milestone: Milestone, *, actor) -> Milestone:
-    """The owner says work on a milestone has begun."""
-    project = milestone.project
-    if actor is None or actor.id != project.owner_id:
-        raise NotPermitted(_l("Only the project's owner can report on its milestones."))
-    if project.state not in REPORTABLE_PROJECT_STATES:
-        raise InvalidTransition(_l("Milestones are reported while the project is being implemented."))
-    if milestone.status != MilestoneStatus.PLANNED:
-        raise InvalidTransition(_l("This milestone has already started."))
-    milestone.status = MilestoneStatus.IN_PROGRESS.value
-    db.session.flush()
-    record(
-        "milestone.started",
-        milestone,
-        actor=actor,
-        object_type="milestone",
-        changes={"status": ["planned", "in_progress"], "project": project.id},
-    )
-    return milestone
-
-
-def report_milestone_done(
-    milestone: Milestone, *, actor, summary: str, evidence: list[EvidenceUpload]
-) -> MilestoneReport:
-    """The owner reports a milestone done, with evidence; when every milestone is done the project
-    is completed."""
-    from fundapp.files.services import make_public
-    from fundapp.proposals import services as proposals
-
-    project = milestone.project
-    if actor is None or actor.id != project.owner_id:
-        raise NotPermitted(_l("Only the project's owner can report on its milestones."))
-    if project.state not in REPORTABLE_PROJECT_STATES:
-        raise InvalidTransition(_l("Milestones are reported while the project is being implemented."))
-    if milestone.status == MilestoneStatus.DONE:
-        raise InvalidTransition(_l("This milestone is already reported done."))
-    summary = clean_text(summary, 5000, "summary", required=True)
-    if not evidence:
-        raise ValidationFailed(_l("Attach at least one photo or document."), field="evidence")
-    report = MilestoneReport(project_id=project.id, milestone=milestone, author_id=actor.id, summary=summary)
-    db.session.add(report)
-    _store_evidence(report.files, MilestoneReportFile, evidence, actor=actor, field="evidence")
-    db.session.flush()
-    for f in report.files:
-        make_public(f.file)  # a published project's reports are public
-    before = milestone.status
-    milestone.status = MilestoneStatus.DONE.value
-    record(
-        "milestone.reported_done",
-        milestone,
-        actor=actor,
-        object_type="milestone",
-        changes={"status": [before, "done"], "report": report.id, "project": project.id},
-    )
-    proposals.add_timeline_event(project, "milestone_done", public=True, actor=actor, text=milestone.title)
-    proposals.notify_followers(
-        project,
-        _l("“%(title)s”: a milestone is done", title=project.title),
-        "disbursements/email/milestone_done",
-        exclude=[actor],
-        milestone=milestone,
-        report=report,
-        link=external_url("proposals.project_detail", project_id=project.id),
-    )
-    if all(m.status == MilestoneStatus.DONE for m in project.milestones):
-        proposals.complete_project(project, actor=None, comment="All milestones are reported done.")
-    return report
-
-
-def last_report_at(project: Project) -> datetime | None:
-    """The latest sign of life from an implementing project: a milestone report or an update, or
-    else the first payment (the start of implementation)."""
-    candidates = [
-        db.session.scalar(
-            select(func.max(MilestoneReport.created_at)).where(MilestoneReport.project_id == project.id)
-        ),
-        db.session.scalar(
-            select(func.max(ProjectUpdate.created_at)).where(ProjectUpdate.project_id == project.id)
-        ),
-        db.session.scalar(
-            select(func.min(DisbursementRequest.executed_at)).where(
-                DisbursementRequest.project_id == project.id, DisbursementRequest.state == S.EXECUTED
-            )
-        ),
-    ]
-    values = []
-    for v in candidates:
-        if v is None:
-            continue
-        values.append(v if v.tzinfo else v.replace(tzinfo=UTC))
-    return max(values) if values else None
-
-
-def report_overdue(project: Project, *, now: datetime | None = None) -> bool:
-    """Is an implementing project silent for more than 90 days?"""
-    if project.state != ProjectState.IMPLEMENTING:
-        return False
-    last = last_report_at(project)
-    if last is None:
-        return False
-    now = now or utcnow()
-    return now - last > current_app.config.get("REPORT_OVERDUE_AFTER", REPORT_OVERDUE)
-
-
-def public_disbursements(project: Project) -> list[DisbursementRequest]:
-    return list(
-        db.session.scalars(
-            select(DisbursementRequest)
-            .where(DisbursementRequest.project_id == project.id, DisbursementRequest.state == S.EXECUTED)
-            .order_by(DisbursementRequest.executed_at)
-        )
-    )
-
-
-def milestone_reports(project: Project) -> list[MilestoneReport]:
-    return list(
-        db.session.scalars(
-            select(MilestoneReport)
-            .where(MilestoneReport.project_id == project.id)
-            .order_by(MilestoneReport.created_at)
-        )
-    )
-
-
-def disbursed_total(project: Project) -> Money:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(DisbursementRequest.amount_minor), 0)).where(
-            DisbursementRequest.project_id == project.id, DisbursementRequest.state == S.EXECUTED
-        )
-    )
-    return Money(int(total or 0), project.currency)
-
-
-def authorised_by(decision) -> list[DisbursementRequest]:
-    """The disbursements a Council decision authorised."""
-    return list(
-        db.session.scalars(
-            select(DisbursementRequest)
-            .where(
-                DisbursementRequest.council_decision_id == decision.id,
-                DisbursementRequest.state.in_([S.APPROVED.value, S.EXECUTED.value]),
-            )
-            .order_by(DisbursementRequest.id)
-        )
-    )

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from fundapp.core.money import Money
 
-from . import services
+from . import interfaces, services
 from .models import Project, ProjectState
 
 S = ProjectState
@@ -94,39 +94,9 @@ def create_complete_draft(owner, **fields) -> Project:
 
 
 def complete_reviews(project: Project, reviewers, *, admin, recommendation: str = "approve") -> None:
-    from fundapp.reviews.models import AssignmentStatus, ReviewAssignment
-    from fundapp.reviews.services import assign_reviewer, declare_conflict, submit_review
-
-    for reviewer in reviewers:
-        existing = [
-            a
-            for a in project_assignments(project)
-            if a.reviewer_id == reviewer.id and a.status != AssignmentStatus.WITHDRAWN
-        ]
-        assignment: ReviewAssignment = (
-            existing[0] if existing else assign_reviewer(project, reviewer, actor=admin)
-        )
-        if assignment.status == AssignmentStatus.COMPLETED:
-            continue
-        if assignment.status == AssignmentStatus.ASSIGNED:
-            declare_conflict(assignment, actor=reviewer, has_conflict=False)
-        submit_review(
-            assignment,
-            actor=reviewer,
-            scores={"relevance": 5, "feasibility": 4, "budget": 4, "team": 4, "sustainability": 3},
-            comments={
-                "relevance": "Ба тамоми маҳалла лозим аст.",
-                "budget": "Нархҳо ба бозори Кӯлоб мувофиқанд.",
-            },
-            recommendation=recommendation,
-            summary="" if recommendation == "approve" else "Ба шарҳҳо нигаред.",
-        )
-
-
-def project_assignments(project: Project):
-    from fundapp.reviews.services import assignments_for
-
-    return assignments_for(project)
+    """Each reviewer is assigned (unless already), declares no conflict and submits a review
+    (the reviews domain does it: ``fundapp.reviews.factories.complete_reviews``)."""
+    interfaces.reviews().complete_reviews(project, reviewers, admin=admin, recommendation=recommendation)
 
 
 def advance(project: Project, target: str, *, admin, reviewers=(), council_decision=None) -> Project:
@@ -142,9 +112,10 @@ def advance(project: Project, target: str, *, admin, reviewers=(), council_decis
         kwargs = {"actor": actor, "comment": REASONS.get(step)}
         if step == "approve_proposal" and (council_decision is not None or services.needs_council(project)):
             if council_decision is not None:
-                from fundapp.council.services import tie_to_project
-
-                tie_to_project(council_decision, project)  # the decision names the project it approves
+                # the decision names the project it approves
+                interfaces.council().tie_to_project(
+                    council_decision, project
+                )  # the decision names the project it approves
             kwargs["council_decision"] = council_decision
         fn(project, **kwargs)
     return project

@@ -4,6 +4,7 @@ the author's and administrators' overviews. Thin: parse, call a service, flash, 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from fractions import Fraction
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,7 +17,7 @@ from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
-from . import services, team
+from . import forms, interfaces, services, team
 from .models import (
     FUNDING_MODEL_LABELS,
     PUBLIC_STATES,
@@ -62,29 +63,29 @@ def _form_context(**extra):
     }
 
 
-def _project_values(project: Project) -> dict:
-    rate = None
-    if project.annual_rate_bp is not None:
-        rate = f"{project.annual_rate_bp / 100:.2f}".rstrip("0").rstrip(".")
-    return {
-        "title": project.title,
-        "summary": project.summary,
-        "description": project.description,
-        "category": project.category,
-        "home_district": project.home_district,
-        "diaspora_organisation": project.diaspora_organisation or "",
-        "funding_model": project.funding_model,
-        "goal": str(project.goal.to_decimal()) if project.goal_minor else "",
-        "currency": project.currency,
-        "campaign_days": project.campaign_days,
-        "annual_rate": rate or "",
-        "term_months": project.term_months or "",
-        "repayment_type": project.repayment_type or "",
-    }
+def _proposal_form(project: Project | None = None) -> forms.ProposalForm:
+    """The proposal's form: what was posted, else the project's values (or a new draft's)."""
+    if request.method == "POST":
+        return forms.ProposalForm()
+    if project is None:
+        return forms.ProposalForm(formdata=None, currency="TJS", campaign_days=60, funding_model="donation")
+    form = forms.ProposalForm(formdata=None, obj=project)
+    form.goal.data = project.goal if project.goal_minor else None
+    form.annual_rate.data = (
+        Fraction(project.annual_rate_bp, 100) if project.annual_rate_bp is not None else None
+    )
+    form.diaspora_organisation.data = project.diaspora_organisation or ""
+    form.repayment_type.data = project.repayment_type or ""
+    return form
 
 
-def _form_data() -> dict:
-    return {k: request.form.get(k, "") for k in services.PROPOSAL_FIELDS}
+def _service_error(form, exc: ValidationFailed) -> None:
+    """A refusal of the service goes beside its field (or at the top when it names none)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors") and field.name != "csrf_token":
+        field.errors = [*list(field.errors), str(exc.message)]
+    else:
+        form.form_errors.append(str(exc.message))
 
 
 # -- public list and page ---------------------------------------------------------------------
@@ -173,9 +174,7 @@ def _insider_view(project: Project) -> bool:
     if project.is_insider(current_user) or current_user.has_any_role("administrator", "auditor"):
         return True
     if current_user.has_role("reviewer"):
-        from fundapp.reviews.services import may_read_proposal
-
-        return may_read_proposal(current_user, project)
+        return interfaces.reviews().may_read_proposal(current_user, project)
     return False
 
 
@@ -183,9 +182,7 @@ def _insider_view(project: Project) -> bool:
 @public
 def project_detail(project_id: int):
     project = _project_or_404(project_id)
-    from fundapp.transparency.services import anonymous_page
-
-    return anonymous_page(("project", project_id), lambda: _render_project(project))
+    return interfaces.public_page(("project", project_id), lambda: _render_project(project))
 
 
 def render_project_page(project, **extra) -> str:
@@ -204,9 +201,7 @@ def _render_project(project, **extra) -> str:
             t for t in services.allowed_transitions(project, current_user) if t.name not in NOT_FROM_THE_PAGE
         ]
     if any(t.name == "approve_proposal" for t in allowed):
-        from fundapp.council.services import decisions_about
-
-        council_choices = decisions_about(project)
+        council_choices = interfaces.council().decisions_about(project)
     return render_template(
         "proposals/detail.html",
         project=project,
@@ -233,40 +228,42 @@ def _render_project(project, **extra) -> str:
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
 def new_proposal():
-    values = {"currency": "TJS", "campaign_days": 60, "funding_model": "donation"}
-    errors = {}
+    form = _proposal_form()
+    status = 200
     if request.method == "POST":
-        values = _form_data()
-        try:
-            project = services.create_proposal(current_user._get_current_object(), values)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
-            flash(_("Your draft is saved. Add the budget, milestones and team, then submit it."), "info")
-            return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
-    return render_template(
-        "proposals/form.html", **_form_context(values=values, errors=errors, project=None)
-    ), (400 if errors else 200)
+        status = 400
+        if form.validate():
+            try:
+                project = services.create_proposal(
+                    current_user._get_current_object(), form.data_for_service()
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _service_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("Your draft is saved. Add the budget, milestones and team, then submit it."), "info")
+                return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
+    return render_template("proposals/form.html", **_form_context(form=form, project=None)), status
 
 
 @bp.route("/proposals/<int:project_id>/edit", methods=["GET", "POST"])
 def edit_proposal(project_id: int):
     project = _editable_or_404(project_id)
-    errors = {}
-    values = _project_values(project)
+    form = _proposal_form(project)
+    status = 200
     if request.method == "POST":
-        values = _form_data()
-        try:
-            services.update_proposal(project, actor=current_user, data=values)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
-            flash(_("Saved."), "info")
-            return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
+        status = 400
+        if form.validate():
+            try:
+                services.update_proposal(project, actor=current_user, data=form.data_for_service())
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _service_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("Saved."), "info")
+                return redirect(url_for("proposals.edit_proposal", project_id=project.id), 303)
     if not project.is_editable:
         flash(
             _("The proposal cannot be edited while it is “%(state)s”.", state=project.state_label), "warning"
@@ -275,19 +272,25 @@ def edit_proposal(project_id: int):
     return render_template(
         "proposals/form.html",
         **_form_context(
-            values=values,
-            errors=errors,
+            form=form,
             project=project,
             problems=services.completeness_problems(project),
             row_errors=request.args.get("row_error"),
         ),
-    ), (400 if errors else 200)
+    ), status
 
 
-def _row_action(project_id: int, anchor: str, action, saved: str | None = None):
+def _row_action(project_id: int, anchor: str, action, saved: str | None = None, form_class=None):
+    """Add or remove one row of the proposal; every error of the row's form is told at once."""
     project = _editable_or_404(project_id)
+    form = (form_class or forms.RowForm)()
+    if hasattr(form, "amount"):
+        form.amount.currency = project.currency
+    if not form.validate():
+        _flash_errors(form)
+        return redirect(url_for("proposals.edit_proposal", project_id=project_id) + f"#{anchor}", 303)
     try:
-        action(project)
+        action(project, form)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -297,55 +300,49 @@ def _row_action(project_id: int, anchor: str, action, saved: str | None = None):
     return redirect(url_for("proposals.edit_proposal", project_id=project_id) + f"#{anchor}", 303)
 
 
-def _int_field(name: str) -> int:
-    value = parse_id(request.form.get(name))
+def _flash_errors(form) -> None:
+    """Every error of a small form at once, each with its field's name."""
+    for field in form:
+        for error in field.errors:
+            label = field.label.text if field.type not in ("CSRFTokenField", "HiddenField") else ""
+            flash(f"{label}: {error}" if label else str(error), "error")
+
+
+def _row_id(form) -> int:
+    value = parse_id(form.row.data)
     if value is None:
         raise ValidationFailed(_("This row does not exist."), field="row")
     return value
 
 
-def _date_field(name: str) -> date | None:
-    raw = (request.form.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), field=name) from None
-
-
 @bp.post("/proposals/<int:project_id>/budget")
 def add_budget_line(project_id: int):
-    def act(project):
-        amount = services.parse_amount(request.form.get("amount"), project.currency, field="amount")
-        services.add_budget_line(
-            project, actor=current_user, label=request.form.get("label", ""), amount=amount
-        )
+    def act(project, form):
+        services.add_budget_line(project, actor=current_user, label=form.label.data, amount=form.amount.data)
 
-    return _row_action(project_id, "budget", act)
+    return _row_action(project_id, "budget", act, form_class=forms.BudgetLineForm)
 
 
 @bp.post("/proposals/<int:project_id>/budget/delete")
 def remove_budget_line(project_id: int):
     return _row_action(
-        project_id, "budget", lambda p: services.remove_budget_line(p, _int_field("row"), actor=current_user)
+        project_id, "budget", lambda p, f: services.remove_budget_line(p, _row_id(f), actor=current_user)
     )
 
 
 @bp.post("/proposals/<int:project_id>/milestones")
 def add_milestone(project_id: int):
-    def act(project):
-        amount = services.parse_amount(request.form.get("amount"), project.currency, field="amount")
+    def act(project, form):
         services.add_milestone(
             project,
             actor=current_user,
-            title=request.form.get("title", ""),
-            description=request.form.get("description", ""),
-            due_date=_date_field("due_date"),
-            amount=amount,
+            title=form.title.data,
+            description=form.description.data or "",
+            due_date=form.due_date.data,
+            amount=form.amount.data,
         )
 
-    return _row_action(project_id, "milestones", act)
+    return _row_action(project_id, "milestones", act, form_class=forms.MilestoneForm)
 
 
 @bp.post("/proposals/<int:project_id>/milestones/delete")
@@ -353,19 +350,15 @@ def remove_milestone(project_id: int):
     return _row_action(
         project_id,
         "milestones",
-        lambda p: services.remove_milestone(p, _int_field("row"), actor=current_user),
+        lambda p, f: services.remove_milestone(p, _row_id(f), actor=current_user),
     )
 
 
 @bp.post("/proposals/<int:project_id>/team")
 def add_team_member(project_id: int):
-    def act(project):
+    def act(project, form):
         services.add_team_member(
-            project,
-            actor=current_user,
-            name=request.form.get("name", ""),
-            role=request.form.get("role", ""),
-            email=request.form.get("email", ""),
+            project, actor=current_user, name=form.name.data, role=form.role.data or "", email=form.email.data
         )
 
     return _row_action(
@@ -376,6 +369,7 @@ def add_team_member(project_id: int):
             "Saved. If the address belongs to a member of the portal, they are invited "
             "and join the team once they accept."
         ),
+        form_class=forms.TeamMemberForm,
     )
 
 
@@ -388,7 +382,8 @@ def team_invitations():
 @bp.post("/my/invitations/<int:member_id>")
 def answer_invitation(member_id: int):
     """Accept or decline one invitation; only the invited person can, anyone else gets a 404."""
-    answer = request.form.get("answer")
+    form = forms.AnswerForm()
+    answer = form.answer.data if form.validate() else None
     if answer not in ("accept", "decline"):
         abort(400)
     try:
@@ -409,21 +404,18 @@ def answer_invitation(member_id: int):
 @bp.post("/proposals/<int:project_id>/team/delete")
 def remove_team_member(project_id: int):
     return _row_action(
-        project_id, "team", lambda p: services.remove_team_member(p, _int_field("row"), actor=current_user)
+        project_id, "team", lambda p, f: services.remove_team_member(p, _row_id(f), actor=current_user)
     )
 
 
 @bp.post("/proposals/<int:project_id>/attachments")
 def add_attachment(project_id: int):
-    def act(project):
+    def act(project, form):
         services.add_attachment(
-            project,
-            actor=current_user,
-            file_storage=request.files.get("file"),
-            title=request.form.get("title", ""),
+            project, actor=current_user, file_storage=form.file.data, title=form.title.data
         )
 
-    return _row_action(project_id, "attachments", act)
+    return _row_action(project_id, "attachments", act, form_class=forms.AttachmentForm)
 
 
 @bp.post("/proposals/<int:project_id>/attachments/delete")
@@ -431,7 +423,7 @@ def remove_attachment(project_id: int):
     return _row_action(
         project_id,
         "attachments",
-        lambda p: services.remove_attachment(p, _int_field("row"), actor=current_user),
+        lambda p, f: services.remove_attachment(p, _row_id(f), actor=current_user),
     )
 
 
@@ -445,7 +437,8 @@ def delete_draft(project_id: int):
             _("Only a draft that was never submitted can be deleted. You can withdraw it instead."), "warning"
         )
         return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
-    if request.method == "GET" or request.form.get("confirm") != "1":
+    form = forms.ConfirmForm()
+    if request.method == "GET" or not form.validate() or form.confirm.data != "1":
         return render_template("proposals/delete.html", project=project)
     title = project.title
     services.delete_draft(project, actor=current_user._get_current_object())
@@ -457,8 +450,7 @@ def delete_draft(project_id: int):
 # -- transitions ----------------------------------------------------------------------------------
 
 
-def _datetime_field(name: str, *, end: bool = False) -> datetime | None:
-    d = _date_field(name)
+def _moment(d: date | None, *, end: bool = False) -> datetime | None:
     if d is None:
         return None
     return datetime.combine(d, time(23, 59, 59) if end else time(0, 0), tzinfo=UTC)
@@ -469,26 +461,29 @@ def transition(project_id: int):
     """Run one transition named in the form. Who may, and from which state, is the service's call:
     a refusal is a clear message with 403 or 409, a missing reason puts the user back on the page."""
     project = _project_or_404(project_id)
-    name = request.form.get("transition", "")
+    form = forms.TransitionForm()
+    valid = form.validate()
+    name = form.transition.data or ""
     fn = services.TRANSITION_FUNCTIONS.get(name)
     if fn is None or name in NOT_FROM_THE_PAGE:
         abort(400)
-    kwargs = {"actor": current_user._get_current_object(), "comment": request.form.get("comment")}
+    kwargs = {"actor": current_user._get_current_object(), "comment": form.comment.data}
     try:
+        if not valid:
+            field = next(f for f in form if f.errors)
+            raise ValidationFailed(" ".join(map(str, field.errors)), field=field.name)
         if name == "approve_proposal":
-            raw = request.form.get("council_decision") or ""
+            raw = form.council_decision.data or ""
             if raw:
-                from fundapp.council.models import CouncilDecision
-
-                decision = db.session.get(CouncilDecision, parse_id(raw)) if parse_id(raw) else None
+                decision = interfaces.council().decision(parse_id(raw)) if parse_id(raw) else None
                 if decision is None:
                     raise ValidationFailed(
                         _("Choose a Council decision from the list."), field="council_decision"
                     )
                 kwargs["council_decision"] = decision
         if name == "open_campaign":
-            kwargs["starts_at"] = _datetime_field("starts_on")
-            kwargs["ends_at"] = _datetime_field("ends_on", end=True)
+            kwargs["starts_at"] = _moment(form.starts_on.data)
+            kwargs["ends_at"] = _moment(form.ends_on.data, end=True)
         fn(project, **kwargs)
     except ValidationFailed as exc:
         db.session.rollback()
@@ -507,13 +502,12 @@ def transition(project_id: int):
 @bp.post("/projects/<int:project_id>/updates")
 def post_update(project_id: int):
     project = _project_or_404(project_id)
+    form = forms.UpdateForm()
+    if not form.validate():
+        _flash_errors(form)
+        return redirect(url_for("proposals.project_detail", project_id=project.id) + "#updates", 303)
     try:
-        services.post_update(
-            project,
-            actor=current_user,
-            title=request.form.get("title", ""),
-            body=request.form.get("body", ""),
-        )
+        services.post_update(project, actor=current_user, title=form.title.data, body=form.body.data)
     except ValidationFailed as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -526,7 +520,10 @@ def post_update(project_id: int):
 @bp.post("/projects/<int:project_id>/follow")
 def follow(project_id: int):
     project = _project_or_404(project_id)
-    if request.form.get("action") == "unfollow":
+    form = forms.FollowForm()
+    if not form.validate():
+        abort(400)
+    if form.action.data == "unfollow":
         services.unfollow(project, current_user)
         message = _("You no longer follow this project.")
     else:

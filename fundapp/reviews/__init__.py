@@ -14,12 +14,20 @@ def init_app(app):
 
     from fundapp.core import phrases
     from fundapp.core.views import register_nav
-    from fundapp.proposals import services as proposals
+    from fundapp.proposals import interfaces
+    from fundapp.proposals import workflow as proposals
 
-    from . import routes, services
+    from . import factories, routes, services
 
     for canonical, message in services.TIMELINE_NOTES:
         phrases.register(canonical, message)
     app.register_blueprint(routes.bp)
     proposals.register_transition_listener(services._on_project_transition)
+    interfaces.provide_reviews(
+        interfaces.ReviewsInterface(
+            may_read_proposal=services.may_read_proposal,
+            completed_review_count=services.completed_review_count,
+            complete_reviews=factories.complete_reviews,
+        )
+    )
     register_nav(app, "reviews.queue", _l("Reviews"), ("reviewer",))

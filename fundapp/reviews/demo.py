@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fundapp.extensions import db
-from fundapp.proposals.factories import complete_reviews
 
+from .factories import complete_reviews
 from .models import ReviewAssignment
 from .services import assign_reviewer
 

@@ -12,8 +12,10 @@ from fundapp.core.params import parse_id
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
 from fundapp.proposals.models import Project
+from fundapp.proposals.routes import render_project_page
 
 from . import services
+from .forms import AssignForm, DeclareForm, ReviewForm
 from .models import CRITERIA, RECOMMENDATION_LABELS, SCORE_MEANINGS, AssignmentStatus, ReviewAssignment
 
 bp = Blueprint("reviews", __name__)
@@ -41,30 +43,37 @@ def review(assignment_id: int):
         abort(404)
     if assignment.status == AssignmentStatus.ASSIGNED:
         return redirect(url_for("reviews.declare", assignment_id=assignment.id))
-    errors = {}
-    values = request.form if request.method == "POST" else {}
     earlier = None
     if assignment.status == AssignmentStatus.ACCEPTED:
         earlier = services.last_past_review(assignment)
-    if earlier is not None and request.method == "GET":
-        values = _values_of(earlier)
     if request.method == "POST":
-        try:
-            services.submit_review(
-                assignment,
-                actor=current_user,
-                scores={k: request.form.get(f"{k}_score") for k in CRITERIA},
-                comments={k: request.form.get(f"{k}_comment", "") for k in CRITERIA},
-                recommendation=request.form.get("recommendation", ""),
-                summary=request.form.get("summary", ""),
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
-            flash(_("Thank you: your review is submitted."), "info")
-            return redirect(url_for("reviews.queue"), 303)
+        form = ReviewForm()
+    else:
+        form = ReviewForm(formdata=None, data=_values_of(earlier) if earlier is not None else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                services.submit_review(
+                    assignment,
+                    actor=current_user,
+                    scores=form.scores(),
+                    comments=form.comments(),
+                    recommendation=form.recommendation.data,
+                    summary=form.summary.data or "",
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                field = getattr(form, exc.field or "", None)
+                if field is not None and hasattr(field, "errors"):
+                    field.errors = [*list(field.errors), str(exc.message)]
+                else:
+                    form.form_errors.append(str(exc.message))
+            else:
+                db.session.commit()
+                flash(_("Thank you: your review is submitted."), "info")
+                return redirect(url_for("reviews.queue"), 303)
     return render_template(
         "reviews/review.html",
         assignment=assignment,
@@ -72,18 +81,16 @@ def review(assignment_id: int):
         criteria=CRITERIA,
         score_meanings=SCORE_MEANINGS,
         recommendations=RECOMMENDATION_LABELS,
-        errors=errors,
-        values=values,
+        form=form,
         earlier=earlier,
-    ), (400 if errors else 200)
+    ), status
 
 
-def _values_of(past) -> dict[str, str]:
+def _values_of(past) -> dict:
     """The form's fields filled in from the reviewer's review of the earlier version."""
     values = {"recommendation": past.recommendation, "summary": past.summary or ""}
     for key in CRITERIA:
-        score = past.score(key)
-        values[f"{key}_score"] = "" if score is None else str(score)
+        values[f"{key}_score"] = past.score(key)
         values[f"{key}_comment"] = past.comment(key) or ""
     return values
 
@@ -94,16 +101,15 @@ def declare(assignment_id: int):
     """The conflict-of-interest declaration. Before it, the reviewer sees only the title."""
     assignment = _my_assignment(assignment_id)
     errors = {}
+    form = DeclareForm()
     if request.method == "POST":
-        choice = request.form.get("conflict")
+        choice = form.conflict.data if form.validate() else None
         try:
             if choice not in ("no", "yes"):
-                raise ValidationFailed(_("Please choose one answer."), field="conflict")
+                message = (form.conflict.errors or [None])[0] or _("Please choose one answer.")
+                raise ValidationFailed(message, field="conflict")
             services.declare_conflict(
-                assignment,
-                actor=current_user,
-                has_conflict=choice == "yes",
-                note=request.form.get("note", ""),
+                assignment, actor=current_user, has_conflict=choice == "yes", note=form.note.data or ""
             )
         except ValidationFailed as exc:
             db.session.rollback()
@@ -129,15 +135,14 @@ def assign(project_id: int):
     project = db.session.get(Project, project_id)
     if project is None:
         abort(404)
-    raw = request.form.get("reviewer", "")
+    form = AssignForm()
+    raw = form.reviewer.data if form.validate() else ""
     reviewer = db.session.get(User, parse_id(raw)) if parse_id(raw) else None
     try:
         services.assign_reviewer(project, reviewer, actor=current_user)
     except ValidationFailed as exc:
         db.session.rollback()
         # the project page again, with the message beside the reviewer field
-        from fundapp.proposals.routes import render_project_page
-
         return render_project_page(project, assign_error=str(exc.message)), 400
     db.session.commit()
     flash(_("The reviewer is assigned and told by email."), "info")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
@@ -19,7 +20,7 @@ from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Project, ProjectState
-from fundapp.proposals.services import add_timeline_event, external_url, project_link
+from fundapp.proposals.timeline import add_timeline_event, administrators, external_url, project_link
 
 from .models import CRITERIA, AssignmentStatus, PastReview, Recommendation, ReviewAssignment
 
@@ -121,8 +122,6 @@ def declare_conflict(
         reason=note or None,
     )
     if has_conflict:
-        from fundapp.proposals.services import administrators
-
         for admin in administrators():
             queue_email(
                 admin,
@@ -182,8 +181,6 @@ def submit_review(
         changes={"recommendation": recommendation, "total": assignment.total_score},
     )
     add_timeline_event(assignment.project, "review_completed", public=False, actor=actor)
-    from fundapp.proposals.services import administrators
-
     for admin in administrators():
         if admin.id != actor.id:
             queue_email(
@@ -325,8 +322,6 @@ def queue_for(user) -> list[ReviewAssignment]:
 
 
 def reviewers() -> list:
-    from fundapp.accounts.models import User, UserRole
-
     return list(
         db.session.scalars(
             select(User)

@@ -11,14 +11,15 @@ Everything here is public and read-only (``@public`` views, GET only).
 """
 
 from fundapp.ledger import sealing
-from fundapp.proposals import services as proposals
+from fundapp.proposals import interfaces, progress
 
-from . import cli, counters, money, routes, sources
+from . import cli, counters, money, routes, services, sources
 
 
 def init_app(app):
     sources.install_resolvers()
-    proposals.register_money_reader(money.project_money_many)
+    progress.register_money_reader(money.project_money_many)
+    interfaces.provide_page_cache(services.anonymous_page)
     sealing.register_seal_listener(counters.on_entries_sealed)
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.transparency_cli)
