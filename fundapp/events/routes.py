@@ -19,7 +19,7 @@ from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import public
 from fundapp.extensions import db
 
-from . import display, documents, services
+from . import display, documents, notices, registration, reporting, seats, services
 from .models import (
     AUDIENCE_LABELS,
     KIND_LABELS,
@@ -154,7 +154,7 @@ def archive():
 def event_detail(event_id: int):
     event = _event_or_404(event_id)
     lang = _lang()
-    reg = services.registration_of(event, current_user)
+    reg = registration.registration_of(event, current_user)
     manage = services.can_manage(current_user, event)
     qr = None
     if reg is not None and reg.status == RegistrationStatus.confirmed:
@@ -170,9 +170,9 @@ def event_detail(event_id: int):
         times=display.event_times(event, services.user_timezone(current_user)),
         place=display.place_line(event),
         links=display.add_to_calendar_links(event, lang),
-        taken=services.seats_taken(event),
-        waiting=services.waiting_count(event),
-        open=services.registration_open(event),
+        taken=seats.seats_taken(event),
+        waiting=seats.waiting_count(event),
+        open=registration.registration_open(event),
         show_online=bool(event.online_url)
         and (manage or (reg is not None and reg.status == RegistrationStatus.confirmed)),
         projects=projects,
@@ -182,7 +182,7 @@ def event_detail(event_id: int):
 
 
 def _door_url(event: Event, code: str) -> str:
-    return services.external_url("events.door", event_id=event.id, code=code)
+    return notices.external_url("events.door", event_id=event.id, code=code)
 
 
 def _ics(events, name: str, filename: str) -> Response:
@@ -419,7 +419,7 @@ def register(event_id: int):
     event = _event_or_404(event_id)
     answers = {str(q.id): request.form.get(f"q{q.id}", "") for q in event.questions}
     try:
-        reg = services.register(
+        reg = registration.register(
             event, current_user._get_current_object(), guests=request.form.get("guests", "0"), answers=answers
         )
     except DomainError as exc:
@@ -440,11 +440,11 @@ def register(event_id: int):
 @bp.post("/events/<int:event_id>/registration/cancel")
 def cancel_registration(event_id: int):
     event = _event_or_404(event_id)
-    reg = services.registration_of(event, current_user)
+    reg = registration.registration_of(event, current_user)
     if reg is None:
         abort(404)
     try:
-        services.cancel_registration(reg, current_user._get_current_object())
+        registration.cancel_registration(reg, current_user._get_current_object())
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -462,10 +462,10 @@ def door(event_id: int):
     event = _event_or_404(event_id, manage=True)
     errors: dict = {}
     code = request.values.get("code", "")
-    found = services.find_registration(event, code) if code else None
+    found = registration.find_registration(event, code) if code else None
     if request.method == "POST":
         try:
-            reg = services.check_in(
+            reg = registration.check_in(
                 event, current_user._get_current_object(), code, guests=request.form.get("guests")
             )
         except DomainError as exc:
@@ -482,13 +482,13 @@ def door(event_id: int):
                 "info",
             )
             return redirect(url_for("events.door", event_id=event.id), 303)
-    regs = services.attendees(event)
+    regs = registration.attendees(event)
     confirmed = [r for r in regs if r.status == RegistrationStatus.confirmed]
     return render_template(
         "events/door.html",
         event=event,
         lang=_lang(),
-        code=services.normalise_code(code),
+        code=registration.normalise_code(code),
         found=found,
         errors=errors,
         confirmed=confirmed,
@@ -500,7 +500,7 @@ def door(event_id: int):
 @bp.get("/events/<int:event_id>/attendees.csv")
 def attendees_csv(event_id: int):
     event = _event_or_404(event_id, manage=True)
-    body = documents.attendees_csv(event, services.attendees(event))
+    body = documents.attendees_csv(event, registration.attendees(event))
     return Response(
         body,
         mimetype="text/csv",
@@ -521,7 +521,7 @@ def report(event_id: int):
     if request.method == "POST":
         values = request.form.to_dict()
         try:
-            services.save_report(event, current_user._get_current_object(), values)
+            reporting.save_report(event, current_user._get_current_object(), values)
         except DomainError as exc:
             db.session.rollback()
             errors[exc.field or "form"] = exc.message
@@ -547,7 +547,7 @@ def report(event_id: int):
 def add_photo(event_id: int):
     event = _event_or_404(event_id, manage=True)
     try:
-        services.add_photo(
+        reporting.add_photo(
             event,
             current_user._get_current_object(),
             request.files.get("photo"),
@@ -565,7 +565,7 @@ def add_photo(event_id: int):
 @bp.get("/events/<int:event_id>/certificate.pdf")
 def certificate_pdf(event_id: int):
     event = _event_or_404(event_id)
-    reg = services.registration_of(event, current_user)
+    reg = registration.registration_of(event, current_user)
     if reg is None or reg.attended_at is None:
         abort(404)
     lang = _lang()
@@ -577,7 +577,7 @@ def certificate_pdf(event_id: int):
         dates=f"{times['start']} – {times['end']} ({times['zone']})",
         place=display.place_line(event) or _("Online"),
         organiser=_("Organised by %(name)s", name=organiser),
-        check_url=services.external_url("events.verify_certificate", code=reg.certificate_code),
+        check_url=notices.external_url("events.verify_certificate", code=reg.certificate_code),
     )
     return Response(
         body,
@@ -590,10 +590,10 @@ def certificate_pdf(event_id: int):
 @public
 def verify_certificate():
     code = request.args.get("code", "")
-    reg = services.find_certificate(code) if code else None
+    reg = registration.find_certificate(code) if code else None
     return render_template(
         "events/certificate_check.html",
-        code=services.normalise_code(code),
+        code=registration.normalise_code(code),
         reg=reg,
         asked=bool(code),
         lang=_lang(),

@@ -24,12 +24,12 @@ def init_app(app):
     from fundapp.extensions import db
     from fundapp.files.services import register_access_rule
 
-    from . import cli, manage_routes, progress, routes, services  # noqa: F401 - manage_routes adds views
+    from . import cli, manage_routes, progress, reporting, routes, services  # noqa: F401 - manage_routes adds views
     from .models import JobState
 
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.plan_cli)
-    register_access_rule(services.evidence_access_rule)
+    register_access_rule(reporting.evidence_access_rule)
     register_nav(app, "plan.manage", _l("Plan"), ("administrator", "auditor"))
 
     stamps = {

@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from fundapp.extensions import db
 
-from . import reports, services
+from . import reporting, reports
 
 plan_cli = AppGroup("plan", help="Monitoring of the Plan of Actions.")
 
@@ -21,7 +21,7 @@ plan_cli = AppGroup("plan", help="Monitoring of the Plan of Actions.")
 def remind(today):
     """Mail agencies whose reports are due within a week or overdue (once each)."""
     day = today.date() if today else date.today()
-    n = services.send_reminders(day)
+    n = reporting.send_reminders(day)
     db.session.commit()
     from fundapp.mail.services import deliver_pending
 
