@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from fundapp.extensions import db
+from fundapp.mail.services import deliver_pending
 
 from . import reporting, reports
 
@@ -23,8 +24,6 @@ def remind(today):
     day = today.date() if today else date.today()
     n = reporting.send_reminders(day)
     db.session.commit()
-    from fundapp.mail.services import deliver_pending
-
     deliver_pending()
     click.echo(f"{n} reminder(s) queued")
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
+from fundapp.transparency.charts import hbar_chart, time_chart
 
 from . import evaluation, periods, reporting, reports, services
 from .forms import (
@@ -84,8 +85,6 @@ def scorecard():
     tree_size = _tree_size()
     today = _today()
     groups = evaluation.scorecard(today, tree_size)
-    from fundapp.transparency.charts import hbar_chart
-
     chart = hbar_chart(
         "plan-progress",
         _("Progress of the Plan by group"),
@@ -116,8 +115,6 @@ def point_detail(point_id: int):
     tree_size = _tree_size()
     view = evaluation.rate_point(point, today, tree_size)
     quarters = reporting.open_quarters(point, today)
-    from fundapp.transparency.charts import time_chart
-
     charts = []
     for iv in view.indicators:
         ind = iv.indicator
