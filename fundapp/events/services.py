@@ -201,111 +201,140 @@ def _ids(values) -> list[int]:
     return list(dict.fromkeys(out))
 
 
+class EventErrors(ValidationFailed):
+    """Every problem of an event's details at once (the form shows each beside its field)."""
+
+    def __init__(self, errors: list[ValidationFailed]):
+        super().__init__(errors[0].message, field=errors[0].field)
+        self.errors = errors
+
+
 def clean_event_data(data, actor, *, event: Event | None = None, now: datetime | None = None) -> dict:
-    """Check the event form; return the values to store. Raises ``ValidationFailed`` naming the
-    field at the first problem (so nothing is changed)."""
+    """Check the event form; return the values to store. Raises ``EventErrors`` listing every
+    problem found (a check that depends on a refused value is skipped), so nothing is changed."""
     now = now or utcnow()
     out: dict = {}
+    errors: list[ValidationFailed] = []
+
+    def fail(message, name):
+        errors.append(ValidationFailed(message, field=name))
+
+    def attempt(fn, default=None):
+        try:
+            return fn()
+        except ValidationFailed as exc:
+            errors.append(exc)
+            return default
+
     kind = str(data.get("kind") or "")
     if kind not in {k.value for k in EventKind}:
-        raise ValidationFailed(_l("Choose the kind of event."), field="kind")
+        fail(_l("Choose the kind of event."), "kind")
     out["kind"] = kind
     audience = str(data.get("audience") or Audience.everyone.value)
     if audience not in {a.value for a in Audience}:
-        raise ValidationFailed(_l("Choose who the event is for."), field="audience")
+        fail(_l("Choose who the event is for."), "audience")
     out["audience"] = audience
     for lang in LANGS:
-        out[f"title_{lang}"] = _text(data, f"title_{lang}", 200)
-        out[f"description_{lang}"] = _text(data, f"description_{lang}", 20000)
-    if not any(out[f"title_{lang}"] for lang in LANGS):
-        raise ValidationFailed(_l("Give the event a title in at least one language."), field="title_tg")
+        out[f"title_{lang}"] = attempt(lambda lang=lang: _text(data, f"title_{lang}", 200), "")
+        out[f"description_{lang}"] = attempt(lambda lang=lang: _text(data, f"description_{lang}", 20000), "")
+    if not any(out[f"title_{lang}"] for lang in LANGS) and not any(
+        e.field.startswith("title_") for e in errors
+    ):
+        fail(_l("Give the event a title in at least one language."), "title_tg")
     for lang in LANGS:
         if out[f"description_{lang}"] and not out[f"title_{lang}"]:
-            raise ValidationFailed(
-                _l("A description needs a title in the same language."), field=f"title_{lang}"
-            )
+            fail(_l("A description needs a title in the same language."), f"title_{lang}")
 
     raw_org = str(data.get("organisation_id") or "").strip()
     allowed = {o.id: o for o in organisations_for(actor)}
+    out["organisation_id"] = None
     if raw_org:
         if not raw_org.isdigit() or int(raw_org) not in allowed:
-            raise ValidationFailed(
-                _l("You may hold events only for an organisation you run."), field="organisation_id"
-            )
-        out["organisation_id"] = int(raw_org)
-    elif is_events_staff(actor):
-        out["organisation_id"] = None
-    else:
-        raise ValidationFailed(_l("Choose the organisation holding the event."), field="organisation_id")
-    if event is not None and event.organisation_id != out["organisation_id"] and not is_events_staff(actor):
-        raise ValidationFailed(
-            _l("Only staff may hand an event to another organisation."), field="organisation_id"
-        )
+            fail(_l("You may hold events only for an organisation you run."), "organisation_id")
+        else:
+            out["organisation_id"] = int(raw_org)
+    elif not is_events_staff(actor):
+        fail(_l("Choose the organisation holding the event."), "organisation_id")
+    if (
+        event is not None
+        and event.organisation_id != out["organisation_id"]
+        and not is_events_staff(actor)
+        and not any(e.field == "organisation_id" for e in errors)
+    ):
+        fail(_l("Only staff may hand an event to another organisation."), "organisation_id")
 
     tz = str(data.get("timezone") or "").strip()
+    zone = None
     if not known_timezone(tz):
-        raise ValidationFailed(_l("Choose a time zone from the list, e.g. Europe/Moscow."), field="timezone")
+        fail(_l("Choose a time zone from the list, e.g. Europe/Moscow."), "timezone")
+    else:
+        zone = ZoneInfo(tz)
     out["timezone"] = tz
-    zone = ZoneInfo(tz)
-    starts_at = _local_time(data, "starts_at", zone, required=True)
-    ends_at = _local_time(data, "ends_at", zone, required=True)
-    changed_start = event is None or starts_at != event.starts_at
-    if changed_start and starts_at <= now:
-        raise ValidationFailed(_l("The event cannot start in the past."), field="starts_at")
-    if ends_at <= starts_at:
-        raise ValidationFailed(_l("The event must end after it starts."), field="ends_at")
-    if ends_at - starts_at > timedelta(days=31):
-        raise ValidationFailed(_l("An event lasts at most 31 days."), field="ends_at")
+    times = {}
+    for name, required in (
+        ("starts_at", True),
+        ("ends_at", True),
+        ("registration_opens_at", False),
+        ("registration_closes_at", False),
+    ):
+        if zone is None:
+            if required and not str(data.get(name) or "").strip():
+                fail(_l("Enter a date and time."), name)
+            times[name] = None
+        else:
+            times[name] = attempt(lambda n=name, r=required: _local_time(data, n, zone, required=r))
+    starts_at, ends_at = times["starts_at"], times["ends_at"]
+    opens, closes = times["registration_opens_at"], times["registration_closes_at"]
+    if starts_at is not None and (event is None or starts_at != event.starts_at) and starts_at <= now:
+        fail(_l("The event cannot start in the past."), "starts_at")
+    if starts_at is not None and ends_at is not None:
+        if ends_at <= starts_at:
+            fail(_l("The event must end after it starts."), "ends_at")
+        elif ends_at - starts_at > timedelta(days=31):
+            fail(_l("An event lasts at most 31 days."), "ends_at")
     out["starts_at"], out["ends_at"] = starts_at, ends_at
-    opens = _local_time(data, "registration_opens_at", zone, required=False)
-    closes = _local_time(data, "registration_closes_at", zone, required=False)
-    if closes is not None and closes > ends_at:
-        raise ValidationFailed(
-            _l("Registration must close before the event ends."), field="registration_closes_at"
-        )
-    if closes is not None and (event is None or closes != event.registration_closes_at) and closes <= now:
-        raise ValidationFailed(_l("Registration cannot close in the past."), field="registration_closes_at")
+    if closes is not None and ends_at is not None and closes > ends_at:
+        fail(_l("Registration must close before the event ends."), "registration_closes_at")
+    elif closes is not None and (event is None or closes != event.registration_closes_at) and closes <= now:
+        fail(_l("Registration cannot close in the past."), "registration_closes_at")
     if opens is not None and closes is not None and opens >= closes:
-        raise ValidationFailed(_l("Registration must open before it closes."), field="registration_opens_at")
-    if opens is not None and opens >= ends_at:
-        raise ValidationFailed(
-            _l("Registration must open before the event ends."), field="registration_opens_at"
-        )
+        fail(_l("Registration must open before it closes."), "registration_opens_at")
+    elif opens is not None and ends_at is not None and opens >= ends_at:
+        fail(_l("Registration must open before the event ends."), "registration_opens_at")
     out["registration_opens_at"], out["registration_closes_at"] = opens, closes
 
-    out["capacity"] = _int(data, "capacity", low=1, high=MAX_CAPACITY)
-    out["max_guests"] = _int(data, "max_guests", low=0, high=MAX_GUESTS, default=0)
+    out["capacity"] = attempt(lambda: _int(data, "capacity", low=1, high=MAX_CAPACITY), 0)
+    out["max_guests"] = attempt(lambda: _int(data, "max_guests", low=0, high=MAX_GUESTS, default=0), 0)
 
-    out["country"] = _text(data, "country", 2).upper()
-    out["city"] = _text(data, "city", 120)
-    out["venue"] = _text(data, "venue", 200)
-    out["address"] = _text(data, "address", 300)
-    out["online_url"] = _text(data, "online_url", 500)
+    for name, limit in (("country", 2), ("city", 120), ("venue", 200), ("address", 300), ("online_url", 500)):
+        out[name] = attempt(lambda n=name, lim=limit: _text(data, n, lim), "")
+    out["country"] = out["country"].upper()
     if out["online_url"] and not out["online_url"].lower().startswith("https://"):
-        raise ValidationFailed(_l("The online link must start with https://."), field="online_url")
+        fail(_l("The online link must start with https://."), "online_url")
     if out["country"] and (len(out["country"]) != 2 or not out["country"].isalpha()):
-        raise ValidationFailed(_l("Choose a country."), field="country")
+        fail(_l("Choose a country."), "country")
     if kind == EventKind.online_session and not out["online_url"]:
-        raise ValidationFailed(_l("An online session needs its link."), field="online_url")
-    if not out["online_url"]:
+        fail(_l("An online session needs its link."), "online_url")
+    if not out["online_url"] and not any(e.field == "online_url" for e in errors):
         if not out["country"]:
-            raise ValidationFailed(_l("Choose a country."), field="country")
+            fail(_l("Choose a country."), "country")
         if not out["city"]:
-            raise ValidationFailed(_l("Enter the city."), field="city")
+            fail(_l("Enter the city."), "city")
         if not out["venue"]:
-            raise ValidationFailed(_l("Enter the venue, or an online link."), field="venue")
+            fail(_l("Enter the venue, or an online link."), "venue")
 
     questions = [q.strip() for q in str(data.get("questions") or "").splitlines() if q.strip()]
     if len(questions) > 10:
-        raise ValidationFailed(_l("At most 10 questions."), field="questions")
-    if any(len(q) > 300 for q in questions):
-        raise ValidationFailed(_l("A question has at most 300 characters."), field="questions")
+        fail(_l("At most 10 questions."), "questions")
+    elif any(len(q) > 300 for q in questions):
+        fail(_l("A question has at most 300 characters."), "questions")
     out["questions"] = questions
 
+    co_ids: list[int] = []
     try:
         co_ids = _ids(data.get("co_organiser_ids") or [])
     except ValueError:
-        raise ValidationFailed(_l("Choose organisations from the list."), field="co_organiser_ids") from None
+        fail(_l("Choose organisations from the list."), "co_organiser_ids")
     if co_ids:
         found = set(
             db.session.scalars(
@@ -315,16 +344,23 @@ def clean_event_data(data, actor, *, event: Event | None = None, now: datetime |
             )
         )
         if found != set(co_ids):
-            raise ValidationFailed(_l("Choose organisations from the list."), field="co_organiser_ids")
+            fail(_l("Choose organisations from the list."), "co_organiser_ids")
     out["co_organiser_ids"] = [i for i in co_ids if i != out["organisation_id"]]
 
     try:
         project_ids = _ids(data.get("project_ids") or "")
     except ValueError:
-        raise ValidationFailed(
-            _l("Enter project numbers separated by commas."), field="project_ids"
-        ) from None
-    out["project_ids"] = _public_project_ids(project_ids)
+        fail(_l("Enter project numbers separated by commas."), "project_ids")
+        project_ids = []
+    out["project_ids"] = attempt(lambda: _public_project_ids(project_ids), [])
+    # the field readers above report one problem per field: keep the first of each
+    seen, unique = set(), []
+    for err in errors:
+        if err.field not in seen:
+            seen.add(err.field)
+            unique.append(err)
+    if unique:
+        raise EventErrors(unique)
     return out
 
 
