@@ -172,8 +172,8 @@ class ReportForm(FlaskForm):
 
 
 class DoorForm(FlaskForm):
-    code = StringField(validators=[Optional(), Length(max=40)])
-    guests = StringField(validators=[Optional(), _whole(0, 1_000)])
+    code = StringField(_l("Code on the person's ticket"), validators=[Optional(), Length(max=40)])
+    guests = StringField(_l("Guests who came"), validators=[Optional(), _whole(0, 1_000)])
 
 
 class _ButtonForm(FlaskForm):
