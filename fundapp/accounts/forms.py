@@ -18,7 +18,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, 
 
 from fundapp.core import geo
 
-from .services import PASSWORD_MAX, PASSWORD_MIN
+from .services import GRANTABLE_ROLES, PASSWORD_MAX, PASSWORD_MIN
 
 REGIONS = tuple(geo.REGIONS.items())
 LANGUAGE_CHOICES = (("tg", "Тоҷикӣ"), ("ru", "Русский"), ("en", "English"))
@@ -247,3 +247,38 @@ class UserSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search by email or name"), validators=[Optional(), Length(max=100)])
+
+
+class _ActionForm(FlaskForm):
+    """A button that acts on a row: every post is already checked by the app-wide CSRF guard, and a
+    step-up replays the held fields in place of the body."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(validators=[Optional(), Length(max=100)])
+
+
+class RoleChangeForm(_ActionForm):
+    role = SelectField(_l("Role"), choices=[], validators=[InputRequired()])
+    action = SelectField(
+        _l("Change"),
+        choices=[SelectChoice("grant", _l("Ask for")), SelectChoice("revoke", _l("Remove"))],
+        validators=[InputRequired()],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice(r, ROLE_LABELS.get(r, r)) for r in GRANTABLE_ROLES]
+
+
+class RoleDecisionForm(_ActionForm):
+    decision = SelectField(
+        _l("Decision"),
+        choices=[SelectChoice("approve", _l("Approve")), SelectChoice("refuse", _l("Turn down"))],
+        validators=[InputRequired()],
+    )
+
+
+class ResetTotpForm(_ActionForm):
+    pass

@@ -33,6 +33,9 @@ from .forms import (
     RegisterForm,
     ReplaceTotpForm,
     ResetPasswordForm,
+    ResetTotpForm,
+    RoleChangeForm,
+    RoleDecisionForm,
     TotpForm,
     UserSearchForm,
     geo,
@@ -437,6 +440,12 @@ def admin_users():
     )
 
 
+def _refuse_unless_valid(form) -> None:
+    """A row's action button sent something no button sends: refuse it, naming the field."""
+    if not form.validate():
+        raise ValidationFailed(field=next(iter(form.errors)))
+
+
 @bp.post("/admin/users/<int:user_id>/roles")
 @roles_required("administrator")
 @step_up_required
@@ -444,8 +453,9 @@ def admin_change_role(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    role = request.form.get("role", "")
-    action = request.form.get("action", "")
+    form = RoleChangeForm()
+    _refuse_unless_valid(form)
+    role, action = form.role.data, form.action.data
     actor = current_user._get_current_object()
     if action == "grant":
         services.request_role(user, role, actor=actor)
@@ -453,11 +463,9 @@ def admin_change_role(user_id):
     elif action == "revoke":
         services.revoke_role(user, role, actor=actor)
         message = _("Role removed.")
-    else:
-        raise ValidationFailed(field="action")
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("accounts.admin_users", q=request.form.get("q") or None))
+    return redirect(url_for("accounts.admin_users", q=form.q.data or None))
 
 
 @bp.post("/admin/role-grants/<int:grant_id>")
@@ -469,15 +477,14 @@ def admin_decide_role_grant(grant_id):
     if grant is None:
         abort(404)
     actor = current_user._get_current_object()
-    decision = request.form.get("decision", "")
-    if decision == "approve":
+    form = RoleDecisionForm()
+    _refuse_unless_valid(form)
+    if form.decision.data == "approve":
         services.approve_role_grant(grant, actor=actor)
         message = _("Role granted.")
-    elif decision == "refuse":
+    else:
         services.refuse_role_grant(grant, actor=actor)
         message = _("The request is turned down.")
-    else:
-        raise ValidationFailed(field="decision")
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("accounts.admin_users"))
@@ -490,7 +497,9 @@ def admin_reset_totp(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    form = ResetTotpForm()
+    _refuse_unless_valid(form)
     services.reset_totp(user, actor=current_user._get_current_object())
     db.session.commit()
     flash(_("Two-step sign-in was reset. The person sets it up again at their next sign-in."), "success")
-    return redirect(url_for("accounts.admin_users", q=request.form.get("q") or None))
+    return redirect(url_for("accounts.admin_users", q=form.q.data or None))

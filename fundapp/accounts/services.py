@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pyotp
+import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, url_for
@@ -318,12 +319,8 @@ def totp_uri(user: User, secret: str | None = None) -> str:
     return pyotp.TOTP(secret or user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
-def totp_qr_data_uri(uri: str) -> str | None:
+def totp_qr_data_uri(uri: str) -> str:
     """The otpauth link as an SVG QR code in a data: URI (allowed by the CSP), for phones to scan."""
-    try:
-        import segno
-    except ImportError:  # the key and the link are shown as text anyway
-        return None
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
 
 

@@ -9,12 +9,13 @@ put sections on an organisation's page with ``templates/<domain>/_organisation.h
 ``templates/community/_org_sections.html`` with ``org`` in the context).
 """
 
+from fundapp.files.services import register_access_rule
+
 
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from fundapp.core.views import register_nav
-    from fundapp.files.services import register_access_rule
 
     from . import (  # noqa: F401
         api,

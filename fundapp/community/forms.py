@@ -9,6 +9,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -258,6 +259,13 @@ class NeedForm(FlaskForm):
 
 class InterestForm(FlaskForm):
     join_team = BooleanField(_l("If accepted, join the project's team and be named on its page"))
+    back = HiddenField()  # "mine": the step was taken from the specialist's own page
+
+
+class InviteTargetForm(FlaskForm):
+    """The invite button beside a matching specialist: the need is named by a hidden field."""
+
+    need_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
 class InviteSpecialistForm(FlaskForm):

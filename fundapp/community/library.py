@@ -12,11 +12,14 @@ from urllib.parse import urlsplit
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from fundapp.accounts.models import User
 from fundapp.audit.services import record
 from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.files.models import StoredFile
+from fundapp.files.services import make_public, store_upload
 
 from . import services, vocab
 from .models import Organisation, Resource, ResourceKind, ResourceStatus
@@ -72,8 +75,6 @@ def add_resource(actor, data: dict, *, upload=None) -> Resource:
     res.language, res.category, res.audience = data["language"], data["category"], data["audience"]
     has_file = upload is not None and getattr(upload, "filename", None)
     if has_file:
-        from fundapp.files.services import store_upload
-
         stored = store_upload(upload, uploaded_by=actor, field="file")
         res.kind, res.file_id, res.url = ResourceKind.file, stored.id, ""
     elif (data.get("url") or "").strip():
@@ -101,17 +102,12 @@ def _publish(res: Resource, actor) -> None:
     res.published_at = utcnow()
     res.decision_reason = ""
     if res.file_id:
-        from fundapp.files.models import StoredFile
-        from fundapp.files.services import make_public
-
         make_public(db.session.get(StoredFile, res.file_id))
     db.session.flush()
     record("community.publish_resource", res, actor=actor)
 
 
 def _creator(res: Resource):
-    from fundapp.accounts.models import User
-
     return [u for u in [db.session.get(User, res.created_by_id)] if u is not None]
 
 
@@ -139,8 +135,6 @@ def decline_resource(res: Resource, actor, reason: str) -> Resource:
     if res.status == ResourceStatus.declined:
         raise InvalidTransition(_l("This item is already declined."))
     if res.file_id and res.status == ResourceStatus.published:
-        from fundapp.files.models import StoredFile
-
         db.session.get(StoredFile, res.file_id).is_public = False
     res.status = ResourceStatus.declined
     res.decision_reason = reason

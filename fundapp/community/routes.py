@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from fundapp.accounts.models import User
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
@@ -253,8 +254,6 @@ def members(org_id: int):
 
 
 def _members_page(org, invite_form, status=200):
-    from fundapp.accounts.models import User
-
     rows = db.session.execute(
         select(OrganisationMember, User)
         .join(User, User.id == OrganisationMember.user_id)

@@ -14,11 +14,15 @@ from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.files.services import store_upload
+from fundapp.mail.services import queue_email
+from fundapp.proposals.models import PUBLIC_STATES, Project, TeamMember
 
 from . import vocab
 from .models import (
@@ -175,8 +179,6 @@ def clean_website(value: str) -> str:
 
 
 def _admins(organisation: Organisation) -> list:
-    from fundapp.accounts.models import User
-
     return list(
         db.session.scalars(
             select(User)
@@ -192,8 +194,6 @@ def _admins(organisation: Organisation) -> list:
 
 
 def _staff_users() -> list:
-    from fundapp.accounts.models import User, UserRole
-
     return list(
         db.session.scalars(
             select(User)
@@ -204,8 +204,6 @@ def _staff_users() -> list:
 
 
 def _mail(users, subject, template: str, **ctx) -> None:
-    from fundapp.mail.services import queue_email
-
     for user in users:
         queue_email(user, subject, f"community/email/{template}", **ctx)
 
@@ -278,8 +276,6 @@ def register_organisation(actor, data: dict, *, registration_file=None) -> Organ
         # Agencies report on the Plan: only staff register them, so nobody can pose as a ministry.
         raise ValidationFailed(_l("Government agencies are registered by the fund's staff."), field="kind")
     if registration_file is not None and getattr(registration_file, "filename", None):
-        from fundapp.files.services import store_upload
-
         stored = store_upload(
             registration_file, uploaded_by=actor, allowed=("pdf", "png", "jpeg"), field="registration_file"
         )
@@ -405,8 +401,6 @@ def accept_membership(org: Organisation, actor, member_id: int) -> OrganisationM
     m.status = MembershipStatus.active
     db.session.flush()
     record("community.accept_membership", org, actor=actor, changes={"user": m.user_id})
-    from fundapp.accounts.models import User
-
     _mail(
         [db.session.get(User, m.user_id)],
         _l("You are now a member"),
@@ -453,8 +447,6 @@ def hand_over_admin(org: Organisation, actor, member_id: int) -> OrganisationMem
     mine.role = MemberRole.member
     db.session.flush()
     record("community.hand_over_admin", org, actor=actor, changes={"to": target.user_id})
-    from fundapp.accounts.models import User
-
     _mail(
         [db.session.get(User, target.user_id)],
         _l("You are now an admin of an organisation"),
@@ -472,8 +464,6 @@ def _token_hash(token: str) -> str:
 def invite_by_email(org: Organisation, actor, email: str) -> None:
     """Mail an invitation to ``email``. The answer is the same whether the address has an account
     or not (the mail itself tells its owner what to do)."""
-    from fundapp.accounts.models import User
-
     _require_admin(org, actor)
     if not org.verified:
         raise InvalidTransition(_l("Only a verified organisation takes members."))
@@ -497,8 +487,6 @@ def invite_by_email(org: Organisation, actor, email: str) -> None:
     )
     db.session.flush()
     record("community.invite_member", org, actor=actor)
-    from fundapp.mail.services import queue_email
-
     user = db.session.scalar(select(User).where(User.email == email))
     queue_email(
         user or email,
@@ -613,8 +601,6 @@ def counts_by_country() -> list[tuple[str, int]]:
 
 def organisation_projects(org: Organisation) -> list:
     """Published projects an organisation's admins or members are on the team of."""
-    from fundapp.proposals.models import PUBLIC_STATES, Project, TeamMember
-
     user_ids = select(OrganisationMember.user_id).where(
         OrganisationMember.organisation_id == org.id, OrganisationMember.status == MembershipStatus.active
     )

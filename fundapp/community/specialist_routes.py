@@ -12,7 +12,7 @@ from fundapp.core.security import public
 from fundapp.extensions import db
 
 from . import specialists, vocab
-from .forms import ActionForm, InterestForm, InviteSpecialistForm, NeedForm, SpecialistForm
+from .forms import ActionForm, InterestForm, InviteSpecialistForm, InviteTargetForm, NeedForm, SpecialistForm
 from .models import NeedStatus, Placement, PlacementStatus, SpecialistNeed, SpecialistProfile
 from .routes import _fail, _page, _saved, _step, bp
 
@@ -190,9 +190,11 @@ def specialist_invite(profile_id: int):
     profile = db.session.get(SpecialistProfile, profile_id)
     if profile is None or not specialists.can_view_profile(current_user, profile):
         abort(404)
-    raw = request.form.get("need_id", "")
-    need = db.session.get(SpecialistNeed, int(raw)) if raw.isdigit() else None
-    if need is None or not ActionForm().validate_on_submit():
+    form = InviteTargetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    need = db.session.get(SpecialistNeed, form.need_id.data)
+    if need is None:
         abort(400)
     try:
         specialists.invite(need, current_user, profile)
@@ -211,7 +213,7 @@ def placement_step(placement_id: int, verb: str):
     form = InterestForm()
     if not form.validate_on_submit():
         abort(400)
-    back = request.form.get("back") == "mine"
+    back = form.back.data == "mine"
     target = (
         url_for("community.my_specialist")
         if back

@@ -27,6 +27,8 @@ from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.files.services import store_upload
+from fundapp.proposals.models import Project, TeamMember
 
 from . import services, vocab
 from .models import (
@@ -155,8 +157,6 @@ def owner_choices(user) -> list[tuple[str, str]]:
     verified organisations (agencies included) they administer."""
     if not _signed_in(user):
         return []
-    from fundapp.proposals.models import Project
-
     projects = db.session.scalars(
         select(Project).where(Project.owner_id == user.id).order_by(Project.id.desc()).limit(50)
     ).all()
@@ -209,8 +209,6 @@ def save_profile(actor, data: dict, *, cv=None) -> SpecialistProfile:
     for k, v in values.items():
         setattr(profile, k, v)
     if cv is not None and getattr(cv, "filename", None):
-        from fundapp.files.services import store_upload
-
         profile.cv_file_id = store_upload(cv, uploaded_by=actor, allowed=("pdf",), field="cv").id
         changes["cv"] = "uploaded"
     head = " ".join(
@@ -552,8 +550,6 @@ def _join_team(placement: Placement) -> None:
     need = placement.need
     if need.project is None or not placement.join_team:
         return
-    from fundapp.proposals.models import TeamMember
-
     user = placement.profile.user
     if user.id in need.project.team_user_ids():
         return

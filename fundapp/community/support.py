@@ -13,9 +13,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
+from fundapp.accounts.models import User
 from fundapp.audit.services import record
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.files.services import store_upload
+from fundapp.proposals.models import Project
 
 from . import services
 from .models import Organisation, SupportKind, SupportRequest, SupportStatus
@@ -51,8 +54,6 @@ def can_view(user, req: SupportRequest) -> bool:
 
 
 def _requester(req):
-    from fundapp.accounts.models import User
-
     return db.session.get(User, req.requester_id)
 
 
@@ -93,8 +94,6 @@ def submit_request(actor, data: dict, *, budget=None, attachment=None) -> Suppor
         budget_currency=budget.currency if budget else None,
     )
     if attachment is not None and getattr(attachment, "filename", None):
-        from fundapp.files.services import store_upload
-
         req.attachment_id = store_upload(attachment, uploaded_by=actor, field="attachment").id
     db.session.add(req)
     db.session.flush()
@@ -164,8 +163,6 @@ def answer(req: SupportRequest, actor, text: str) -> SupportRequest:
     req.status = SupportStatus.in_progress
     db.session.flush()
     record("community.answer_support_request", req, actor=actor)
-    from fundapp.accounts.models import User
-
     assignee = db.session.get(User, req.assignee_id) if req.assignee_id else None
     services._mail(
         [assignee] if assignee else services._staff_users(),
@@ -196,8 +193,6 @@ def close(req: SupportRequest, actor, verb: str, note: str) -> SupportRequest:
 
 def link_project(req: SupportRequest, actor, project_id) -> SupportRequest:
     """The requester links one of their own proposals (money then takes the project's road)."""
-    from fundapp.proposals.models import Project
-
     if actor.id != req.requester_id:
         raise NotPermitted()
     project = db.session.get(Project, int(project_id)) if str(project_id or "").isdigit() else None
@@ -210,8 +205,6 @@ def link_project(req: SupportRequest, actor, project_id) -> SupportRequest:
 
 
 def own_projects(user) -> list:
-    from fundapp.proposals.models import Project
-
     return list(
         db.session.scalars(select(Project).where(Project.owner_id == user.id).order_by(Project.id.desc()))
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
+from fundapp.proposals.models import Project
 
 from . import services, support
 from .forms import ActionForm, AnswerForm, LinkProjectForm, NoteForm, SupportForm, parse_budget
@@ -80,8 +81,6 @@ def support_detail(request_id: int):
     req = _req_or_404(request_id)
     project = None
     if req.project_id:
-        from fundapp.proposals.models import Project
-
         project = db.session.get(Project, req.project_id)
     link_form = LinkProjectForm()
     mine = req.requester_id == current_user.id

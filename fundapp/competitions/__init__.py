@@ -12,12 +12,13 @@ prize is paid from the prize fund by a treasurer other than the administrator wh
 Who may call: routes and the demo; other domains read ``figures``.
 """
 
+from fundapp.files.services import register_access_rule
+
 
 def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from fundapp.core.views import register_nav
-    from fundapp.files.services import register_access_rule
 
     from . import cli, jury, phrases, routes
 

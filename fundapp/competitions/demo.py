@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from fundapp.community.models import Organisation, OrganisationMember
 from fundapp.core.money import Money
 from fundapp.extensions import db
+from fundapp.ledger import services as ledger
 
 from . import jury, prizes, services, voting
 from .models import Edition
@@ -37,8 +39,6 @@ DEMO_ORGANISATIONS = (
 def demo_organisations(users: dict) -> list:
     """The few verified organisations the competitions demo needs, found or created by name through
     the community models (the community domain's own demo may already have made them)."""
-    from fundapp.community.models import Organisation, OrganisationMember
-
     out = []
     for name, kind, country, city, admin_key in DEMO_ORGANISATIONS:
         org = db.session.scalar(select(Organisation).where(Organisation.name == name))
@@ -178,8 +178,6 @@ def _finished_edition(comp, users, orgs) -> None:
 
 
 def _fund_prize_fund(amount: Money) -> None:
-    from fundapp.ledger import services as ledger
-
     ledger.post_entry(
         ledger.EntryKind.DONATION,
         [

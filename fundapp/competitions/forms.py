@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,42 +15,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
-from fundapp.core.errors import ValidationFailed
-from fundapp.core.money import exponent
+from fundapp.core.forms import MoneyField
 
 CURRENCIES = ("TJS", "RUB", "USD", "EUR")
-
-
-def parse_prize_amount(text, currency: str, *, field: str = "amount") -> int:
-    """A typed amount → integer minor units of ``currency``, strictly: digits with at most one
-    decimal separator (dot or comma) and no more decimals than the currency has, greater than
-    zero; spaces between thousands are allowed. Anything else is ``ValidationFailed`` on ``field``."""
-    if currency not in CURRENCIES:
-        raise ValidationFailed(_l("Choose a currency."), field="currency")
-    cleaned = str(text or "").strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    if not cleaned or len(cleaned) > 20 or not all(c in "0123456789." for c in cleaned):
-        raise ValidationFailed(_l("Enter an amount such as 1500 or 1500.50."), field=field)
-    if cleaned.count(".") > 1 or cleaned.startswith(".") or cleaned.endswith("."):
-        raise ValidationFailed(_l("Enter an amount such as 1500 or 1500.50."), field=field)
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed(_l("Enter an amount such as 1500 or 1500.50."), field=field) from None
-    scaled = value.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise ValidationFailed(
-            _l("Too many decimal places for %(currency)s.", currency=currency), field=field
-        )
-    minor = int(scaled)
-    if minor <= 0:
-        raise ValidationFailed(_l("The amount must be greater than zero."), field=field)
-    if minor > 10**13:
-        raise ValidationFailed(_l("The amount is too large."), field=field)
-    return minor
 
 
 class NominateForm(FlaskForm):
@@ -123,7 +98,52 @@ class DeclareForm(FlaskForm):
 
 class ScoreForm(FlaskForm):
     """Scores and justifications are fields named ``score_<criterion>`` and
-    ``justification_<criterion>``, built from the edition's rubric."""
+    ``justification_<criterion>``, built from the edition's rubric by :func:`score_form_for`."""
+
+    def scores(self, criteria) -> dict:
+        return {
+            c.id: {
+                "score": self[f"score_{c.id}"].data or "",
+                "justification": self[f"justification_{c.id}"].data or "",
+            }
+            for c in criteria
+        }
+
+
+def _whole_number(high: int):
+    message = _l("Give a whole number from 1 to %(max)s.", max=high)
+
+    def check(form, field):
+        value = (field.data or "").strip()
+        if not value.isdigit() or len(value) > 6 or not 1 <= int(value) <= high:
+            raise StopValidation(str(message))
+
+    return check
+
+
+def score_form_for(edition) -> type[ScoreForm]:
+    """The score form of ``edition``: a score and a justification per criterion, both required."""
+    high = edition.scale_max
+
+    class EditionScoreForm(ScoreForm):
+        pass
+
+    for c in edition.criteria:
+        setattr(
+            EditionScoreForm,
+            f"score_{c.id}",
+            StringField(
+                _l("Score from 1 to %(max)s", max=high),
+                validators=[InputRequired(), _whole_number(high)],
+                render_kw={"inputmode": "numeric", "type": "number", "min": 1, "max": high},
+            ),
+        )
+        setattr(
+            EditionScoreForm,
+            f"justification_{c.id}",
+            TextAreaField(_l("Justification"), validators=[DataRequired(), Length(max=2000)]),
+        )
+    return EditionScoreForm
 
 
 class VoteForm(FlaskForm):
@@ -133,9 +153,10 @@ class VoteForm(FlaskForm):
 class PrizeForm(FlaskForm):
     category = SelectField(_l("Category"), coerce=int, validators=[InputRequired()])
     place = IntegerField(_l("Place"), validators=[InputRequired(), NumberRange(min=1, max=20)])
-    amount = StringField(
+    amount = MoneyField(
         _l("Money prize"),
-        validators=[Optional(), Length(max=40)],
+        currency_field="currency",
+        optional=True,
         description=_l("Leave empty for an honour without money."),
     )
     currency = SelectField(_l("Currency"), choices=[SelectChoice(c, c) for c in CURRENCIES], default="TJS")

@@ -14,6 +14,7 @@ from fundapp.audit.services import record
 from fundapp.community.models import OrganisationMember
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.proposals.models import Project, TeamMember
 
 from .models import (
     Declaration,
@@ -63,8 +64,6 @@ def juror_for(edition: Edition, user) -> Juror | None:
 
 
 def _project_ids(user_id: int) -> set[int]:
-    from fundapp.proposals.models import Project, TeamMember
-
     owned = set(db.session.scalars(select(Project.id).where(Project.owner_id == user_id)))
     return owned | set(db.session.scalars(select(TeamMember.project_id).where(TeamMember.user_id == user_id)))
 

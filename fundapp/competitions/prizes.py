@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from fundapp.accounts.services import require_fresh_mfa
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
@@ -15,6 +16,7 @@ from fundapp.core.money import Money
 from fundapp.core.phrases import canonical
 from fundapp.extensions import db
 from fundapp.ledger import services as ledger
+from fundapp.ledger.models import PendingTransfer
 
 from .models import (
     Category,
@@ -41,8 +43,6 @@ def _step_up() -> None:
     ask first with ``@step_up_required``; this repeats it where the money moves). The command line
     and the demo loader run without a session, as operators of the server."""
     from flask import has_request_context
-
-    from fundapp.accounts.services import require_fresh_mfa
 
     if has_request_context():
         require_fresh_mfa()
@@ -147,8 +147,6 @@ def request_prize_payment(prize: Prize, *, actor, payee: str) -> Prize:
 
 def execute_prize_payment(prize: Prize, *, actor, bank_reference: str) -> Prize:
     """A treasurer other than the requester records the bank payment; the reservation is posted."""
-    from fundapp.ledger.models import PendingTransfer
-
     if actor is None or not actor.has_role("treasurer"):
         raise NotPermitted(_l("Only a treasurer can pay a prize."))
     _step_up()

@@ -21,7 +21,6 @@ from fundapp.accounts.models import User
 from fundapp.community import services as community
 from fundapp.community.models import Organisation, OrganisationStatus
 from fundapp.core.errors import DomainError
-from fundapp.core.money import Money
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db, limiter
 
@@ -37,10 +36,9 @@ from .forms import (
     PrizeForm,
     PrizePayForm,
     PrizeRequestForm,
-    ScoreForm,
     TransitionForm,
     VoteForm,
-    parse_prize_amount,
+    score_form_for,
 )
 from .models import Competition, Edition, EditionState, Nomination, NominationState, Prize
 
@@ -393,43 +391,27 @@ def score(edition_id: int, nomination_id: int):
     nom = db.session.get(Nomination, nomination_id)
     if nom is None or nom.edition_id != edition.id or not jury.may_read_in_full(juror, nom):
         abort(404)
-    form = ScoreForm()
-    errors = {}
+    form = score_form_for(edition)()
     card = jury.scorecard_for(juror, nom)
     if request.method == "POST":
-        if not form.validate_on_submit():
-            errors["form"] = _("The form expired or was sent from elsewhere. Please try again.")
-        else:
-            scores = {
-                c.id: {
-                    "score": request.form.get(f"score_{c.id}", ""),
-                    "justification": request.form.get(f"justification_{c.id}", ""),
-                }
-                for c in edition.criteria
-            }
+        if form.validate_on_submit():
             try:
-                jury.submit_scorecard(juror, nom, actor=_me(), scores=scores)
+                jury.submit_scorecard(juror, nom, actor=_me(), scores=form.scores(edition.criteria))
             except DomainError as exc:
                 db.session.rollback()
-                errors[exc.field or "form"] = str(exc.message)
+                field = getattr(form, exc.field, None) if exc.field else None
+                if field is not None:
+                    field.errors = [*list(field.errors), str(exc.message)]
+                else:
+                    form.form_errors.append(str(exc.message))
             else:
                 db.session.commit()
                 flash(_("Your scores are submitted."), "success")
                 return redirect(url_for("competitions.jury_desk", edition_id=edition_id), code=303)
         edition = db.session.get(Edition, edition_id)
         nom = db.session.get(Nomination, nomination_id)
-        return render_template(
-            "competitions/score.html",
-            edition=edition,
-            nom=nom,
-            form=form,
-            errors=errors,
-            card=None,
-            values=request.form,
-        ), 400
-    return render_template(
-        "competitions/score.html", edition=edition, nom=nom, form=form, errors=errors, card=card, values={}
-    )
+        return render_template("competitions/score.html", edition=edition, nom=nom, form=form, card=None), 400
+    return render_template("competitions/score.html", edition=edition, nom=nom, form=form, card=card)
 
 
 # -- staff -----------------------------------------------------------------------------------------
@@ -625,15 +607,12 @@ def admin_prize(edition_id: int):
     form.category.choices = [SelectChoice(c.id, c.name) for c in edition.categories]
 
     def add():
-        amount = None
-        if (form.amount.data or "").strip():
-            amount = Money(parse_prize_amount(form.amount.data, form.currency.data), form.currency.data)
         return prizes.add_prize(
             edition,
             actor=_me(),
             category=db.session.get(services.Category, form.category.data or 0),
             place=form.place.data,
-            amount=amount,
+            amount=form.amount.data,
             description=form.description.data,
         )
 

@@ -24,8 +24,10 @@ from fundapp.community.models import Organisation, OrganisationMember
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.files.services import store_upload
 from fundapp.ledger import services as ledger
 from fundapp.ledger.models import AccountType
+from fundapp.mail.services import queue_email
 
 from .models import (
     Category,
@@ -335,8 +337,6 @@ def nominate(
     """A member (or an admin of a verified organisation, on its behalf) nominates an organisation
     or a person. The nominee consents before the nomination is considered; when the nominator is
     an admin of the nominated organisation, its consent is given with the nomination."""
-    from fundapp.files.services import store_upload
-
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.email_confirmed_at is None:
         raise NotPermitted(_l("Confirm your email address before nominating."))
     edition = lock_edition(edition.id)
@@ -441,8 +441,6 @@ def is_nominee(user, nomination: Nomination) -> bool:
 
 
 def _notify_nominee(nomination: Nomination) -> None:
-    from fundapp.mail.services import queue_email
-
     for user in nominee_deciders(nomination):
         queue_email(
             user,

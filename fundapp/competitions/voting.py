@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
+from fundapp.ledger import merkle
+from fundapp.ledger.encoding import format_time
 
 from . import tally
 from .models import (
@@ -152,8 +154,6 @@ def edition_header(edition: Edition) -> dict:
 def publish_tally(edition: Edition, *, actor) -> TallyCheckpoint:
     import json
 
-    from fundapp.ledger.encoding import format_time
-
     noms = {n.id for n in considered(edition)}
     cards = db.session.scalars(
         select(Scorecard)
@@ -187,8 +187,6 @@ def publish_tally(edition: Edition, *, actor) -> TallyCheckpoint:
     entries = tally_entries(edition)
     header = edition_header(edition)
     results = tally.results_from(header, [json.loads(e.payload) for e in entries])
-    from fundapp.ledger import merkle
-
     root = merkle.root_from_leaves([bytes.fromhex(e.leaf_hash) for e in entries]).hex()
     signed_at = format_time(utcnow())
     message = tally.checkpoint_message(

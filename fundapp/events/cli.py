@@ -13,8 +13,8 @@ events_cli = AppGroup("events", help="Events: reminders.")
 @events_cli.command("remind")
 def remind_command():
     """Mail a reminder to everyone with a seat at an event starting within 24 hours (once each)."""
-    from . import services
+    from . import registration
 
-    count = services.send_reminders()
+    count = registration.send_reminders()
     db.session.commit()
     click.echo(f"{count} reminders queued")

@@ -13,7 +13,7 @@ from fundapp.community.models import Organisation, OrganisationMember
 from fundapp.core.db import utcnow
 from fundapp.extensions import db
 
-from . import services
+from . import registration, services
 from .models import Event, EventOrganisation, EventProject, EventReport, Registration
 
 # name → (kind, country, city, admin's demo key)
@@ -292,5 +292,5 @@ def load(ctx: dict) -> None:
         services.publish_event(event, staff)
         if spec["kind"] == "creative_evening":
             for person in members[:2]:
-                services.register(event, person, guests=1)
+                registration.register(event, person, guests=1)
     db.session.flush()

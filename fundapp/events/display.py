@@ -18,7 +18,7 @@ from fundapp.core.i18n import country_name
 from fundapp.extensions import db
 
 from .models import Event, EventKind, EventState
-from .services import event_link
+from .notices import event_link, external_url
 
 
 def format_in_zone(value: datetime, zone: str) -> str:
@@ -132,7 +132,6 @@ def calendar_file(events, name: str, lang: str) -> bytes:
 
 
 def event_link_base() -> str:
-    from .services import external_url
 
     return external_url("events.calendar")
 

@@ -9,17 +9,26 @@ from datetime import UTC, datetime, timedelta
 import segno
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from fundapp.community.models import Organisation, OrganisationStatus
 from fundapp.core.db import utcnow
-from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.errors import DomainError
 from fundapp.core.security import public
 from fundapp.extensions import db
 
-from . import display, documents, services
+from . import display, documents, notices, registration, reporting, seats, services
+from .forms import (
+    LANG_NAMES,
+    DoorForm,
+    EventForm,
+    PhotoForm,
+    ReportForm,
+    StateForm,
+    put_errors,
+    registration_form_for,
+)
 from .models import (
     AUDIENCE_LABELS,
     KIND_LABELS,
@@ -34,7 +43,6 @@ from .models import (
 
 bp = Blueprint("events", __name__)
 PER_PAGE = 20
-LANG_NAMES = {"tg": _l("Tajik"), "ru": _l("Russian"), "en": _l("English")}
 
 
 def featured_celebration():
@@ -154,7 +162,7 @@ def archive():
 def event_detail(event_id: int):
     event = _event_or_404(event_id)
     lang = _lang()
-    reg = services.registration_of(event, current_user)
+    reg = registration.registration_of(event, current_user)
     manage = services.can_manage(current_user, event)
     qr = None
     if reg is not None and reg.status == RegistrationStatus.confirmed:
@@ -170,9 +178,9 @@ def event_detail(event_id: int):
         times=display.event_times(event, services.user_timezone(current_user)),
         place=display.place_line(event),
         links=display.add_to_calendar_links(event, lang),
-        taken=services.seats_taken(event),
-        waiting=services.waiting_count(event),
-        open=services.registration_open(event),
+        taken=seats.seats_taken(event),
+        waiting=seats.waiting_count(event),
+        open=registration.registration_open(event),
         show_online=bool(event.online_url)
         and (manage or (reg is not None and reg.status == RegistrationStatus.confirmed)),
         projects=projects,
@@ -182,7 +190,7 @@ def event_detail(event_id: int):
 
 
 def _door_url(event: Event, code: str) -> str:
-    return services.external_url("events.door", event_id=event.id, code=code)
+    return notices.external_url("events.door", event_id=event.id, code=code)
 
 
 def _ics(events, name: str, filename: str) -> Response:
@@ -279,11 +287,8 @@ def manage():
     )
 
 
-def _form_values(event: Event | None) -> dict:
-    if request.method == "POST":
-        values = request.form.to_dict()
-        values["co_organiser_ids"] = request.form.getlist("co_organiser_ids")
-        return values
+def _initial(event: Event | None) -> dict:
+    """What the form shows before the first submit."""
     if event is None:
         orgs = services.organisations_for(current_user)
         return {
@@ -316,29 +321,46 @@ def _form_values(event: Event | None) -> dict:
     return values
 
 
-def _form_page(event: Event | None, values: dict, errors: dict, status: int = 200):
-
+def _event_form(event: Event | None) -> EventForm:
     verified = db.session.scalars(
         select(Organisation)
         .where(Organisation.status == OrganisationStatus.verified)
         .order_by(Organisation.name)
     ).all()
+    form = EventForm(data=None if request.method == "POST" else _initial(event))
+    return form.setup(
+        holders=services.organisations_for(current_user),
+        staff=services.is_events_staff(current_user),
+        verified=verified,
+    )
+
+
+def _form_page(event: Event | None, form: EventForm, status: int = 200):
     return (
         render_template(
             "events/form.html",
             event=event,
-            values=values,
-            errors=errors,
-            kinds=KIND_LABELS,
-            audiences=AUDIENCE_LABELS,
+            form=form,
             langs=LANG_NAMES,
-            holders=services.organisations_for(current_user),
-            staff=services.is_events_staff(current_user),
-            verified=verified,
             zones=services.timezone_choices(),
         ),
         status,
     )
+
+
+def _save_event(form: EventForm, save) -> bool:
+    """Run ``save`` with what was typed when the form is sound; every problem goes beside its
+    field. Nothing is written unless everything is right."""
+    if not form.validate_on_submit():
+        return False
+    try:
+        save(form.values())
+    except DomainError as exc:
+        db.session.rollback()
+        put_errors(form, exc)
+        return False
+    db.session.commit()
+    return True
 
 
 @bp.route("/events/new", methods=["GET", "POST"])
@@ -347,45 +369,39 @@ def new_event():
         if request.method == "POST":
             abort(403)
         return render_template("events/cannot_create.html")
-    errors: dict = {}
-    values = _form_values(None)
+    form = _event_form(None)
+    created = []
     if request.method == "POST":
-        try:
-            event = services.create_event(current_user._get_current_object(), values)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
+        actor = current_user._get_current_object()
+        if _save_event(form, lambda values: created.append(services.create_event(actor, values))):
             flash(_("The draft is saved. Publish it when it is ready."), "info")
-            return redirect(url_for("events.event_detail", event_id=event.id), 303)
-    return _form_page(None, values, errors, 400 if errors else 200)
+            return redirect(url_for("events.event_detail", event_id=created[0].id), 303)
+        return _form_page(None, form, 400)
+    return _form_page(None, form)
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 def edit_event(event_id: int):
     event = _event_or_404(event_id, manage=True)
-    errors: dict = {}
-    values = _form_values(event)
+    form = _event_form(event)
     if request.method == "POST":
-        try:
-            services.update_event(event, current_user._get_current_object(), values)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
+        actor = current_user._get_current_object()
+        if _save_event(form, lambda values: services.update_event(event, actor, values)):
             flash(_("Saved."), "info")
             return redirect(url_for("events.event_detail", event_id=event.id), 303)
-    return _form_page(event, values, errors, 400 if errors else 200)
+        return _form_page(event, form, 400)
+    return _form_page(event, form)
 
 
 @bp.post("/events/<int:event_id>/state")
 def change_state(event_id: int):
     event = _event_or_404(event_id, manage=True)
-    action = request.form.get("action")
+    form = StateForm()
+    if not form.validate():
+        abort(400)
+    action = form.action.data
     actor = current_user._get_current_object()
-    reason = request.form.get("reason", "")
+    reason = form.reason.data or ""
     verbs = {
         "publish": (lambda: services.publish_event(event, actor), _("The event is published.")),
         "postpone": (
@@ -417,10 +433,13 @@ def change_state(event_id: int):
 @bp.post("/events/<int:event_id>/register")
 def register(event_id: int):
     event = _event_or_404(event_id)
-    answers = {str(q.id): request.form.get(f"q{q.id}", "") for q in event.questions}
+    form = registration_form_for(event)()
     try:
-        reg = services.register(
-            event, current_user._get_current_object(), guests=request.form.get("guests", "0"), answers=answers
+        reg = registration.register(
+            event,
+            current_user._get_current_object(),
+            guests=form.guests.data or "0",
+            answers=form.answers(event),
         )
     except DomainError as exc:
         db.session.rollback()
@@ -440,11 +459,11 @@ def register(event_id: int):
 @bp.post("/events/<int:event_id>/registration/cancel")
 def cancel_registration(event_id: int):
     event = _event_or_404(event_id)
-    reg = services.registration_of(event, current_user)
+    reg = registration.registration_of(event, current_user)
     if reg is None:
         abort(404)
     try:
-        services.cancel_registration(reg, current_user._get_current_object())
+        registration.cancel_registration(reg, current_user._get_current_object())
     except DomainError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
@@ -460,17 +479,17 @@ def cancel_registration(event_id: int):
 @bp.route("/events/<int:event_id>/door", methods=["GET", "POST"])
 def door(event_id: int):
     event = _event_or_404(event_id, manage=True)
-    errors: dict = {}
-    code = request.values.get("code", "")
-    found = services.find_registration(event, code) if code else None
-    if request.method == "POST":
+    form = DoorForm(request.values)
+    code = form.code.data or ""
+    found = registration.find_registration(event, code) if code else None
+    if request.method == "POST" and form.validate_on_submit():
         try:
-            reg = services.check_in(
-                event, current_user._get_current_object(), code, guests=request.form.get("guests")
+            reg = registration.check_in(
+                event, current_user._get_current_object(), code, guests=form.guests.data
             )
         except DomainError as exc:
             db.session.rollback()
-            errors[exc.field or "code"] = exc.message
+            put_errors(form, exc, default="code")
         else:
             db.session.commit()
             flash(
@@ -482,25 +501,27 @@ def door(event_id: int):
                 "info",
             )
             return redirect(url_for("events.door", event_id=event.id), 303)
-    regs = services.attendees(event)
+    regs = registration.attendees(event)
     confirmed = [r for r in regs if r.status == RegistrationStatus.confirmed]
+    failed = request.method == "POST"
     return render_template(
         "events/door.html",
         event=event,
         lang=_lang(),
-        code=services.normalise_code(code),
+        code=registration.normalise_code(code),
         found=found,
-        errors=errors,
+        form=form,
+        errors={name: " ".join(map(str, f.errors)) for name, f in form._fields.items() if f.errors},
         confirmed=confirmed,
         came=sum(1 + r.attended_guests for r in confirmed if r.attended_at),
         expected=sum(r.seats for r in confirmed),
-    ), (400 if errors else 200)
+    ), (400 if failed else 200)
 
 
 @bp.get("/events/<int:event_id>/attendees.csv")
 def attendees_csv(event_id: int):
     event = _event_or_404(event_id, manage=True)
-    body = documents.attendees_csv(event, services.attendees(event))
+    body = documents.attendees_csv(event, registration.attendees(event))
     return Response(
         body,
         mimetype="text/csv",
@@ -517,41 +538,46 @@ def attendees_csv(event_id: int):
 @bp.route("/events/<int:event_id>/report", methods=["GET", "POST"])
 def report(event_id: int):
     event = _event_or_404(event_id, manage=True)
-    errors: dict = {}
     if request.method == "POST":
-        values = request.form.to_dict()
-        try:
-            services.save_report(event, current_user._get_current_object(), values)
-        except DomainError as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
-            flash(_("The report is saved."), "info")
-            return redirect(url_for("events.report", event_id=event.id), 303)
+        form = ReportForm()
+        if form.validate_on_submit():
+            try:
+                reporting.save_report(event, current_user._get_current_object(), form.values())
+            except DomainError as exc:
+                db.session.rollback()
+                put_errors(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The report is saved."), "info")
+                return redirect(url_for("events.report", event_id=event.id), 303)
+        status = 400
     else:
         rep = event.report
         checked = sum(1 + r.attended_guests for r in event.registrations if r.attended_at)
-        values = {
-            "summary": rep.summary if rep else "",
-            "attendance": str(rep.attendance if rep else checked),
-            "partners": rep.partners if rep else "",
-            "project_ids": ", ".join(str(p.project_id) for p in event.projects),
-        }
-    return render_template("events/report.html", event=event, values=values, errors=errors, lang=_lang()), (
-        400 if errors else 200
-    )
+        form = ReportForm(
+            data={
+                "summary": rep.summary if rep else "",
+                "attendance": str(rep.attendance if rep else checked),
+                "partners": rep.partners if rep else "",
+                "project_ids": ", ".join(str(p.project_id) for p in event.projects),
+            }
+        )
+        status = 200
+    return render_template(
+        "events/report.html", event=event, form=form, photo_form=PhotoForm(formdata=None), lang=_lang()
+    ), status
 
 
 @bp.post("/events/<int:event_id>/photos")
 def add_photo(event_id: int):
     event = _event_or_404(event_id, manage=True)
+    form = PhotoForm()
     try:
-        services.add_photo(
+        reporting.add_photo(
             event,
             current_user._get_current_object(),
-            request.files.get("photo"),
-            request.form.get("caption", ""),
+            form.photo.data,
+            form.caption.data or "",
         )
     except DomainError as exc:
         db.session.rollback()
@@ -565,7 +591,7 @@ def add_photo(event_id: int):
 @bp.get("/events/<int:event_id>/certificate.pdf")
 def certificate_pdf(event_id: int):
     event = _event_or_404(event_id)
-    reg = services.registration_of(event, current_user)
+    reg = registration.registration_of(event, current_user)
     if reg is None or reg.attended_at is None:
         abort(404)
     lang = _lang()
@@ -577,7 +603,7 @@ def certificate_pdf(event_id: int):
         dates=f"{times['start']} – {times['end']} ({times['zone']})",
         place=display.place_line(event) or _("Online"),
         organiser=_("Organised by %(name)s", name=organiser),
-        check_url=services.external_url("events.verify_certificate", code=reg.certificate_code),
+        check_url=notices.external_url("events.verify_certificate", code=reg.certificate_code),
     )
     return Response(
         body,
@@ -590,10 +616,10 @@ def certificate_pdf(event_id: int):
 @public
 def verify_certificate():
     code = request.args.get("code", "")
-    reg = services.find_certificate(code) if code else None
+    reg = registration.find_certificate(code) if code else None
     return render_template(
         "events/certificate_check.html",
-        code=services.normalise_code(code),
+        code=registration.normalise_code(code),
         reg=reg,
         asked=bool(code),
         lang=_lang(),

@@ -10,6 +10,9 @@ by hand carries its reason; history rows and report stamps are append-only in th
 money figures count only the entries sealed into the checkpoint they state.
 """
 
+from fundapp.community.models import Organisation
+from fundapp.files.services import register_access_rule
+
 
 def init_app(app):
     from decimal import Decimal
@@ -17,19 +20,17 @@ def init_app(app):
     from flask_babel import format_decimal
     from flask_babel import lazy_gettext as _l
 
-    from fundapp.community.models import Organisation
     from fundapp.core.i18n import format_money
     from fundapp.core.money import Money
     from fundapp.core.views import register_nav
     from fundapp.extensions import db
-    from fundapp.files.services import register_access_rule
 
-    from . import cli, manage_routes, progress, routes, services  # noqa: F401 - manage_routes adds views
+    from . import cli, manage_routes, progress, reporting, routes, services  # noqa: F401 - manage_routes adds views
     from .models import JobState
 
     app.register_blueprint(routes.bp)
     app.cli.add_command(cli.plan_cli)
-    register_access_rule(services.evidence_access_rule)
+    register_access_rule(reporting.evidence_access_rule)
     register_nav(app, "plan.manage", _l("Plan"), ("administrator", "auditor"))
 
     stamps = {

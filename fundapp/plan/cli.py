@@ -8,8 +8,9 @@ import click
 from flask.cli import AppGroup
 
 from fundapp.extensions import db
+from fundapp.mail.services import deliver_pending
 
-from . import reports, services
+from . import reporting, reports
 
 plan_cli = AppGroup("plan", help="Monitoring of the Plan of Actions.")
 
@@ -21,10 +22,8 @@ plan_cli = AppGroup("plan", help="Monitoring of the Plan of Actions.")
 def remind(today):
     """Mail agencies whose reports are due within a week or overdue (once each)."""
     day = today.date() if today else date.today()
-    n = services.send_reminders(day)
+    n = reporting.send_reminders(day)
     db.session.commit()
-    from fundapp.mail.services import deliver_pending
-
     deliver_pending()
     click.echo(f"{n} reminder(s) queued")
 

@@ -8,6 +8,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from fundapp.accounts.demo import demo_email, demo_password
+from fundapp.accounts.models import User
+from fundapp.accounts.services import hash_password
 from fundapp.community.models import (
     MemberRole,
     MembershipStatus,
@@ -98,10 +101,6 @@ def _member(org: Organisation, user, role: str = MemberRole.member) -> None:
 
 
 def _agency_user(ctx: dict, key: str, name: str):
-    from fundapp.accounts.demo import demo_email, demo_password
-    from fundapp.accounts.models import User
-    from fundapp.accounts.services import hash_password
-
     email = demo_email(key)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:

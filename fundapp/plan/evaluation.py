@@ -25,7 +25,7 @@ from .models import (
     Status,
     Unit,
 )
-from .services import overdue_quarters
+from .reporting import overdue_quarters
 
 
 def final_target(indicator: Indicator) -> int | None:

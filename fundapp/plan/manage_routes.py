@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from fundapp.audit.services import record
 from fundapp.core.errors import ValidationFailed
 from fundapp.core.security import roles_required
 from fundapp.extensions import db
@@ -53,8 +54,6 @@ def save_settings():
     old = {"ministry_id": st.ministry_id, "deadline_days": st.deadline_days}
     st.ministry_id = form.ministry_id.data
     st.deadline_days = form.deadline_days.data
-    from fundapp.audit.services import record
-
     record(
         "plan.settings_saved",
         st,

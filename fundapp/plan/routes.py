@@ -17,8 +17,9 @@ from sqlalchemy import select
 from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
+from fundapp.transparency.charts import hbar_chart, time_chart
 
-from . import evaluation, periods, reports, services
+from . import evaluation, periods, reporting, reports, services
 from .forms import (
     OverrideForm,
     ReviewForm,
@@ -84,8 +85,6 @@ def scorecard():
     tree_size = _tree_size()
     today = _today()
     groups = evaluation.scorecard(today, tree_size)
-    from fundapp.transparency.charts import hbar_chart
-
     chart = hbar_chart(
         "plan-progress",
         _("Progress of the Plan by group"),
@@ -115,9 +114,7 @@ def point_detail(point_id: int):
     today = _today()
     tree_size = _tree_size()
     view = evaluation.rate_point(point, today, tree_size)
-    quarters = services.open_quarters(point, today)
-    from fundapp.transparency.charts import time_chart
-
+    quarters = reporting.open_quarters(point, today)
     charts = []
     for iv in view.indicators:
         ind = iv.indicator
@@ -245,9 +242,9 @@ def my_points():
     points = services.points_of(current_user)
     rows = []
     for p in points:
-        for yq in reversed(services.open_quarters(p, today)):
+        for yq in reversed(reporting.open_quarters(p, today)):
             rows.append(
-                (p, yq, services.report_of(p, *yq), periods.deadline(*yq, services.settings().deadline_days))
+                (p, yq, reporting.report_of(p, *yq), periods.deadline(*yq, services.settings().deadline_days))
             )
     return render_template(
         "plan/my.html",
@@ -263,7 +260,7 @@ def _report_page(point: ActionPoint, year: int, quarter: int):
         abort(404)
     if services.reporting_agency(current_user, point) is None:
         abort(404)
-    report = services.report_of(point, year, quarter)
+    report = reporting.report_of(point, year, quarter)
     return report
 
 
@@ -273,7 +270,7 @@ def edit_report(point_id: int, year: int, quarter: int):
     report = _report_page(point, year, quarter)
     indicators = [i for i in point.indicators if i.source == Source.AGENCY]
     Form = report_form_class(indicators)
-    editable = report is None or services.can_edit_report(current_user, report)
+    editable = report is None or reporting.can_edit_report(current_user, report)
     if request.method == "GET":
         form = Form(formdata=None)
         if report is not None:
@@ -294,7 +291,7 @@ def edit_report(point_id: int, year: int, quarter: int):
     valid = form.validate()
     if valid:
         try:
-            report = services.start_report(current_user, point, year, quarter, _today())
+            report = reporting.start_report(current_user, point, year, quarter, _today())
             values = {
                 ind.id: (
                     form[f"value_{ind.id}"].data if ind.quantitative else None,
@@ -303,7 +300,7 @@ def edit_report(point_id: int, year: int, quarter: int):
                 for ind in indicators
             }
             files = [f for f in (form.evidence.data or []) if getattr(f, "filename", "")]
-            services.save_report(
+            reporting.save_report(
                 current_user,
                 report,
                 language=form.language.data,
@@ -314,7 +311,7 @@ def edit_report(point_id: int, year: int, quarter: int):
                 caption=form.caption.data or "",
             )
             if form.submit.data:
-                services.submit_report(current_user, report)
+                reporting.submit_report(current_user, report)
         except ValidationFailed as exc:
             db.session.rollback()
             _apply_errors(form, exc)
@@ -325,7 +322,7 @@ def edit_report(point_id: int, year: int, quarter: int):
                 "info",
             )
             return redirect(url_for("plan.edit_report", point_id=point.id, year=year, quarter=quarter), 303)
-    report = services.report_of(point, year, quarter)
+    report = reporting.report_of(point, year, quarter)
     return _render_report(point, report, form, indicators, True, year, quarter), 400
 
 
@@ -395,9 +392,9 @@ def review_report(report_id: int):
         abort(400)
     try:
         if form.send_back.data:
-            services.return_report(current_user, report, form.comment.data or "")
+            reporting.return_report(current_user, report, form.comment.data or "")
         else:
-            services.accept_report(current_user, report, form.comment.data or "")
+            reporting.accept_report(current_user, report, form.comment.data or "")
     except ValidationFailed as exc:
         db.session.rollback()
         _apply_errors(form, exc)
@@ -440,7 +437,7 @@ def unlock_report(report_id: int):
             can_unlock=True,
             UNIT_LABELS=UNIT_LABELS,
         ), 400
-    services.unlock_report(current_user, report, form.reason.data)
+    reporting.unlock_report(current_user, report, form.reason.data)
     db.session.commit()
     flash(_("The report is open for changes again."), "info")
     return redirect(url_for("plan.report_detail", report_id=report.id), 303)

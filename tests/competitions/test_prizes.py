@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.competitions import prizes, services
-from fundapp.competitions.forms import parse_prize_amount
+from fundapp.competitions.forms import PrizeForm
 from fundapp.competitions.models import Ballot, PrizeState
 from fundapp.core.errors import (
     InsufficientFunds,
@@ -126,21 +126,35 @@ def test_only_an_administrator_asks_and_only_after_the_results(edition_factory, 
     assert honour.state == PrizeState.AWARDED and honour.nomination_id == noms[1].id
 
 
+def _prize_amount(app, text, currency):
+    with app.test_request_context(method="POST", data={"amount": text, "currency": currency, "place": "1"}):
+        form = PrizeForm(meta={"csrf": False})
+        form.category.choices = [(1, "c")]
+        form.category.data = 1
+        form.validate()
+        return form.amount
+
+
 @pytest.mark.parametrize(
     "text, currency, minor",
     [("5000", "TJS", 500000), ("1 500,50", "TJS", 150050), ("12.5", "USD", 1250), ("0.01", "EUR", 1)],
 )
 def test_prize_amounts_parse_exactly(app, text, currency, minor):
-    """Are typed prize amounts read exactly into minor units?"""
-    assert parse_prize_amount(text, currency) == minor
+    """Are typed prize amounts read exactly into minor units, through the one money field?"""
+    field = _prize_amount(app, text, currency)
+    assert not field.errors and field.data.amount == minor and field.data.currency == currency
 
 
-@pytest.mark.parametrize("text", ["", "abc", "0", "-5", "1.234", "1e3", "1.2.3", "NaN", "٥", "12,5,0", "."])
+@pytest.mark.parametrize("text", ["abc", "0", "-5", "1.234", "1e3", "1.2.3", "NaN", "٥", "12,5,0", "."])
 def test_bad_prize_amounts_are_refused(app, text):
     """Is anything that is not a plain positive amount with at most two decimals refused?"""
-    with pytest.raises(ValidationFailed) as exc:
-        parse_prize_amount(text, "TJS")
-    assert exc.value.field == "amount"
+    field = _prize_amount(app, text, "TJS")
+    assert field.errors and field.data is None
+
+
+def test_an_empty_prize_amount_is_an_honour(app):
+    field = _prize_amount(app, "", "TJS")
+    assert not field.errors and field.data is None
 
 
 def test_the_database_allows_one_ballot_per_account_and_category(decided, people):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from fundapp.accounts.models import User
-from fundapp.events import services
+from fundapp.events import registration, seats, services
 from fundapp.events.models import Event, Registration
 from fundapp.extensions import db
 
@@ -62,7 +62,7 @@ def test_fifty_registrations_for_twenty_seats(app_factory, database):
         event_id, ids = event.id, [p.id for p in people]
 
     def register(user_id):
-        services.register(db.session.get(Event, event_id), db.session.get(User, user_id))
+        registration.register(db.session.get(Event, event_id), db.session.get(User, user_id))
 
     assert _run_at_once(app, register, ids) == []
 
@@ -75,13 +75,13 @@ def test_fifty_registrations_for_twenty_seats(app_factory, database):
         assert len(regs) == 50
         statuses = [r.status for r in regs]
         assert statuses == ["confirmed"] * 20 + ["waitlisted"] * 30
-        assert services.seats_taken(db.session.get(Event, event_id)) == 20
+        assert seats.seats_taken(db.session.get(Event, event_id)) == 20
         first_waiting = [r.id for r in regs[20:25]]
         leaving = [r.id for r in regs[:5]]
 
     def cancel(reg_id):
         reg = db.session.get(Registration, reg_id)
-        services.cancel_registration(reg, db.session.get(User, reg.user_id))
+        registration.cancel_registration(reg, db.session.get(User, reg.user_id))
 
     assert _run_at_once(app, cancel, leaving) == []
 
@@ -93,4 +93,4 @@ def test_fifty_registrations_for_twenty_seats(app_factory, database):
         assert all(regs[i].status == "confirmed" for i in first_waiting)
         assert sum(r.status == "confirmed" for r in regs.values()) == 20
         assert sum(r.status == "waitlisted" for r in regs.values()) == 25
-        assert services.seats_taken(db.session.get(Event, event_id)) == 20
+        assert seats.seats_taken(db.session.get(Event, event_id)) == 20

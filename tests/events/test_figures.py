@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from fundapp.events import figures, services
+from fundapp.events import figures, registration, reporting
 from fundapp.extensions import db
 from tests.conftest import login_as
 
@@ -19,14 +19,14 @@ def test_figures_count_events_held_in_the_period(app, cast, make_event, make_use
     cancelled and future events left out?"""
     now = datetime.now(UTC)
     held = make_event(co_organiser_ids=[str(cast.other_org.id)])
-    reg = services.register(held, cast.member, guests=0)
-    reg2 = services.register(held, cast.member2)
+    reg = registration.register(held, cast.member, guests=0)
+    reg2 = registration.register(held, cast.member2)
     db.session.commit()
     move_event(held, start=now + timedelta(hours=1))
-    services.check_in(held, cast.org_admin, reg.code)
+    registration.check_in(held, cast.org_admin, reg.code)
     db.session.commit()
     move_event(held, start=now - timedelta(days=3))
-    services.save_report(held, cast.org_admin, {"summary": "Good", "attendance": "35"})
+    reporting.save_report(held, cast.org_admin, {"summary": "Good", "attendance": "35"})
     workshop = make_event(by=cast.staff, kind="workshop", country="KZ", city="Almaty")
     move_event(workshop, start=now - timedelta(days=5))
     cancelled = make_event(state="cancelled")
@@ -54,7 +54,7 @@ def test_report_photos_are_stored_through_files_and_public(app, cast, make_event
 
     event = make_event()
     move_event(event, start=datetime.now(UTC) - timedelta(days=1))
-    services.save_report(event, cast.org_admin, {"summary": "We sang.", "attendance": "12"})
+    reporting.save_report(event, cast.org_admin, {"summary": "We sang.", "attendance": "12"})
     db.session.commit()
     png = io.BytesIO()
     segno.make("Navruz").save(png, kind="png", scale=5)

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from fundapp.events import services
+from fundapp.events import registration, reporting, services
 from fundapp.events.models import Event
 from fundapp.extensions import db
 from tests.conftest import login_as
@@ -106,8 +106,8 @@ def test_online_link_is_shown_only_to_registered_people(app, cast, clients, make
     url = "https://meet.example.org/secret-room-42"
     event = make_event(capacity="1", venue="", online_url=url, kind="online_session")
     waiting = make_user("member")
-    services.register(event, cast.member2)
-    services.register(event, waiting)
+    registration.register(event, cast.member2)
+    registration.register(event, waiting)
     db.session.commit()
     w = app.test_client()
     login_as(w, waiting)
@@ -184,7 +184,7 @@ def test_register_cancel_one_click_and_mail(app, cast, clients, make_event):
     r = clients["member"].post(f"/events/{event.id}/register", data={"guests": "1"})
     assert r.status_code == 303
     page = clients["member"].get(f"/events/{event.id}").get_data(as_text=True)
-    reg = services.registration_of(event, cast.member)
+    reg = registration.registration_of(event, cast.member)
     assert reg.code in page and "<svg" in page
     assert f'action="/events/{event.id}/registration/cancel"' in page
     clients["member"].post(f"/events/{event.id}/registration/cancel")
@@ -195,7 +195,7 @@ def test_register_cancel_one_click_and_mail(app, cast, clients, make_event):
 def test_door_page_checks_a_code_in(app, cast, clients, make_event):
     """Does the organiser check a person in at the door by code, with a clear error for an unknown code?"""
     event = make_event()
-    reg = services.register(event, cast.member)
+    reg = registration.register(event, cast.member)
     db.session.commit()
     move_event(event, start=datetime.now(UTC) + timedelta(hours=2))
     door = clients["org_admin"]
@@ -213,8 +213,8 @@ def test_attendee_csv_neutralises_formulas_and_has_a_bom(app, cast, clients, mak
     event = make_event(questions="Diet?")
     evil = make_user("member", full_name='=HYPERLINK("http://x")')
     q = event.questions[0]
-    services.register(event, evil, answers={str(q.id): "+1 vegetarian"})
-    services.register(event, cast.member, answers={str(q.id): "Ҳалол"})
+    registration.register(event, evil, answers={str(q.id): "+1 vegetarian"})
+    registration.register(event, cast.member, answers={str(q.id): "Ҳалол"})
     db.session.commit()
     r = clients["org_admin"].get(f"/events/{event.id}/attendees.csv")
     assert r.mimetype == "text/csv" and r.data.startswith(b"\xef\xbb\xbf")
@@ -230,10 +230,10 @@ def test_certificate_pdf_and_public_check(app, cast, clients, make_event):
     """Does an attendee download a PDF certificate naming them (Tajik letters included), and can
     anyone check its code on the public page — while a made-up code is refused?"""
     event = make_event(title_tg="Ҷашни Истиқлолият: Ғ ғ Ӣ ӣ Қ қ Ӯ ӯ Ҳ ҳ Ҷ ҷ")
-    reg = services.register(event, cast.member)
+    reg = registration.register(event, cast.member)
     db.session.commit()
     move_event(event, start=datetime.now(UTC) + timedelta(hours=1))
-    services.check_in(event, cast.org_admin, reg.code)
+    registration.check_in(event, cast.org_admin, reg.code)
     db.session.commit()
     r = clients["member"].get(f"/events/{event.id}/certificate.pdf?lang=tg")
     assert r.status_code == 200 and r.data.startswith(b"%PDF")
@@ -281,7 +281,7 @@ def test_calendar_filters_and_archive(app, cast, clients, make_event):
     make_event(state="draft", title_en="Secret draft")
     past = make_event(title_en="Navruz last spring")
     move_event(past, start=datetime.now(UTC) - timedelta(days=30))
-    services.save_report(past, cast.org_admin, {"summary": "Sumalak for all.", "attendance": "120"})
+    reporting.save_report(past, cast.org_admin, {"summary": "Sumalak for all.", "attendance": "120"})
     db.session.commit()
     v = clients["visitor"]
 

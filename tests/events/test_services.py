@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from fundapp.audit.models import AuditEvent
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
-from fundapp.events import services
+from fundapp.events import registration, reporting, seats, services
 from fundapp.events.models import Event, Registration
 from fundapp.extensions import db
 from fundapp.mail.models import OutboxMessage
@@ -81,7 +81,7 @@ def test_state_machine_and_mail_to_registered_people(app, cast, make_event):
     """Do publish → postpone → publish → cancel follow the table, mail the people registered, and
     refuse moves the table does not allow?"""
     event = make_event()
-    services.register(event, cast.member)
+    registration.register(event, cast.member)
     db.session.commit()
     services.postpone_event(event, cast.org_admin, "The hall is being repaired")
     assert event.state == "postponed"
@@ -114,24 +114,24 @@ def test_guests_fill_seats_and_waiting_list_promotes_in_order(app, make_user, ma
     of 3 cancels, both waiting people get seats, in the order they joined, with mail."""
     event = make_event(capacity="5", max_guests="2")
     a, b, c, d = (make_user("member", preferred_language="en") for _ in range(4))
-    ra = services.register(event, a, guests=2)
-    rb = services.register(event, b, guests=1)
-    rc = services.register(event, c)
-    rd = services.register(event, d, guests=1)
+    ra = registration.register(event, a, guests=2)
+    rb = registration.register(event, b, guests=1)
+    rc = registration.register(event, c)
+    rd = registration.register(event, d, guests=1)
     db.session.commit()
     assert [r.status for r in (ra, rb, rc, rd)] == ["confirmed", "confirmed", "waitlisted", "waitlisted"]
-    assert services.seats_taken(event) == 5
+    assert seats.seats_taken(event) == 5
     with pytest.raises(DuplicateRequest):
-        services.register(event, a)
+        registration.register(event, a)
     db.session.rollback()
-    services.cancel_registration(ra, a)
+    registration.cancel_registration(ra, a)
     db.session.commit()
     assert (rc.status, rd.status) == ("confirmed", "confirmed")
-    assert services.seats_taken(event) == 5
+    assert seats.seats_taken(event) == 5
     assert any(s.startswith("A seat is yours") for s in _mails(c))
     # cancelling twice changes nothing
-    services.cancel_registration(ra, a)
-    assert services.seats_taken(event) == 5
+    registration.cancel_registration(ra, a)
+    assert seats.seats_taken(event) == 5
 
 
 def test_waiting_list_does_not_let_a_smaller_party_jump_the_queue(app, make_user, make_event):
@@ -139,9 +139,9 @@ def test_waiting_list_does_not_let_a_smaller_party_jump_the_queue(app, make_user
     wait behind them rather than take the seat?"""
     event = make_event(capacity="3", max_guests="2")
     a, b, c = (make_user("member") for _ in range(3))
-    services.register(event, a, guests=1)
-    rb = services.register(event, b, guests=2)
-    rc = services.register(event, c)
+    registration.register(event, a, guests=1)
+    rb = registration.register(event, b, guests=2)
+    rc = registration.register(event, c)
     db.session.commit()
     assert (rb.status, rc.status) == ("waitlisted", "waitlisted")
 
@@ -150,7 +150,7 @@ def test_guests_over_the_limit_are_refused(app, cast, make_event):
     """Is asking for more guests than the event allows a clear error on the guests field?"""
     event = make_event(max_guests="1")
     with pytest.raises(ValidationFailed) as exc:
-        services.register(event, cast.member, guests=3)
+        registration.register(event, cast.member, guests=3)
     assert exc.value.field == "guests"
 
 
@@ -158,12 +158,12 @@ def test_registration_only_while_open(app, cast, make_event):
     """Is registration refused for a draft, a cancelled event and one that has ended?"""
     for state in ("draft", "cancelled"):
         with pytest.raises(InvalidTransition):
-            services.register(make_event(state=state), cast.member)
+            registration.register(make_event(state=state), cast.member)
         db.session.rollback()
     event = make_event()
     move_event(event, start=datetime.now(UTC) - timedelta(days=3))
     with pytest.raises(InvalidTransition):
-        services.register(event, cast.member)
+        registration.register(event, cast.member)
 
 
 def test_capacity_cannot_drop_below_seats_taken_and_a_rise_promotes(app, make_user, make_event, cast):
@@ -171,8 +171,8 @@ def test_capacity_cannot_drop_below_seats_taken_and_a_rise_promotes(app, make_us
     people waiting?"""
     event = make_event(capacity="1")
     a, b = make_user("member"), make_user("member")
-    services.register(event, a)
-    rb = services.register(event, b)
+    registration.register(event, a)
+    rb = registration.register(event, b)
     db.session.commit()
     form = event_form(organisation_id=str(cast.org.id), capacity="2")
     form["starts_at"] = event.local_start.strftime("%Y-%m-%dT%H:%M")
@@ -186,20 +186,20 @@ def test_check_in_records_attendance_once_and_issues_a_certificate(app, cast, ma
     """Does the organiser check a code in (with the guests who came), refuse it twice, refuse an
     unknown code, and issue a certificate code that anyone can look up?"""
     event = make_event(max_guests="2")
-    reg = services.register(event, cast.member, guests=2)
+    reg = registration.register(event, cast.member, guests=2)
     db.session.commit()
     move_event(event, start=datetime.now(UTC) + timedelta(hours=1))
     with pytest.raises(NotPermitted):
-        services.check_in(event, cast.other_admin, reg.code)
+        registration.check_in(event, cast.other_admin, reg.code)
     with pytest.raises(ValidationFailed):
-        services.check_in(event, cast.org_admin, "NOPE1234")
-    services.check_in(event, cast.org_admin, reg.code.lower(), guests="1")
+        registration.check_in(event, cast.org_admin, "NOPE1234")
+    registration.check_in(event, cast.org_admin, reg.code.lower(), guests="1")
     db.session.commit()
     assert reg.attended_at is not None and reg.attended_guests == 1
     with pytest.raises(DuplicateRequest):
-        services.check_in(event, cast.org_admin, reg.code)
-    assert services.find_certificate(reg.certificate_code) == reg
-    assert services.find_certificate("ZZZZZZZZ") is None
+        registration.check_in(event, cast.org_admin, reg.code)
+    assert registration.find_certificate(reg.certificate_code) == reg
+    assert registration.find_certificate("ZZZZZZZZ") is None
 
 
 def test_reminders_are_sent_once_per_registration(app, runner, cast, make_event, make_user):
@@ -208,9 +208,9 @@ def test_reminders_are_sent_once_per_registration(app, runner, cast, make_event,
     event = make_event(capacity="1")
     later = make_event()
     waiting = make_user("member", preferred_language="en")
-    services.register(event, cast.member)
-    services.register(event, waiting)
-    services.register(later, cast.member2)
+    registration.register(event, cast.member)
+    registration.register(event, waiting)
+    registration.register(later, cast.member2)
     db.session.commit()
     move_event(event, start=datetime.now(UTC) + timedelta(hours=20))
     first = runner.invoke(args=["events", "remind"])
@@ -225,14 +225,14 @@ def test_report_only_after_the_event_started(app, cast, make_event):
     """Is a report refused before the event and saved after it, audited?"""
     event = make_event()
     with pytest.raises(InvalidTransition):
-        services.save_report(event, cast.org_admin, {"summary": "x", "attendance": "3"})
+        reporting.save_report(event, cast.org_admin, {"summary": "x", "attendance": "3"})
     db.session.rollback()
     move_event(event, start=datetime.now(UTC) - timedelta(days=1))
     with pytest.raises(ValidationFailed) as exc:
-        services.save_report(event, cast.org_admin, {"summary": "Fine", "attendance": "-1"})
+        reporting.save_report(event, cast.org_admin, {"summary": "Fine", "attendance": "-1"})
     assert exc.value.field == "attendance"
     db.session.rollback()
-    services.save_report(event, cast.org_admin, {"summary": "Forty people sang.", "attendance": "40"})
+    reporting.save_report(event, cast.org_admin, {"summary": "Forty people sang.", "attendance": "40"})
     db.session.commit()
     assert event.report.attendance == 40
 
