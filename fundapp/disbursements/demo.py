@@ -180,34 +180,10 @@ def load(ctx: dict) -> None:
         _schedule_implementing(ctx, implementing)
     if completed is not None and not _has_payouts(completed):
         _schedule_completed(ctx, completed)
-    schedule(ctx, utcnow() - timedelta(hours=1), lambda: _reconcile(users["auditor"]))
 
 
 def _has_payouts(project) -> bool:
     return (
         db.session.scalar(select(DisbursementRequest.id).where(DisbursementRequest.project_id == project.id))
         is not None
-    )
-
-
-def _reconcile(auditor) -> None:
-    """A bank statement of the demo's bank movements in somoni: all but one as in the ledger, one
-    receipt 10 somoni short, one bank fee the ledger does not know."""
-    from fundapp.reconciliation import services as reconciliation
-    from fundapp.reconciliation.models import ReconciliationRun
-
-    if db.session.scalar(select(ReconciliationRun.id)) is not None:
-        return
-    today = utcnow().date()
-    items = reconciliation.ledger_items("bank", "TJS", today.replace(day=1), today)
-    if len(items) < 2:
-        return
-    rows = ["date,amount,currency,reference,counterparty"]
-    for i, item in enumerate(items[:-1]):  # the last movement is missing from the statement
-        amount = item.amount.amount - (1000 if i == 0 and item.amount.amount > 1000 else 0)
-        ref = next((r for r in item.references if len(r) <= 40), "")
-        rows.append(f"{item.on.isoformat()},{Money(amount, 'TJS').to_decimal()},TJS,{ref},Амонатбонк")
-    rows.append(f"{today.isoformat()},-25.00,TJS,FEE-{today:%Y%m},Хизматрасонии бонк")
-    reconciliation.import_bank_statement(
-        ("\n".join(rows) + "\n").encode(), actor=auditor, filename="demo.csv"
     )
