@@ -13,6 +13,7 @@ from fundapp.accounts.models import User
 from fundapp.audit.services import record
 from fundapp.community.models import OrganisationMember
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.proposals.models import Project, TeamMember
 
@@ -28,7 +29,6 @@ from .models import (
     Scorecard,
 )
 from .services import _require_admin, considered, lock_edition
-from .text import clean_text
 
 ES = EditionState
 NS = NominationState

@@ -14,6 +14,7 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.core.phrases import canonical
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.ledger import services as ledger
 from fundapp.ledger.models import PendingTransfer
@@ -29,7 +30,6 @@ from .models import (
 )
 from .phrases import PRIZE_MEMO
 from .services import PRIZE_FUND, _require_admin
-from .text import clean_text
 
 ES = EditionState
 NS = NominationState

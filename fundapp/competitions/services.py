@@ -23,6 +23,7 @@ from fundapp.community import services as community
 from fundapp.community.models import Organisation, OrganisationMember
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
 from fundapp.ledger import services as ledger
@@ -41,7 +42,6 @@ from .models import (
     NomineeKind,
 )
 from .phrases import PRIZE_FUND_NAME
-from .text import clean_text
 
 ES = EditionState
 NS = NominationState

@@ -15,7 +15,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def clean_text(value, limit: int, field: str, *, required: bool = False, message=None) -> str:
     """``value`` trimmed and without control characters; ``""`` when empty and not required."""
-    text = _CONTROL.sub("", "" if value is None else str(value)).strip()
+    text = _CONTROL.sub("", str(value or "")).strip()
     if required and not text:
         raise ValidationFailed(message or _l("This field is required."), field=field)
     if len(text) > limit:

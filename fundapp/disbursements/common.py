@@ -3,7 +3,6 @@ row lock, staff look-ups and notices, money still available, and storing evidenc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +17,7 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount
 from fundapp.core.money import Money
+from fundapp.core.text import clean_text
 from fundapp.core.urls import public_url
 from fundapp.extensions import db
 from fundapp.files.services import read_bytes, store_bytes, store_upload
@@ -54,7 +54,6 @@ REPORTABLE_PROJECT_STATES = frozenset({ProjectState.IMPLEMENTING})
 ACTIVE_STATES = frozenset({S.REQUESTED, S.APPROVED, S.EXECUTED})
 REPORT_OVERDUE = timedelta(days=90)
 MAX_EVIDENCE = 10
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -86,16 +85,6 @@ class EvidenceUpload:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def clean_text(value, limit: int, field: str, *, required: bool = False) -> str:
-    """Trimmed text without control characters, or ``ValidationFailed`` naming ``field``."""
-    text = _CONTROL.sub("", str(value or "")).strip()
-    if required and not text:
-        raise ValidationFailed(_l("This field is required."), field=field)
-    if len(text) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
-    return text
 
 
 def parse_amount(text, currency: str, *, field: str = "amount") -> Money:

@@ -13,6 +13,7 @@ from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import make_public
 from fundapp.proposals import timeline, workflow
@@ -24,7 +25,6 @@ from .common import (
     EvidenceUpload,
     S,
     _store_evidence,
-    clean_text,
     external_url,
 )
 from .models import (

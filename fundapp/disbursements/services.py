@@ -27,6 +27,7 @@ from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InsufficientFunds, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
+from fundapp.core.text import clean_text
 from fundapp.council.services import above_threshold, check_citation, council_threshold, may_need_council
 from fundapp.extensions import db
 from fundapp.files.services import make_public
@@ -51,7 +52,6 @@ from .common import (  # noqa: F401
     _notify,
     _resendable_evidence,
     _store_evidence,
-    clean_text,
     committed_amount,
     external_url,
     lock,
