@@ -66,8 +66,10 @@ def lock_one(model, object_id, missing):
     return row
 
 
-def one_of(column: str, values, name: str) -> CheckConstraint:
+def one_of(column: str, values, name: str, *, nullable: bool = False) -> CheckConstraint:
     """A CHECK that ``column`` holds one of ``values`` (an Enum class or strings): the states and
-    kinds a model knows are enforced by the database too, from the one list in the code."""
+    kinds a model knows are enforced by the database too, from the one list in the code. With
+    ``nullable``, ``column`` may also be empty (NULL)."""
     listed = ", ".join("'" + str(getattr(v, "value", v)).replace("'", "''") + "'" for v in values)
-    return CheckConstraint(f"{column} IN ({listed})", name=name)
+    empty = f"{column} IS NULL OR " if nullable else ""
+    return CheckConstraint(f"{empty}{column} IN ({listed})", name=name)

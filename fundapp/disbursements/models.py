@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.council.models import CouncilDecision
 from fundapp.extensions import db
@@ -52,10 +52,6 @@ EVIDENCE_LABELS = {
     EvidenceKind.ACT: _l("Act of completion"),
     EvidenceKind.OTHER: _l("Other document"),
 }
-
-
-def _in(values) -> str:
-    return "(" + ", ".join(f"'{v.value}'" for v in values) + ")"
 
 
 class DisbursementRequest(db.Model):
@@ -124,7 +120,7 @@ class DisbursementRequest(db.Model):
 
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint(f"state IN {_in(DisbursementState)}", name="state_known"),
+        one_of("state", DisbursementState, "state_known"),
         CheckConstraint(
             "decided_by_id IS NULL OR decided_by_id <> requested_by_id", name="approver_not_requester"
         ),
@@ -197,7 +193,7 @@ class DisbursementEvidence(db.Model):
     file: Mapped[StoredFile] = relationship()
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {_in(EvidenceKind)}", name="kind_known"),
+        one_of("kind", EvidenceKind, "kind_known"),
         UniqueConstraint("file_id"),
         Index("ix_disbursement_evidence_request_id", "request_id"),
     )

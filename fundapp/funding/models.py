@@ -10,15 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 class PayMethod(enum.StrEnum):
@@ -192,8 +188,8 @@ class Donation(db.Model):
         UniqueConstraint("checkout_session_id"),
         UniqueConstraint("payment_intent_id"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
-        db.CheckConstraint(f"state IN ({_in(DonationState)})", name="state_known"),
-        db.CheckConstraint(f"method IN ({_in(PayMethod)})", name="method_known"),
+        one_of("state", DonationState, "state_known"),
+        one_of("method", PayMethod, "method_known"),
         db.CheckConstraint("(state = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_when_dated"),
         Index("ix_donations_project_id", "project_id"),
         Index("ix_donations_backer_id", "backer_id"),
@@ -253,8 +249,8 @@ class Pledge(db.Model):
         UniqueConstraint("project_id", "backer_id"),
         UniqueConstraint("reference_code"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
-        db.CheckConstraint(f"state IN ({_in(PledgeState)})", name="state_known"),
-        db.CheckConstraint(f"method IN ({_in(PledgeMethod)})", name="method_known"),
+        one_of("state", PledgeState, "state_known"),
+        one_of("method", PledgeMethod, "method_known"),
         # only a card pledge waits for a card; only a transfer pledge waits for a transfer, with a
         # deadline and the reference its transfer names
         db.CheckConstraint("state <> 'awaiting_card' OR method = 'card'", name="awaiting_card_is_card"),
@@ -342,7 +338,7 @@ class Investment(db.Model):
         UniqueConstraint("checkout_session_id"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint("risk_acknowledged", name="risk_acknowledged"),
-        db.CheckConstraint(f"state IN ({_in(InvestmentState)})", name="state_known"),
+        one_of("state", InvestmentState, "state_known"),
         Index("ix_investments_project_id", "project_id"),
         Index("ix_investments_investor_id", "investor_id"),
     )
@@ -430,7 +426,7 @@ class RefundRequest(db.Model):
     __table_args__ = (
         db.CheckConstraint("source_type IN ('donation', 'investment')", name="source_known"),
         db.CheckConstraint("method IN ('card', 'bank')", name="method_known"),
-        db.CheckConstraint(f"state IN ({_in(RefundState)})", name="state_known"),
+        one_of("state", RefundState, "state_known"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         # money leaving by transfer is evidenced by the transfer's reference
         db.CheckConstraint("method = 'card' OR bank_reference IS NOT NULL", name="transfer_has_reference"),

@@ -10,15 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 class StripeEvent(db.Model):
@@ -124,8 +120,8 @@ class OfflineReceipt(db.Model):
 
     __table_args__ = (
         UniqueConstraint("operator_key", "reference_key"),
-        db.CheckConstraint(f"state IN ({_in(ReceiptState)})", name="state_known"),
-        db.CheckConstraint(f"method IN ({_in(ReceiptMethod)})", name="method_known"),
+        one_of("state", ReceiptState, "state_known"),
+        one_of("method", ReceiptMethod, "method_known"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint("credited_minor > 0", name="credited_positive"),
         db.CheckConstraint("fee_minor IS NULL OR fee_minor > 0", name="fee_positive"),

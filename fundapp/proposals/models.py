@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.files.models import StoredFile
@@ -112,10 +112,6 @@ MILESTONE_LABELS = {
 }
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 class Project(db.Model):
     __tablename__ = "projects"
 
@@ -177,8 +173,8 @@ class Project(db.Model):
     )
 
     __table_args__ = (
-        db.CheckConstraint(f"state IN ({_in(ProjectState)})", name="state_known"),
-        db.CheckConstraint(f"funding_model IN ({_in(FundingModel)})", name="funding_model_known"),
+        one_of("state", ProjectState, "state_known"),
+        one_of("funding_model", FundingModel, "funding_model_known"),
         db.CheckConstraint("goal_minor >= 0", name="goal_not_negative"),
         db.CheckConstraint("campaign_days BETWEEN 1 AND 365", name="campaign_days_range"),
         db.CheckConstraint(
@@ -295,7 +291,7 @@ class Milestone(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
-        db.CheckConstraint(f"status IN ({_in(MilestoneStatus)})", name="status_known"),
+        one_of("status", MilestoneStatus, "status_known"),
         Index("ix_project_milestones_project_id", "project_id"),
     )
 
