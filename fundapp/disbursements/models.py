@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, one_of, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.council.models import CouncilDecision
 from fundapp.extensions import db
@@ -66,6 +66,7 @@ class DisbursementRequest(db.Model):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     amount_currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "amount_currency")
     payee_name: Mapped[str] = mapped_column(String(200), nullable=False)
     payee_bank: Mapped[str] = mapped_column(String(200), nullable=False)
     payee_account: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -144,10 +145,6 @@ class DisbursementRequest(db.Model):
         Index("ix_disbursement_requests_project_id", "project_id", "state"),
         Index("ix_disbursement_requests_state", "state"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.amount_currency)
 
     @property
     def disbursement_state(self) -> DisbursementState:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, one_of, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
@@ -159,6 +159,7 @@ class Donation(db.Model):
     email: Mapped[str] = mapped_column(String(320), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     method: Mapped[str] = mapped_column(String(8), nullable=False)
     state: Mapped[str] = mapped_column(String(12), nullable=False, default=DonationState.PENDING.value)
     public_name: Mapped[str | None] = mapped_column(String(120))  # None: an anonymous backer
@@ -196,10 +197,6 @@ class Donation(db.Model):
     )
 
     @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
-
-    @property
     def state_label(self):
         return DONATION_STATE_LABELS[DonationState(self.state)]
 
@@ -218,6 +215,7 @@ class Pledge(db.Model):
     backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     state: Mapped[str] = mapped_column(String(17), nullable=False, default=PledgeState.AWAITING_CARD.value)
     method: Mapped[str] = mapped_column(String(8), nullable=False, default=PledgeMethod.CARD.value)
     public_name: Mapped[str | None] = mapped_column(String(120))
@@ -265,10 +263,6 @@ class Pledge(db.Model):
     )
 
     @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
-
-    @property
     def state_label(self):
         return PLEDGE_STATE_LABELS[PledgeState(self.state)]
 
@@ -314,6 +308,7 @@ class Investment(db.Model):
     investor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     state: Mapped[str] = mapped_column(String(12), nullable=False, default=InvestmentState.COMMITTED.value)
     public_name: Mapped[str | None] = mapped_column(String(120))
     method: Mapped[str | None] = mapped_column(String(8))
@@ -342,10 +337,6 @@ class Investment(db.Model):
         Index("ix_investments_project_id", "project_id"),
         Index("ix_investments_investor_id", "investor_id"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
 
     @property
     def state_label(self):
@@ -409,6 +400,7 @@ class RefundRequest(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     method: Mapped[str] = mapped_column(String(8), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
@@ -444,10 +436,6 @@ class RefundRequest(db.Model):
     )
 
     @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
-
-    @property
     def state_label(self):
         return REFUND_STATE_LABELS[RefundState(self.state)]
 
@@ -463,6 +451,7 @@ class RepaymentSchedule(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
     principal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    principal: Mapped[Money] = money_composite("principal_minor", "currency")
     annual_rate_bp: Mapped[int] = mapped_column(Integer, nullable=False)
     term_months: Mapped[int] = mapped_column(Integer, nullable=False)
     repayment_type: Mapped[str] = mapped_column(String(10), nullable=False)
@@ -477,10 +466,6 @@ class RepaymentSchedule(db.Model):
         UniqueConstraint("project_id"),
         db.CheckConstraint("principal_minor > 0", name="principal_positive"),
     )
-
-    @property
-    def principal(self) -> Money:
-        return Money(int(self.principal_minor), self.currency)
 
 
 class ScheduledRepayment(db.Model):
@@ -513,6 +498,7 @@ class Repayment(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     method: Mapped[str] = mapped_column(String(8), nullable=False)
     reference: Mapped[str] = mapped_column(String(120), nullable=False)
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -529,10 +515,6 @@ class Repayment(db.Model):
         UniqueConstraint("project_id", "reference"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
 
 
 class RepaymentShare(db.Model):

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, one_of, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
@@ -122,6 +122,7 @@ class AccountBalance(db.Model):
     debits_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     credits_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     balance_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    balance: Mapped[Money] = money_composite("balance_minor", "currency")
     reserved_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     entry_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
@@ -139,10 +140,6 @@ class AccountBalance(db.Model):
             name="balance_consistent",
         ),
     )
-
-    @property
-    def balance(self) -> Money:
-        return Money(self.balance_minor, self.currency)
 
     @property
     def available(self) -> Money:
@@ -219,6 +216,7 @@ class Leg(db.Model):
     direction: Mapped[str] = mapped_column(String(6), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    money: Mapped[Money] = money_composite("amount_minor", "currency")
 
     entry: Mapped[JournalEntry] = relationship(back_populates="legs", viewonly=True)
     account: Mapped[Account] = relationship(
@@ -239,10 +237,6 @@ class Leg(db.Model):
     @staticmethod
     def credit(account: Account, money: Money) -> LegSpec:
         return LegSpec(account, Direction.CREDIT, money)
-
-    @property
-    def money(self) -> Money:
-        return Money(self.amount_minor, self.currency)
 
 
 class LegSpec:

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, one_of, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.files.models import StoredFile
@@ -134,6 +134,7 @@ class Project(db.Model):
     )
     goal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="TJS")
+    goal: Mapped[Money] = money_composite("goal_minor", "currency")
     campaign_days: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
     campaign_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     campaign_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -189,10 +190,6 @@ class Project(db.Model):
         Index("ix_projects_owner_id", "owner_id"),
         Index("ix_projects_region", "home_region", "home_district"),
     )
-
-    @property
-    def goal(self) -> Money:
-        return Money(int(self.goal_minor), self.currency)
 
     @property
     def project_state(self) -> ProjectState:

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, one_of, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.ledger.models import Leg
@@ -162,6 +162,7 @@ class ReconciliationAdjustment(db.Model):
     counter_account_code: Mapped[str] = mapped_column(String(80), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)  # signed, on the account
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     memo: Mapped[str] = mapped_column(String(400), nullable=False)
     state: Mapped[str] = mapped_column(String(10), nullable=False, default=AdjustmentState.PROPOSED.value)
     proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
@@ -182,7 +183,3 @@ class ReconciliationAdjustment(db.Model):
         CheckConstraint("(state = 'posted') = (entry_id IS NOT NULL)", name="posted_has_entry"),
         Index("ix_reconciliation_adjustments_item_id", "item_id"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
