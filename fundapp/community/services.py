@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core import fulltext
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.core.text import clean_text
 from fundapp.extensions import db
@@ -209,16 +209,6 @@ def _require_staff(actor) -> None:
         raise NotPermitted(_l("Only the fund's staff may do this."))
 
 
-def _lock(organisation: Organisation) -> Organisation:
-    """Re-read the organisation FOR UPDATE, so two admins changing roles at once take turns."""
-    return db.session.scalars(
-        select(Organisation)
-        .where(Organisation.id == organisation.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def membership(user, organisation: Organisation) -> OrganisationMember | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -304,7 +294,7 @@ def update_organisation(org: Organisation, actor, data: dict) -> Organisation:
 
 def verify_organisation(org: Organisation, actor) -> Organisation:
     _require_staff(actor)
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     if org.status == OrganisationStatus.verified:
         raise InvalidTransition(_l("This organisation is already verified."))
     org.status = OrganisationStatus.verified
@@ -328,7 +318,7 @@ def decline_organisation(org: Organisation, actor, reason: str) -> Organisation:
     reason = clean_text(
         reason, 2000, "reason", required=True, message=_l("Say why the organisation is declined.")
     )
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     if org.status == OrganisationStatus.declined:
         raise InvalidTransition(_l("This organisation is already declined."))
     org.status = OrganisationStatus.declined
@@ -407,7 +397,7 @@ def accept_membership(org: Organisation, actor, member_id: int) -> OrganisationM
 def remove_member(org: Organisation, actor, member_id: int) -> None:
     """An admin refuses a request or removes a member; anyone may leave. An organisation always
     keeps at least one admin."""
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     m = _member_row(org, member_id)
     if m.user_id != getattr(actor, "id", None):
         _require_admin(org, actor)
@@ -430,7 +420,7 @@ def remove_member(org: Organisation, actor, member_id: int) -> None:
 
 def hand_over_admin(org: Organisation, actor, member_id: int) -> OrganisationMember:
     """The acting admin makes an active member admin and becomes a plain member."""
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     _require_admin(org, actor)
     target = _member_row(org, member_id)
     if target.status != MembershipStatus.active or target.role == MemberRole.admin:

@@ -24,8 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
 from fundapp.core import fulltext
-from fundapp.core.db import utcnow
-from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.db import lock_one, utcnow
+from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
@@ -483,15 +483,6 @@ def invite(need: SpecialistNeed, actor, profile: SpecialistProfile) -> Placement
     return placement
 
 
-def _lock(placement: Placement) -> Placement:
-    return db.session.scalars(
-        select(Placement)
-        .where(Placement.id == placement.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def can_view_placement(user, placement: Placement) -> bool:
     if not _signed_in(user):
         return False
@@ -513,7 +504,7 @@ def accept(placement: Placement, actor, *, join_team: bool = False) -> Placement
     """The other side accepts: the placement starts. ``join_team`` is the specialist's consent to
     join the project's team, named on its page (asked when the specialist accepts; when the owner
     accepts an interest, the consent given with the interest stands)."""
-    placement = _lock(placement)
+    placement = lock_one(Placement, placement.id, NotFound())
     if placement.status not in (PlacementStatus.interested, PlacementStatus.invited):
         raise InvalidTransition(_l("This placement has already been answered."))
     if not _answerer_is(actor, placement):
@@ -560,7 +551,7 @@ def _join_team(placement: Placement) -> None:
 
 
 def decline(placement: Placement, actor) -> Placement:
-    placement = _lock(placement)
+    placement = lock_one(Placement, placement.id, NotFound())
     if placement.status not in (PlacementStatus.interested, PlacementStatus.invited):
         raise InvalidTransition(_l("This placement has already been answered."))
     if not _answerer_is(actor, placement):
@@ -582,7 +573,7 @@ def decline(placement: Placement, actor) -> Placement:
 
 def end(placement: Placement, actor, outcome: str) -> Placement:
     """The owner or the specialist ends an active placement: ``completed`` or ``cut_short``."""
-    placement = _lock(placement)
+    placement = lock_one(Placement, placement.id, NotFound())
     if outcome not in {s.value for s in ENDED}:
         raise ValidationFailed(_l("Choose from the list."), field="outcome")
     if placement.status != PlacementStatus.active:

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from fundapp.accounts.models import User
 from fundapp.audit.services import record
-from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.db import lock_one
+from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
@@ -109,18 +110,9 @@ def submit_request(actor, data: dict, *, budget=None, attachment=None) -> Suppor
     return req
 
 
-def _lock(req: SupportRequest) -> SupportRequest:
-    return db.session.scalars(
-        select(SupportRequest)
-        .where(SupportRequest.id == req.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _staff_step(req, actor, allowed) -> SupportRequest:
     services._require_staff(actor)
-    req = _lock(req)
+    req = lock_one(SupportRequest, req.id, NotFound())
     if req.status not in allowed:
         raise InvalidTransition(_l("This request is no longer open for that."))
     return req
@@ -157,7 +149,7 @@ def ask_for_more(req: SupportRequest, actor, question: str) -> SupportRequest:
 def answer(req: SupportRequest, actor, text: str) -> SupportRequest:
     if actor.id != req.requester_id:
         raise NotPermitted()
-    req = _lock(req)
+    req = lock_one(SupportRequest, req.id, NotFound())
     if req.status != SupportStatus.info_requested:
         raise InvalidTransition(_l("Nobody is waiting for an answer on this request."))
     req.requester_answer = clean_text(text, 5000, "answer", required=True)

@@ -57,14 +57,15 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def lock_one(model, object_id, missing):
+def lock_one(model, object_id, missing: Exception | None):
     """The row of ``model`` with ``object_id``, re-read under a row lock (``SELECT … FOR UPDATE``
     on PostgreSQL; SQLite serialises writers already) with fresh attributes, so two people acting
-    at once see each other's result. ``missing`` (an exception) is raised when there is none."""
+    at once see each other's result. ``missing`` (an exception) is raised when there is none; with
+    ``None`` the answer is ``None`` instead, for callers that say themselves what a missing row means."""
     row = db.session.scalar(
         select(model).where(model.id == object_id).with_for_update().execution_options(populate_existing=True)
     )
-    if row is None:
+    if row is None and missing is not None:
         raise missing
     return row
 

@@ -8,14 +8,12 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, ValidationFailed
 from fundapp.core.forms import typed_amount
 from fundapp.core.money import MAX_MINOR, Money
 from fundapp.core.text import clean_text
-from fundapp.extensions import db
 from fundapp.payments import gateway
 from fundapp.proposals.models import FundingModel, Project, ProjectState
 
@@ -92,9 +90,8 @@ def new_reference(prefix: str) -> str:
 
 
 def lock(model, obj_id):
-    return db.session.scalars(
-        select(model).where(model.id == obj_id).with_for_update().execution_options(populate_existing=True)
-    ).one_or_none()
+    """The row, re-read under a row lock (``core.db.lock_one``); ``None`` when there is none."""
+    return lock_one(model, obj_id, None)
 
 
 def external(endpoint: str, **values) -> str:

@@ -139,14 +139,10 @@ def _may_decide(req: RefundRequest, source, actor) -> None:
         raise NotPermitted(_l("You cannot refund your own backing."))
 
 
-def _lock_request(req: RefundRequest) -> RefundRequest:
-    return common.lock(RefundRequest, req.id)
-
-
 def confirm_refund(req: RefundRequest, *, actor) -> RefundRequest:
     """The second person confirms: the money goes back (Stripe for a card, the recorded transfer
     otherwise) and the ledger shows it, once. Confirming again changes nothing."""
-    req = _lock_request(req)
+    req = common.lock(RefundRequest, req.id)
     source = _source(req, lock=True)
     _may_decide(req, source, actor)
     if req.state == RefundState.DONE:
@@ -167,7 +163,7 @@ def confirm_refund(req: RefundRequest, *, actor) -> RefundRequest:
 
 def decline_refund(req: RefundRequest, *, actor, reason: str | None) -> RefundRequest:
     """The second person refuses: nothing moves; the treasurer may request again."""
-    req = _lock_request(req)
+    req = common.lock(RefundRequest, req.id)
     source = _source(req)
     _may_decide(req, source, actor)
     if req.state != RefundState.REQUESTED:

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
-from fundapp.core.db import utcnow
-from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.db import lock_one, utcnow
+from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount, typed_rate
 from fundapp.core.money import Money, exponent
 from fundapp.core.phrases import canonical
@@ -457,22 +457,13 @@ def receipt_legs(receipt: OfflineReceipt) -> list:
     return legs
 
 
-def _lock_receipt(receipt: OfflineReceipt) -> OfflineReceipt:
-    return db.session.scalars(
-        select(OfflineReceipt)
-        .where(OfflineReceipt.id == receipt.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt:
     """A second staff member (treasurer or administrator, not the recorder) confirms: only now is the
     money posted to the ledger and counted: the receivers of ``signals.receipt_confirmed`` post what
     it pays for, in this transaction (one of them must: a receipt nobody takes is refused)."""
     if actor is None or not actor.has_any_role("treasurer", "administrator"):
         raise NotPermitted(_l("Only a treasurer or an administrator can confirm a receipt."))
-    receipt = _lock_receipt(receipt)
+    receipt = lock_one(OfflineReceipt, receipt.id, NotFound())
     if receipt.recorded_by_id == actor.id:
         raise NotPermitted(
             _l("A receipt must be confirmed by someone other than the person who recorded it.")
@@ -503,7 +494,7 @@ def reject_offline_receipt(receipt: OfflineReceipt, *, actor, reason: str) -> Of
     if actor is None or not actor.has_any_role("treasurer", "administrator"):
         raise NotPermitted(_l("Only a treasurer or an administrator can reject a receipt."))
     reason = clean_text(reason, 2000, "reason", required=True, refuse_control=True)
-    receipt = _lock_receipt(receipt)
+    receipt = lock_one(OfflineReceipt, receipt.id, NotFound())
     if receipt.recorded_by_id == actor.id:
         raise NotPermitted(_l("A receipt must be decided by someone other than the person who recorded it."))
     if receipt.state != ReceiptState.RECORDED:

@@ -56,6 +56,7 @@ def test_lock_one_rereads_the_row_and_names_a_missing_one(make_user):
     assert locked is user and locked.full_name == "New Name"
     with pytest.raises(LookupError, match="no such person"):
         lock_one(User, user.id + 10_000, LookupError("no such person"))
+    assert lock_one(User, user.id + 10_000, None) is None  # the caller says what that means
     db.session.rollback()
 
 
