@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
@@ -459,21 +459,12 @@ def request_role(user: User, role: str, *, actor: User) -> RoleGrant:
     return grant
 
 
-def _lock_grant(grant_id: int) -> RoleGrant | None:
-    return db.session.scalars(
-        select(RoleGrant)
-        .where(RoleGrant.id == grant_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-
-
 def approve_role_grant(grant: RoleGrant, *, actor: User) -> UserRole:
     """A second administrator — neither the one who asked nor the person concerned — gives the
     role. The person's sessions end, so the role is used after a fresh sign-in."""
     if not actor.has_role(Role.ADMINISTRATOR):
         raise NotPermitted()
-    grant = _lock_grant(grant.id)
+    grant = lock_one(RoleGrant, grant.id, None)
     if grant is None:
         raise InvalidTransition(_l("This request was already decided."))
     if actor.id in (grant.requested_by_id, grant.user_id):
@@ -506,7 +497,7 @@ def refuse_role_grant(grant: RoleGrant, *, actor: User) -> RoleGrant:
     """Any administrator may turn a waiting request down (the asker withdraws it this way)."""
     if not actor.has_role(Role.ADMINISTRATOR):
         raise NotPermitted()
-    grant = _lock_grant(grant.id)
+    grant = lock_one(RoleGrant, grant.id, None)
     if grant is None or grant.state != RoleGrantState.PENDING:
         raise InvalidTransition(_l("This request was already decided."))
     grant.state = RoleGrantState.REFUSED.value

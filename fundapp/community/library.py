@@ -17,6 +17,7 @@ from fundapp.audit.services import record
 from fundapp.core import fulltext
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.models import StoredFile
 from fundapp.files.services import make_public, store_upload
@@ -61,8 +62,8 @@ def add_resource(actor, data: dict, *, upload=None) -> Resource:
             raise NotPermitted(_l("Staff and verified organisations publish in the library."))
         raise ValidationFailed(_l("Choose one of your verified organisations."), field="organisation_id")
     res = Resource(
-        title=services._text(data.get("title"), 200, "title", required=True),
-        description=services._text(data.get("description"), 5000, "description"),
+        title=clean_text(data.get("title"), 200, "title", required=True),
+        description=clean_text(data.get("description"), 5000, "description"),
         created_by_id=actor.id,
         organisation_id=getattr(org, "id", None),
     )
@@ -129,9 +130,7 @@ def publish_resource(res: Resource, actor) -> Resource:
 
 def decline_resource(res: Resource, actor, reason: str) -> Resource:
     services._require_staff(actor)
-    reason = services._text(
-        reason, 2000, "reason", required=True, message=_l("Say why the item is declined.")
-    )
+    reason = clean_text(reason, 2000, "reason", required=True, message=_l("Say why the item is declined."))
     if res.status == ResourceStatus.declined:
         raise InvalidTransition(_l("This item is already declined."))
     if res.file_id and res.status == ResourceStatus.published:

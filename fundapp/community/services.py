@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core import fulltext
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
 from fundapp.mail.services import queue_email
@@ -137,16 +138,6 @@ def public_link(endpoint: str, **values) -> str:
             return url_for(endpoint, _external=True, **values)
 
 
-def _text(value, limit: int, field: str, *, required: bool = False, message=None) -> str:
-    value = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value)
-    if required and not value:
-        raise ValidationFailed(message or _l("This field is required."), field=field)
-    if len(value) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
-    return value
-
-
 def _codes(values, allowed, field: str, *, required: bool = False, limit: int = 8) -> str:
     values = [v for v in (values or []) if v]
     unknown = [v for v in values if v not in allowed]
@@ -218,16 +209,6 @@ def _require_staff(actor) -> None:
         raise NotPermitted(_l("Only the fund's staff may do this."))
 
 
-def _lock(organisation: Organisation) -> Organisation:
-    """Re-read the organisation FOR UPDATE, so two admins changing roles at once take turns."""
-    return db.session.scalars(
-        select(Organisation)
-        .where(Organisation.id == organisation.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def membership(user, organisation: Organisation) -> OrganisationMember | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -242,13 +223,13 @@ def membership(user, organisation: Organisation) -> OrganisationMember | None:
 
 
 def _apply_fields(org: Organisation, data: dict) -> None:
-    org.name = _text(data.get("name"), 200, "name", required=True)
+    org.name = clean_text(data.get("name"), 200, "name", required=True)
     kind = data.get("kind") or ""
     if kind not in {k.value for k in OrganisationKind}:
         raise ValidationFailed(_l("Choose a kind from the list."), field="kind")
     org.kind = kind
     org.country = clean_country(data.get("country") or "")
-    org.city = _text(data.get("city"), 120, "city", required=True)
+    org.city = clean_text(data.get("city"), 120, "city", required=True)
     org.languages = _codes(data.get("languages"), vocab.LANGUAGE_CODES, "languages", required=True)
     org.fields = _codes(data.get("fields"), vocab.FIELDS, "fields", required=True)
     year = data.get("year_founded")
@@ -262,7 +243,7 @@ def _apply_fields(org: Organisation, data: dict) -> None:
             )
         org.year_founded = year
     org.website = clean_website(data.get("website") or "")
-    org.description = _text(data.get("description"), 5000, "description", required=True)
+    org.description = clean_text(data.get("description"), 5000, "description", required=True)
 
 
 def register_organisation(actor, data: dict, *, registration_file=None) -> Organisation:
@@ -313,7 +294,7 @@ def update_organisation(org: Organisation, actor, data: dict) -> Organisation:
 
 def verify_organisation(org: Organisation, actor) -> Organisation:
     _require_staff(actor)
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     if org.status == OrganisationStatus.verified:
         raise InvalidTransition(_l("This organisation is already verified."))
     org.status = OrganisationStatus.verified
@@ -334,8 +315,10 @@ def verify_organisation(org: Organisation, actor) -> Organisation:
 
 def decline_organisation(org: Organisation, actor, reason: str) -> Organisation:
     _require_staff(actor)
-    reason = _text(reason, 2000, "reason", required=True, message=_l("Say why the organisation is declined."))
-    org = _lock(org)
+    reason = clean_text(
+        reason, 2000, "reason", required=True, message=_l("Say why the organisation is declined.")
+    )
+    org = lock_one(Organisation, org.id, NotFound())
     if org.status == OrganisationStatus.declined:
         raise InvalidTransition(_l("This organisation is already declined."))
     org.status = OrganisationStatus.declined
@@ -414,7 +397,7 @@ def accept_membership(org: Organisation, actor, member_id: int) -> OrganisationM
 def remove_member(org: Organisation, actor, member_id: int) -> None:
     """An admin refuses a request or removes a member; anyone may leave. An organisation always
     keeps at least one admin."""
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     m = _member_row(org, member_id)
     if m.user_id != getattr(actor, "id", None):
         _require_admin(org, actor)
@@ -437,7 +420,7 @@ def remove_member(org: Organisation, actor, member_id: int) -> None:
 
 def hand_over_admin(org: Organisation, actor, member_id: int) -> OrganisationMember:
     """The acting admin makes an active member admin and becomes a plain member."""
-    org = _lock(org)
+    org = lock_one(Organisation, org.id, NotFound())
     _require_admin(org, actor)
     target = _member_row(org, member_id)
     if target.status != MembershipStatus.active or target.role == MemberRole.admin:
@@ -540,8 +523,8 @@ def contact_organisation(org: Organisation, actor, *, subject: str, message: str
     only if they say so. At most ``CONTACTS_PER_HOUR`` messages an hour per sender."""
     if not org.verified:
         raise NotFound()
-    subject = _text(subject, 150, "subject", required=True)
-    message = _text(message, 5000, "message", required=True)
+    subject = clean_text(subject, 150, "subject", required=True)
+    message = clean_text(message, 5000, "message", required=True)
     sent = db.session.scalar(
         select(func.count(OrganisationContact.id)).where(
             OrganisationContact.sender_id == actor.id,

@@ -24,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
 from fundapp.core import fulltext
-from fundapp.core.db import utcnow
-from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.db import lock_one, utcnow
+from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
 from fundapp.proposals.models import Project, TeamMember
@@ -169,7 +170,7 @@ def owner_choices(user) -> list[tuple[str, str]]:
 
 
 def _tags(value) -> str:
-    text = services._text(value, 300, "tags")
+    text = clean_text(value, 300, "tags")
     tags = [t.strip() for t in text.replace(";", ",").split(",") if t.strip()]
     if any(len(t) > 40 for t in tags):
         raise ValidationFailed(_l("At most %(n)s characters.", n=40), field="tags")
@@ -197,7 +198,7 @@ def save_profile(actor, data: dict, *, cv=None) -> SpecialistProfile:
         "availability": services._codes(
             data.get("availability"), AVAILABILITY, "availability", required=True
         ),
-        "summary": services._text(data.get("summary"), 3000, "summary"),
+        "summary": clean_text(data.get("summary"), 3000, "summary"),
         "visibility": data["visibility"],
     }
     profile = own_profile(actor)
@@ -273,11 +274,11 @@ def post_need(actor, data: dict) -> SpecialistNeed:
         posted_by_id=actor.id,
         project_id=int(ident) if kind == "project" else None,
         organisation_id=int(ident) if kind == "org" else None,
-        role=services._text(data.get("role"), 200, "role", required=True),
+        role=clean_text(data.get("role"), 200, "role", required=True),
         skills=services._codes(data.get("skills"), SKILLS, "skills", required=True, limit=8),
         languages=services._codes(data.get("languages"), vocab.LANGUAGE_CODES, "languages"),
         country=services.clean_country(data["country"]) if data.get("country") else "",
-        description=services._text(data.get("description"), 5000, "description"),
+        description=clean_text(data.get("description"), 5000, "description"),
         months=months,
         on_site=bool(data.get("on_site")),
         stipend=bool(data.get("stipend")),
@@ -482,15 +483,6 @@ def invite(need: SpecialistNeed, actor, profile: SpecialistProfile) -> Placement
     return placement
 
 
-def _lock(placement: Placement) -> Placement:
-    return db.session.scalars(
-        select(Placement)
-        .where(Placement.id == placement.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def can_view_placement(user, placement: Placement) -> bool:
     if not _signed_in(user):
         return False
@@ -512,7 +504,7 @@ def accept(placement: Placement, actor, *, join_team: bool = False) -> Placement
     """The other side accepts: the placement starts. ``join_team`` is the specialist's consent to
     join the project's team, named on its page (asked when the specialist accepts; when the owner
     accepts an interest, the consent given with the interest stands)."""
-    placement = _lock(placement)
+    placement = lock_one(Placement, placement.id, NotFound())
     if placement.status not in (PlacementStatus.interested, PlacementStatus.invited):
         raise InvalidTransition(_l("This placement has already been answered."))
     if not _answerer_is(actor, placement):
@@ -559,7 +551,7 @@ def _join_team(placement: Placement) -> None:
 
 
 def decline(placement: Placement, actor) -> Placement:
-    placement = _lock(placement)
+    placement = lock_one(Placement, placement.id, NotFound())
     if placement.status not in (PlacementStatus.interested, PlacementStatus.invited):
         raise InvalidTransition(_l("This placement has already been answered."))
     if not _answerer_is(actor, placement):
@@ -581,7 +573,7 @@ def decline(placement: Placement, actor) -> Placement:
 
 def end(placement: Placement, actor, outcome: str) -> Placement:
     """The owner or the specialist ends an active placement: ``completed`` or ``cut_short``."""
-    placement = _lock(placement)
+    placement = lock_one(Placement, placement.id, NotFound())
     if outcome not in {s.value for s in ENDED}:
         raise ValidationFailed(_l("Choose from the list."), field="outcome")
     if placement.status != PlacementStatus.active:

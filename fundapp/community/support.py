@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from fundapp.accounts.models import User
 from fundapp.audit.services import record
-from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.db import lock_one
+from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
 from fundapp.proposals.models import Project
@@ -87,9 +89,9 @@ def submit_request(actor, data: dict, *, budget=None, attachment=None) -> Suppor
         organisation_id=getattr(org, "id", None),
         requester_id=actor.id,
         kind=data["kind"],
-        title=services._text(data.get("title"), 200, "title", required=True),
-        description=services._text(data.get("description"), 10000, "description", required=True),
-        needs=services._text(data.get("needs"), 5000, "needs"),
+        title=clean_text(data.get("title"), 200, "title", required=True),
+        description=clean_text(data.get("description"), 10000, "description", required=True),
+        needs=clean_text(data.get("needs"), 5000, "needs"),
         budget_minor=budget.amount if budget else None,
         budget_currency=budget.currency if budget else None,
     )
@@ -108,18 +110,9 @@ def submit_request(actor, data: dict, *, budget=None, attachment=None) -> Suppor
     return req
 
 
-def _lock(req: SupportRequest) -> SupportRequest:
-    return db.session.scalars(
-        select(SupportRequest)
-        .where(SupportRequest.id == req.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _staff_step(req, actor, allowed) -> SupportRequest:
     services._require_staff(actor)
-    req = _lock(req)
+    req = lock_one(SupportRequest, req.id, NotFound())
     if req.status not in allowed:
         raise InvalidTransition(_l("This request is no longer open for that."))
     return req
@@ -142,7 +135,7 @@ def take_on(req: SupportRequest, actor, assignee=None) -> SupportRequest:
 
 def ask_for_more(req: SupportRequest, actor, question: str) -> SupportRequest:
     req = _staff_step(req, actor, (SupportStatus.submitted, SupportStatus.in_progress))
-    req.staff_note = services._text(question, 3000, "note", required=True)
+    req.staff_note = clean_text(question, 3000, "note", required=True)
     req.status = SupportStatus.info_requested
     req.assignee_id = req.assignee_id or actor.id
     db.session.flush()
@@ -156,10 +149,10 @@ def ask_for_more(req: SupportRequest, actor, question: str) -> SupportRequest:
 def answer(req: SupportRequest, actor, text: str) -> SupportRequest:
     if actor.id != req.requester_id:
         raise NotPermitted()
-    req = _lock(req)
+    req = lock_one(SupportRequest, req.id, NotFound())
     if req.status != SupportStatus.info_requested:
         raise InvalidTransition(_l("Nobody is waiting for an answer on this request."))
-    req.requester_answer = services._text(text, 5000, "answer", required=True)
+    req.requester_answer = clean_text(text, 5000, "answer", required=True)
     req.status = SupportStatus.in_progress
     db.session.flush()
     record("community.answer_support_request", req, actor=actor)
@@ -178,7 +171,7 @@ def close(req: SupportRequest, actor, verb: str, note: str) -> SupportRequest:
     """``verb`` is ``resolve`` or ``decline``; both need a note for the requester."""
     req = _staff_step(req, actor, OPEN)
     message = _l("Say what was done.") if verb == "resolve" else _l("Say why the request is declined.")
-    req.staff_note = services._text(note, 3000, "note", required=True, message=message)
+    req.staff_note = clean_text(note, 3000, "note", required=True, message=message)
     req.status = SupportStatus.resolved if verb == "resolve" else SupportStatus.declined
     db.session.flush()
     record(f"community.{verb}_support_request", req, actor=actor, reason=req.staff_note)

@@ -30,14 +30,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
 from fundapp.community.models import Organisation
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.files.models import StoredFile
-
-
-def _in(enum) -> str:
-    return "(" + ", ".join(f"'{m.value}'" for m in enum) + ")"
 
 
 class NomineeKind(StrEnum):
@@ -63,7 +59,7 @@ class Competition(db.Model):
 
     editions: Mapped[list[Edition]] = relationship(back_populates="competition", order_by="Edition.id.desc()")
 
-    __table_args__ = (CheckConstraint(f"nominee_kind IN {_in(NomineeKind)}", name="nominee_kind_known"),)
+    __table_args__ = (one_of("nominee_kind", NomineeKind, "nominee_kind_known"),)
 
     def _local(self, field: str) -> str:
         lang = str(get_locale() or "tg")[:2]
@@ -126,7 +122,7 @@ class Edition(db.Model):
 
     __table_args__ = (
         UniqueConstraint("competition_id", "title"),
-        CheckConstraint(f"state IN {_in(EditionState)}", name="state_known"),
+        one_of("state", EditionState, "state_known"),
         CheckConstraint("jury_weight BETWEEN 0 AND 100", name="jury_weight_percent"),
         CheckConstraint("public_vote OR jury_weight = 100", name="no_vote_all_jury"),
         CheckConstraint("scale_max BETWEEN 2 AND 100", name="scale_max_range"),
@@ -234,8 +230,8 @@ class Nomination(db.Model):
 
     __table_args__ = (
         UniqueConstraint("edition_id", "nominee_key"),
-        CheckConstraint(f"nominee_kind IN {_in(NomineeKind)}", name="nominee_kind_known"),
-        CheckConstraint(f"state IN {_in(NominationState)}", name="state_known"),
+        one_of("nominee_kind", NomineeKind, "nominee_kind_known"),
+        one_of("state", NominationState, "state_known"),
         CheckConstraint(
             "(nominee_kind = 'organisation' AND nominee_organisation_id IS NOT NULL"
             " AND nominee_user_id IS NULL) OR (nominee_kind = 'person' AND nominee_user_id IS NOT NULL"
@@ -310,7 +306,7 @@ class Declaration(db.Model):
 
     __table_args__ = (
         UniqueConstraint("juror_id", "nomination_id"),
-        CheckConstraint(f"kind IN {_in(DeclarationKind)}", name="kind_known"),
+        one_of("kind", DeclarationKind, "kind_known"),
     )
 
 
@@ -438,8 +434,8 @@ class Prize(db.Model):
     __table_args__ = (
         UniqueConstraint("category_id", "place"),
         CheckConstraint("place >= 1", name="place_positive"),
-        CheckConstraint(f"kind IN {_in(PrizeKind)}", name="kind_known"),
-        CheckConstraint(f"state IN {_in(PrizeState)}", name="state_known"),
+        one_of("kind", PrizeKind, "kind_known"),
+        one_of("state", PrizeState, "state_known"),
         CheckConstraint(
             "(kind = 'money' AND amount_minor > 0 AND amount_currency IS NOT NULL)"
             " OR (kind = 'honour' AND amount_minor IS NULL AND amount_currency IS NULL)",

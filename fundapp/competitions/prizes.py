@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fundapp.accounts.services import require_fresh_mfa
 from fundapp.audit.services import record
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.core.phrases import canonical
@@ -80,12 +80,7 @@ def add_prize(
 
 
 def lock_prize(prize_id: int) -> Prize:
-    prize = db.session.scalar(
-        select(Prize).where(Prize.id == prize_id).with_for_update().execution_options(populate_existing=True)
-    )
-    if prize is None:
-        raise InvalidTransition(_l("This prize does not exist."))
-    return prize
+    return lock_one(Prize, prize_id, InvalidTransition(_l("This prize does not exist.")))
 
 
 def award_honour(prize: Prize, *, actor) -> Prize:

@@ -21,7 +21,7 @@ from fundapp.accounts.models import User
 from fundapp.audit.services import record
 from fundapp.community import services as community
 from fundapp.community.models import Organisation, OrganisationMember
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.text import clean_text
 from fundapp.extensions import db
@@ -214,15 +214,7 @@ def create_edition(
 
 
 def lock_edition(edition_id: int) -> Edition:
-    edition = db.session.scalar(
-        select(Edition)
-        .where(Edition.id == edition_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if edition is None:
-        raise InvalidTransition(_l("This edition does not exist."))
-    return edition
+    return lock_one(Edition, edition_id, InvalidTransition(_l("This edition does not exist.")))
 
 
 @dataclass(frozen=True)
@@ -465,15 +457,7 @@ def _consent(nomination: Nomination, *, actor, accept: bool) -> None:
 
 
 def lock_nomination(nomination_id: int) -> Nomination:
-    nom = db.session.scalar(
-        select(Nomination)
-        .where(Nomination.id == nomination_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if nom is None:
-        raise InvalidTransition(_l("This nomination does not exist."))
-    return nom
+    return lock_one(Nomination, nomination_id, InvalidTransition(_l("This nomination does not exist.")))
 
 
 def respond_to_nomination(nomination: Nomination, *, actor, accept: bool) -> Nomination:

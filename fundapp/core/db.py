@@ -7,9 +7,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, select
+from sqlalchemy import CheckConstraint, DateTime, TypeDecorator, event, select
+from sqlalchemy.orm import Composite, Mapper, composite
 
 from fundapp.extensions import db
+
+from .money import Money
 
 # The one clock of the business logic. Normally the wall clock; ``clock_at`` sets it for a block of
 # code, which is how the demo writes a year of history through the real services.
@@ -54,20 +57,50 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def lock_one(model, object_id, missing):
+def lock_one(model, object_id, missing: Exception | None):
     """The row of ``model`` with ``object_id``, re-read under a row lock (``SELECT … FOR UPDATE``
     on PostgreSQL; SQLite serialises writers already) with fresh attributes, so two people acting
-    at once see each other's result. ``missing`` (an exception) is raised when there is none."""
+    at once see each other's result. ``missing`` (an exception) is raised when there is none; with
+    ``None`` the answer is ``None`` instead, for callers that say themselves what a missing row means."""
     row = db.session.scalar(
         select(model).where(model.id == object_id).with_for_update().execution_options(populate_existing=True)
     )
-    if row is None:
+    if row is None and missing is not None:
         raise missing
     return row
 
 
-def one_of(column: str, values, name: str) -> CheckConstraint:
+def one_of(column: str, values, name: str, *, nullable: bool = False) -> CheckConstraint:
     """A CHECK that ``column`` holds one of ``values`` (an Enum class or strings): the states and
-    kinds a model knows are enforced by the database too, from the one list in the code."""
+    kinds a model knows are enforced by the database too, from the one list in the code. With
+    ``nullable``, ``column`` may also be empty (NULL)."""
     listed = ", ".join("'" + str(getattr(v, "value", v)).replace("'", "''") + "'" for v in values)
-    return CheckConstraint(f"{column} IN ({listed})", name=name)
+    empty = f"{column} IS NULL OR " if nullable else ""
+    return CheckConstraint(f"{empty}{column} IN ({listed})", name=name)
+
+
+def money_composite(amount: str, currency: str) -> Composite[Money]:
+    """``Money`` as one attribute over two columns: ``amount`` (integer minor units) and
+    ``currency`` (ISO 4217), both NOT NULL. Reading gives a ``Money``; assigning a ``Money``
+    writes both columns; queries may compare the attribute with a ``Money`` or keep using the
+    columns. A nullable pair, or one whose currency lives elsewhere, stays a property."""
+    return composite(Money, amount, currency)
+
+
+@event.listens_for(Mapper, "mapper_configured")
+def _money_follows_its_columns(mapper, class_) -> None:
+    # SQLAlchemy keeps a composite's value until the next flush or load even when one of its
+    # columns is assigned directly (``pledge.amount_minor = …``); drop it then, so the next read
+    # builds it from the columns again.
+    for prop in mapper.composites:
+        if prop.composite_class is not Money or prop.parent is not mapper:
+            continue
+        for column_prop in prop.props:
+            event.listen(column_prop.class_attribute, "set", _forget(prop.key), raw=True)
+
+
+def _forget(key: str):
+    def forget(state, value, oldvalue, initiator):
+        state.dict.pop(key, None)
+
+    return forget

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount
 from fundapp.core.money import Money
@@ -93,17 +93,10 @@ def parse_amount(text, currency: str, *, field: str = "amount") -> Money:
 
 
 def lock(request_id: int) -> DisbursementRequest:
-    """The request, re-read under a row lock (PostgreSQL; SQLite writes are serialised already), so
-    that two people acting at once see each other's result."""
-    req = db.session.scalar(
-        select(DisbursementRequest)
-        .where(DisbursementRequest.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    """The request, re-read under a row lock (``core.db.lock_one``)."""
+    return lock_one(
+        DisbursementRequest, request_id, InvalidTransition(_l("This disbursement request does not exist."))
     )
-    if req is None:
-        raise InvalidTransition(_l("This disbursement request does not exist."))
-    return req
 
 
 def _check_state(req: DisbursementRequest, name: str) -> Transition:

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.council.models import CouncilDecision
 from fundapp.extensions import db
@@ -54,10 +54,6 @@ EVIDENCE_LABELS = {
 }
 
 
-def _in(values) -> str:
-    return "(" + ", ".join(f"'{v.value}'" for v in values) + ")"
-
-
 class DisbursementRequest(db.Model):
     """A project owner's request to pay for a milestone; approved, then executed or voided."""
 
@@ -70,6 +66,7 @@ class DisbursementRequest(db.Model):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     amount_currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "amount_currency")
     payee_name: Mapped[str] = mapped_column(String(200), nullable=False)
     payee_bank: Mapped[str] = mapped_column(String(200), nullable=False)
     payee_account: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -124,7 +121,7 @@ class DisbursementRequest(db.Model):
 
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint(f"state IN {_in(DisbursementState)}", name="state_known"),
+        one_of("state", DisbursementState, "state_known"),
         CheckConstraint(
             "decided_by_id IS NULL OR decided_by_id <> requested_by_id", name="approver_not_requester"
         ),
@@ -148,10 +145,6 @@ class DisbursementRequest(db.Model):
         Index("ix_disbursement_requests_project_id", "project_id", "state"),
         Index("ix_disbursement_requests_state", "state"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.amount_currency)
 
     @property
     def disbursement_state(self) -> DisbursementState:
@@ -197,7 +190,7 @@ class DisbursementEvidence(db.Model):
     file: Mapped[StoredFile] = relationship()
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {_in(EvidenceKind)}", name="kind_known"),
+        one_of("kind", EvidenceKind, "kind_known"),
         UniqueConstraint("file_id"),
         Index("ix_disbursement_evidence_request_id", "request_id"),
     )

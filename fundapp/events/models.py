@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.extensions import db
 
 LANGS = ("tg", "ru", "en")
@@ -70,10 +70,6 @@ STATE_LABELS = {
 PUBLIC_EVENT_STATES = (EventState.published, EventState.postponed, EventState.cancelled)
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v.value}'" for v in values) + ")"
-
-
 class Event(db.Model):
     """An event held by the fund or by a verified organisation, in its own time zone."""
 
@@ -122,9 +118,9 @@ class Event(db.Model):
     )
 
     __table_args__ = (
-        db.CheckConstraint(_in("kind", EventKind), name="kind_known"),
-        db.CheckConstraint(_in("audience", Audience), name="audience_known"),
-        db.CheckConstraint(_in("state", EventState), name="state_known"),
+        one_of("kind", EventKind, "kind_known"),
+        one_of("audience", Audience, "audience_known"),
+        one_of("state", EventState, "state_known"),
         db.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         db.CheckConstraint("capacity > 0", name="capacity_positive"),
         db.CheckConstraint("max_guests >= 0 AND max_guests <= 20", name="max_guests_range"),
@@ -272,7 +268,7 @@ class Registration(db.Model):
 
     __table_args__ = (
         UniqueConstraint("event_id", "user_id"),
-        db.CheckConstraint(_in("status", RegistrationStatus), name="status_known"),
+        one_of("status", RegistrationStatus, "status_known"),
         db.CheckConstraint("guests >= 0 AND guests <= 20", name="guests_range"),
         db.CheckConstraint(
             "attended_guests >= 0 AND attended_guests <= guests", name="attended_guests_range"

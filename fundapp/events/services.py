@@ -17,6 +17,7 @@ from fundapp.community.models import Organisation, OrganisationStatus
 from fundapp.community.services import admin_organisations, is_organisation_admin
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.proposals.models import PUBLIC_STATES, Project
 
@@ -152,12 +153,11 @@ def timezone_choices() -> list[str]:
 
 
 def _text(data, name: str, limit: int, *, required: bool = False, message=None) -> str:
-    value = str(data.get(name) or "").strip()
-    if required and not value:
-        raise ValidationFailed(message or _l("Please fill this in."), field=name)
-    if len(value) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=name)
-    return value
+    """The field ``name`` of ``data``, cleaned as all text is (``core.text``); an empty
+    required one asks, in the events' own words, to fill it in."""
+    return clean_text(
+        data.get(name), limit, name, required=required, message=message or _l("Please fill this in.")
+    )
 
 
 def _int(data, name: str, *, low: int, high: int, default=None) -> int:

@@ -8,13 +8,12 @@ from datetime import datetime
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, ValidationFailed
 from fundapp.core.forms import typed_amount
 from fundapp.core.money import MAX_MINOR, Money
-from fundapp.extensions import db
+from fundapp.core.text import clean_text
 from fundapp.payments import gateway
 from fundapp.proposals.models import FundingModel, Project, ProjectState
 
@@ -86,23 +85,13 @@ def check_backing_amount(money: Money, project: Project, *, field: str = "amount
         raise ValidationFailed(_l("The largest amount is %(amount)s.", amount=str(high)), field=field)
 
 
-def clean_text(value, limit: int, field: str) -> str | None:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise ValidationFailed(_l("This text contains characters that cannot be used."), field=field)
-    return text or None
-
-
 def new_reference(prefix: str) -> str:
     return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
 def lock(model, obj_id):
-    return db.session.scalars(
-        select(model).where(model.id == obj_id).with_for_update().execution_options(populate_existing=True)
-    ).one_or_none()
+    """The row, re-read under a row lock (``core.db.lock_one``); ``None`` when there is none."""
+    return lock_one(model, obj_id, None)
 
 
 def external(endpoint: str, **values) -> str:
@@ -138,7 +127,7 @@ def check_method(method: str, *, allow_card: bool = True) -> str:
 
 def public_label(user, public_name: str | None) -> str | None:
     """The public label of a backing: a name only when the backer chose to be named."""
-    return clean_text(public_name, 120, "public_name")
+    return clean_text(public_name, 120, "public_name", refuse_control=True) or None
 
 
 def campaign_running(project: Project) -> bool:

@@ -12,6 +12,7 @@ from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotFound, ValidationFailed
 from fundapp.core.money import Money
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.mail.services import queue_email
 from fundapp.payments import gateway
@@ -21,7 +22,6 @@ from fundapp.proposals.models import FundingModel, Project
 from .common import (
     check_backing_amount,
     check_method,
-    clean_text,
     external,
     new_reference,
     public_label,
@@ -62,7 +62,7 @@ def check_donation(
         raise ValidationFailed(
             _l("Enter your email address, so that we can send you a receipt."), field="email"
         )
-    clean_text(message, 500, "message")
+    clean_text(message, 500, "message", refuse_control=True)
     return email
 
 
@@ -88,7 +88,7 @@ def start_donation(
         method=method,
         state=DonationState.PENDING.value,
         public_name=public_label(backer, public_name),
-        message=clean_text(message, 500, "message"),
+        message=clean_text(message, 500, "message", refuse_control=True) or None,
         reference_code=new_reference("D"),
         access_token=secrets.token_urlsafe(24),
     )

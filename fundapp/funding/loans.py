@@ -12,16 +12,14 @@ from sqlalchemy.orm import selectinload
 from fundapp.audit.services import record
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.ledger import services as ledger
 from fundapp.mail.services import queue_email
 from fundapp.proposals.models import Project
 
 from . import schedule as sched
-from .common import (
-    clean_text,
-    now,
-)
+from .common import now
 from .lifecycle import (
     incoming_account,
 )
@@ -106,7 +104,7 @@ def record_repayment(
         raise NotPermitted(_l("Only a treasurer can record a repayment."))
     if method not in (PayMethod.BANK, PayMethod.MTO):
         raise ValidationFailed(_l("Choose how the money arrived."), field="method")
-    reference = clean_text(reference, 120, "reference")
+    reference = clean_text(reference, 120, "reference", refuse_control=True) or None
     if not reference:
         raise ValidationFailed(_l("Enter the transfer reference."), field="reference")
     if not isinstance(amount, Money) or amount.currency != project.currency:

@@ -10,15 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 class PayMethod(enum.StrEnum):
@@ -163,6 +159,7 @@ class Donation(db.Model):
     email: Mapped[str] = mapped_column(String(320), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     method: Mapped[str] = mapped_column(String(8), nullable=False)
     state: Mapped[str] = mapped_column(String(12), nullable=False, default=DonationState.PENDING.value)
     public_name: Mapped[str | None] = mapped_column(String(120))  # None: an anonymous backer
@@ -192,16 +189,12 @@ class Donation(db.Model):
         UniqueConstraint("checkout_session_id"),
         UniqueConstraint("payment_intent_id"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
-        db.CheckConstraint(f"state IN ({_in(DonationState)})", name="state_known"),
-        db.CheckConstraint(f"method IN ({_in(PayMethod)})", name="method_known"),
+        one_of("state", DonationState, "state_known"),
+        one_of("method", PayMethod, "method_known"),
         db.CheckConstraint("(state = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_when_dated"),
         Index("ix_donations_project_id", "project_id"),
         Index("ix_donations_backer_id", "backer_id"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
 
     @property
     def state_label(self):
@@ -222,6 +215,7 @@ class Pledge(db.Model):
     backer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     state: Mapped[str] = mapped_column(String(17), nullable=False, default=PledgeState.AWAITING_CARD.value)
     method: Mapped[str] = mapped_column(String(8), nullable=False, default=PledgeMethod.CARD.value)
     public_name: Mapped[str | None] = mapped_column(String(120))
@@ -253,8 +247,8 @@ class Pledge(db.Model):
         UniqueConstraint("project_id", "backer_id"),
         UniqueConstraint("reference_code"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
-        db.CheckConstraint(f"state IN ({_in(PledgeState)})", name="state_known"),
-        db.CheckConstraint(f"method IN ({_in(PledgeMethod)})", name="method_known"),
+        one_of("state", PledgeState, "state_known"),
+        one_of("method", PledgeMethod, "method_known"),
         # only a card pledge waits for a card; only a transfer pledge waits for a transfer, with a
         # deadline and the reference its transfer names
         db.CheckConstraint("state <> 'awaiting_card' OR method = 'card'", name="awaiting_card_is_card"),
@@ -267,10 +261,6 @@ class Pledge(db.Model):
         db.CheckConstraint("reminders_sent >= 0", name="reminders_not_negative"),
         Index("ix_pledges_state", "state"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
 
     @property
     def state_label(self):
@@ -318,6 +308,7 @@ class Investment(db.Model):
     investor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     state: Mapped[str] = mapped_column(String(12), nullable=False, default=InvestmentState.COMMITTED.value)
     public_name: Mapped[str | None] = mapped_column(String(120))
     method: Mapped[str | None] = mapped_column(String(8))
@@ -342,14 +333,10 @@ class Investment(db.Model):
         UniqueConstraint("checkout_session_id"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint("risk_acknowledged", name="risk_acknowledged"),
-        db.CheckConstraint(f"state IN ({_in(InvestmentState)})", name="state_known"),
+        one_of("state", InvestmentState, "state_known"),
         Index("ix_investments_project_id", "project_id"),
         Index("ix_investments_investor_id", "investor_id"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
 
     @property
     def state_label(self):
@@ -413,6 +400,7 @@ class RefundRequest(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     method: Mapped[str] = mapped_column(String(8), nullable=False)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
@@ -430,7 +418,7 @@ class RefundRequest(db.Model):
     __table_args__ = (
         db.CheckConstraint("source_type IN ('donation', 'investment')", name="source_known"),
         db.CheckConstraint("method IN ('card', 'bank')", name="method_known"),
-        db.CheckConstraint(f"state IN ({_in(RefundState)})", name="state_known"),
+        one_of("state", RefundState, "state_known"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         # money leaving by transfer is evidenced by the transfer's reference
         db.CheckConstraint("method = 'card' OR bank_reference IS NOT NULL", name="transfer_has_reference"),
@@ -448,10 +436,6 @@ class RefundRequest(db.Model):
     )
 
     @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
-
-    @property
     def state_label(self):
         return REFUND_STATE_LABELS[RefundState(self.state)]
 
@@ -467,6 +451,7 @@ class RepaymentSchedule(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
     principal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    principal: Mapped[Money] = money_composite("principal_minor", "currency")
     annual_rate_bp: Mapped[int] = mapped_column(Integer, nullable=False)
     term_months: Mapped[int] = mapped_column(Integer, nullable=False)
     repayment_type: Mapped[str] = mapped_column(String(10), nullable=False)
@@ -481,10 +466,6 @@ class RepaymentSchedule(db.Model):
         UniqueConstraint("project_id"),
         db.CheckConstraint("principal_minor > 0", name="principal_positive"),
     )
-
-    @property
-    def principal(self) -> Money:
-        return Money(int(self.principal_minor), self.currency)
 
 
 class ScheduledRepayment(db.Model):
@@ -517,6 +498,7 @@ class Repayment(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     method: Mapped[str] = mapped_column(String(8), nullable=False)
     reference: Mapped[str] = mapped_column(String(120), nullable=False)
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -533,10 +515,6 @@ class Repayment(db.Model):
         UniqueConstraint("project_id", "reference"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
 
 
 class RepaymentShare(db.Model):

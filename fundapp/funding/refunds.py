@@ -16,6 +16,7 @@ from sqlalchemy import select
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.ledger import services as ledger
 from fundapp.ledger.models import JournalEntry
@@ -23,7 +24,6 @@ from fundapp.mail.services import queue_email
 from fundapp.payments import gateway
 
 from . import common
-from .common import clean_text
 from .lifecycle import refund_card
 from .models import (
     Donation,
@@ -90,20 +90,20 @@ def request_refund(
     if kind == "donation":
         if source.state != DonationState.RECEIVED:
             raise InvalidTransition(_l("Only a received donation can be refunded."))
-        reason = clean_text(reason, 2000, "reason")
+        reason = clean_text(reason, 2000, "reason", refuse_control=True) or None
         if not reason:
             raise ValidationFailed(_l("Give the reason for the refund."), field="reason")
     else:
         if source.state != InvestmentState.RETURN_DUE:
             raise InvalidTransition(_l("Only an investment owed back can be paid back."))
-        reason = clean_text(reason, 2000, "reason") or "Investment owed back"
+        reason = clean_text(reason, 2000, "reason", refuse_control=True) or "Investment owed back"
     existing = open_request_of(source)
     if existing is not None:
         return existing
     by_card = _by_card(source)
     reference = None
     if not by_card:
-        reference = clean_text(bank_reference, 100, "bank_reference")
+        reference = clean_text(bank_reference, 100, "bank_reference", refuse_control=True) or None
         if not reference:
             raise ValidationFailed(_l("Enter the reference of the bank transfer."), field="bank_reference")
     req = RefundRequest(
@@ -139,14 +139,10 @@ def _may_decide(req: RefundRequest, source, actor) -> None:
         raise NotPermitted(_l("You cannot refund your own backing."))
 
 
-def _lock_request(req: RefundRequest) -> RefundRequest:
-    return common.lock(RefundRequest, req.id)
-
-
 def confirm_refund(req: RefundRequest, *, actor) -> RefundRequest:
     """The second person confirms: the money goes back (Stripe for a card, the recorded transfer
     otherwise) and the ledger shows it, once. Confirming again changes nothing."""
-    req = _lock_request(req)
+    req = common.lock(RefundRequest, req.id)
     source = _source(req, lock=True)
     _may_decide(req, source, actor)
     if req.state == RefundState.DONE:
@@ -167,12 +163,12 @@ def confirm_refund(req: RefundRequest, *, actor) -> RefundRequest:
 
 def decline_refund(req: RefundRequest, *, actor, reason: str | None) -> RefundRequest:
     """The second person refuses: nothing moves; the treasurer may request again."""
-    req = _lock_request(req)
+    req = common.lock(RefundRequest, req.id)
     source = _source(req)
     _may_decide(req, source, actor)
     if req.state != RefundState.REQUESTED:
         raise InvalidTransition(_l("This refund was already decided."))
-    reason = clean_text(reason, 2000, "decline_reason")
+    reason = clean_text(reason, 2000, "decline_reason", refuse_control=True) or None
     if not reason:
         raise ValidationFailed(_l("Give the reason."), field="decline_reason")
     req.state = RefundState.DECLINED.value

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
@@ -75,10 +75,6 @@ class PendingState(StrEnum):
     VOIDED = "voided"
 
 
-def _in(values) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
-
-
 class Account(db.Model):
     """One account of the chart in one currency. Project accounts (``project_id`` set) hold money
     restricted to that project."""
@@ -99,7 +95,7 @@ class Account(db.Model):
 
     __table_args__ = (
         UniqueConstraint("code", "currency"),
-        CheckConstraint(f"type IN {_in(AccountType)}", name="type_known"),
+        one_of("type", AccountType, "type_known"),
         Index("ix_ledger_accounts_project_id", "project_id"),
     )
 
@@ -126,6 +122,7 @@ class AccountBalance(db.Model):
     debits_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     credits_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     balance_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    balance: Mapped[Money] = money_composite("balance_minor", "currency")
     reserved_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     entry_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
@@ -143,10 +140,6 @@ class AccountBalance(db.Model):
             name="balance_consistent",
         ),
     )
-
-    @property
-    def balance(self) -> Money:
-        return Money(self.balance_minor, self.currency)
 
     @property
     def available(self) -> Money:
@@ -186,7 +179,7 @@ class JournalEntry(db.Model):
         UniqueConstraint("idempotency_key"),
         UniqueConstraint("sequence"),
         UniqueConstraint("reverses_id"),
-        CheckConstraint(f"kind IN {_in(EntryKind)}", name="kind_known"),
+        one_of("kind", EntryKind, "kind_known"),
         CheckConstraint("leg_count >= 2", name="two_legs_at_least"),
         CheckConstraint("sequence IS NULL OR sequence >= 1", name="sequence_positive"),
         CheckConstraint(
@@ -223,6 +216,7 @@ class Leg(db.Model):
     direction: Mapped[str] = mapped_column(String(6), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    money: Mapped[Money] = money_composite("amount_minor", "currency")
 
     entry: Mapped[JournalEntry] = relationship(back_populates="legs", viewonly=True)
     account: Mapped[Account] = relationship(
@@ -243,10 +237,6 @@ class Leg(db.Model):
     @staticmethod
     def credit(account: Account, money: Money) -> LegSpec:
         return LegSpec(account, Direction.CREDIT, money)
-
-    @property
-    def money(self) -> Money:
-        return Money(self.amount_minor, self.currency)
 
 
 class LegSpec:
@@ -296,8 +286,8 @@ class PendingTransfer(db.Model):
 
     __table_args__ = (
         UniqueConstraint("idempotency_key"),
-        CheckConstraint(f"state IN {_in(PendingState)}", name="state_known"),
-        CheckConstraint(f"kind IN {_in(EntryKind)}", name="kind_known"),
+        one_of("state", PendingState, "state_known"),
+        one_of("kind", EntryKind, "kind_known"),
         CheckConstraint("(state = 'posted') = (entry_id IS NOT NULL)", name="posted_has_entry"),
     )
 

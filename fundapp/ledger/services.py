@@ -16,8 +16,8 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from fundapp.core.db import utcnow
-from fundapp.core.errors import InvalidTransition, NotPermitted
+from fundapp.core.db import lock_one, utcnow
+from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
@@ -382,12 +382,7 @@ def create_pending(
 def _lock_pending(pending: PendingTransfer) -> PendingTransfer:
     if not isinstance(pending, PendingTransfer):
         raise TypeError("expected a PendingTransfer")
-    return db.session.scalars(
-        select(PendingTransfer)
-        .where(PendingTransfer.id == pending.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return lock_one(PendingTransfer, pending.id, NotFound())
 
 
 def post_pending(pending: PendingTransfer, *, actor, idempotency_key: str | None = None) -> JournalEntry:

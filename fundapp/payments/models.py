@@ -10,15 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 class StripeEvent(db.Model):
@@ -97,6 +93,7 @@ class OfflineReceipt(db.Model):
     sender_name: Mapped[str] = mapped_column(String(200), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
     # what the money is for: a backing's reference code, or a project chosen by the treasurer
     backing_reference: Mapped[str | None] = mapped_column(String(20))
@@ -105,6 +102,7 @@ class OfflineReceipt(db.Model):
     fx_rate: Mapped[str | None] = mapped_column(String(40))
     credited_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     credited_currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    credited: Mapped[Money] = money_composite("credited_minor", "credited_currency")
     # what the banks kept on the way (the backing is credited in full; the fund bears the fee)
     fee_minor: Mapped[int | None] = mapped_column(BigInteger)
     fee_entry_id: Mapped[int | None] = mapped_column(BigId)
@@ -124,8 +122,8 @@ class OfflineReceipt(db.Model):
 
     __table_args__ = (
         UniqueConstraint("operator_key", "reference_key"),
-        db.CheckConstraint(f"state IN ({_in(ReceiptState)})", name="state_known"),
-        db.CheckConstraint(f"method IN ({_in(ReceiptMethod)})", name="method_known"),
+        one_of("state", ReceiptState, "state_known"),
+        one_of("method", ReceiptMethod, "method_known"),
         db.CheckConstraint("amount_minor > 0", name="amount_positive"),
         db.CheckConstraint("credited_minor > 0", name="credited_positive"),
         db.CheckConstraint("fee_minor IS NULL OR fee_minor > 0", name="fee_positive"),
@@ -136,14 +134,6 @@ class OfflineReceipt(db.Model):
         Index("ix_offline_receipts_project_id", "project_id"),
         Index("ix_offline_receipts_state", "state"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)
-
-    @property
-    def credited(self) -> Money:
-        return Money(int(self.credited_minor), self.credited_currency)
 
     @property
     def fee(self) -> Money | None:

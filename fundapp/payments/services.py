@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
-from fundapp.core.db import utcnow
-from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotPermitted, ValidationFailed
+from fundapp.core.db import lock_one, utcnow
+from fundapp.core.errors import DuplicateRequest, InvalidTransition, NotFound, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount, typed_rate
 from fundapp.core.money import Money, exponent
 from fundapp.core.phrases import canonical
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.ledger import services as ledger
 
@@ -218,17 +219,6 @@ def _key(text: str) -> str:
     return re.sub(r"[\s\-_/.#]+", "", text)[:120]
 
 
-def _clean(value, limit: int, field: str, *, required: bool = True) -> str | None:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(_l("This field is required."), field=field)
-    if len(text) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise ValidationFailed(_l("This text contains characters that cannot be used."), field=field)
-    return text or None
-
-
 def parse_rate(text) -> Fraction | None:
     """An exchange rate typed by a person (``0.1215`` = one unit received is 0.1215 of the project's)."""
     if text is None or not str(text).strip():
@@ -310,10 +300,12 @@ def record_offline_receipt(
         raise NotPermitted(_l("Only a treasurer can record a receipt."))
     if method not in {m.value for m in ReceiptMethod}:
         raise ValidationFailed(_l("Choose bank transfer or money-transfer operator."), field="method")
-    operator = _clean(operator, 120, "operator")
-    transfer_reference = _clean(transfer_reference, 120, "transfer_reference")
-    sender_name = _clean(sender_name, 200, "sender_name")
-    note = _clean(note, 2000, "note", required=False)
+    operator = clean_text(operator, 120, "operator", required=True, refuse_control=True)
+    transfer_reference = clean_text(
+        transfer_reference, 120, "transfer_reference", required=True, refuse_control=True
+    )
+    sender_name = clean_text(sender_name, 200, "sender_name", required=True, refuse_control=True)
+    note = clean_text(note, 2000, "note", refuse_control=True) or None
     currency = (currency or "").strip().upper()
     if currency not in current_app.config["SUPPORTED_CURRENCIES"]:
         raise ValidationFailed(_l("This currency is not supported."), field="currency")
@@ -465,22 +457,13 @@ def receipt_legs(receipt: OfflineReceipt) -> list:
     return legs
 
 
-def _lock_receipt(receipt: OfflineReceipt) -> OfflineReceipt:
-    return db.session.scalars(
-        select(OfflineReceipt)
-        .where(OfflineReceipt.id == receipt.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt:
     """A second staff member (treasurer or administrator, not the recorder) confirms: only now is the
     money posted to the ledger and counted: the receivers of ``signals.receipt_confirmed`` post what
     it pays for, in this transaction (one of them must: a receipt nobody takes is refused)."""
     if actor is None or not actor.has_any_role("treasurer", "administrator"):
         raise NotPermitted(_l("Only a treasurer or an administrator can confirm a receipt."))
-    receipt = _lock_receipt(receipt)
+    receipt = lock_one(OfflineReceipt, receipt.id, NotFound())
     if receipt.recorded_by_id == actor.id:
         raise NotPermitted(
             _l("A receipt must be confirmed by someone other than the person who recorded it.")
@@ -510,8 +493,8 @@ def confirm_offline_receipt(receipt: OfflineReceipt, *, actor) -> OfflineReceipt
 def reject_offline_receipt(receipt: OfflineReceipt, *, actor, reason: str) -> OfflineReceipt:
     if actor is None or not actor.has_any_role("treasurer", "administrator"):
         raise NotPermitted(_l("Only a treasurer or an administrator can reject a receipt."))
-    reason = _clean(reason, 2000, "reason")
-    receipt = _lock_receipt(receipt)
+    reason = clean_text(reason, 2000, "reason", required=True, refuse_control=True)
+    receipt = lock_one(OfflineReceipt, receipt.id, NotFound())
     if receipt.recorded_by_id == actor.id:
         raise NotPermitted(_l("A receipt must be decided by someone other than the person who recorded it."))
     if receipt.state != ReceiptState.RECORDED:

@@ -23,12 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, one_of, utcnow
 from fundapp.extensions import db
-
-
-def _in(enum_cls) -> str:
-    return ", ".join(f"'{m.value}'" for m in enum_cls)
 
 
 class Unit(StrEnum):
@@ -151,9 +147,7 @@ class ActionPoint(db.Model):
     __table_args__ = (
         db.CheckConstraint("ends_on >= starts_on", name="period_ordered"),
         db.CheckConstraint("weight BETWEEN 1 AND 100", name="weight_range"),
-        db.CheckConstraint(
-            f"status_override IS NULL OR status_override IN ({_in(Status)})", name="override_known"
-        ),
+        one_of("status_override", Status, "override_known", nullable=True),
         db.CheckConstraint(
             "status_override IS NULL OR override_reason IS NOT NULL", name="override_has_reason"
         ),
@@ -221,8 +215,8 @@ class Indicator(db.Model):
     )
 
     __table_args__ = (
-        db.CheckConstraint(f"unit IN ({_in(Unit)})", name="unit_known"),
-        db.CheckConstraint(f"source IN ({_in(Source)})", name="source_known"),
+        one_of("unit", Unit, "unit_known"),
+        one_of("source", Source, "source_known"),
         db.CheckConstraint("(source = 'computed') = (computed_key IS NOT NULL)", name="computed_has_key"),
         db.CheckConstraint("(unit = 'money') = (currency IS NOT NULL)", name="money_has_currency"),
         db.CheckConstraint("weight BETWEEN 1 AND 100", name="weight_range"),
@@ -283,7 +277,7 @@ class PointReport(db.Model):
 
     __table_args__ = (
         UniqueConstraint("point_id", "year", "quarter"),
-        db.CheckConstraint(f"state IN ({_in(ReportState)})", name="state_known"),
+        one_of("state", ReportState, "state_known"),
         db.CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter_range"),
         db.CheckConstraint("language IN ('tg', 'ru')", name="language_known"),
         db.CheckConstraint("state = 'draft' OR submitted_at IS NOT NULL", name="submitted_when_sent"),
@@ -411,7 +405,7 @@ class MinistryReport(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
-        db.CheckConstraint(f"state IN ({_in(JobState)})", name="state_known"),
+        one_of("state", JobState, "state_known"),
         db.CheckConstraint("progress BETWEEN 0 AND 100", name="progress_range"),
         db.CheckConstraint("language IN ('tg', 'ru')", name="language_known"),
         db.CheckConstraint(

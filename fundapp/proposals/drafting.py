@@ -19,6 +19,7 @@ from fundapp.core.db import utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.forms import typed_amount, typed_rate
 from fundapp.core.money import Money
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 from fundapp.files.services import discard, store_upload
 
@@ -47,15 +48,6 @@ def parse_amount(text, currency: str, *, field: str, allow_zero: bool = False) -
     return typed_amount(text, currency, field=field, minimum=0 if allow_zero else 1)
 
 
-def _clean(value, limit: int, field: str, *, required: bool = False) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationFailed(_l("This field is required."), field=field)
-    if len(text) > limit:
-        raise ValidationFailed(_l("At most %(n)s characters.", n=limit), field=field)
-    return text
-
-
 PROPOSAL_FIELDS = (
     "title",
     "summary",
@@ -75,9 +67,9 @@ PROPOSAL_FIELDS = (
 
 def _apply_fields(project: Project, data: dict) -> None:
     """Check and set the single-valued fields of a proposal from ``data`` (strings, as typed)."""
-    project.title = _clean(data.get("title"), 200, "title", required=True)
-    project.summary = _clean(data.get("summary"), 500, "summary", required=True)
-    project.description = _clean(data.get("description"), 20000, "description")
+    project.title = clean_text(data.get("title"), 200, "title", required=True)
+    project.summary = clean_text(data.get("summary"), 500, "summary", required=True)
+    project.description = clean_text(data.get("description"), 20000, "description")
     project.description_html = render_markdown(project.description)
     project.search_text = search_key(f"{project.title}\n{project.summary}")
     category = data.get("category")
@@ -90,7 +82,7 @@ def _apply_fields(project: Project, data: dict) -> None:
         raise ValidationFailed(_l("Choose the home district or city."), field="home_district")
     project.home_region, project.home_district = region, district
     project.diaspora_organisation = (
-        _clean(data.get("diaspora_organisation"), 200, "diaspora_organisation") or None
+        clean_text(data.get("diaspora_organisation"), 200, "diaspora_organisation") or None
     )
     model = data.get("funding_model")
     if model not in {m.value for m in FundingModel}:
@@ -187,7 +179,7 @@ def add_budget_line(project: Project, *, actor, label: str, amount: Money) -> Bu
     if len(project.budget_lines) >= 50:
         raise ValidationFailed(_l("At most 50 budget lines."), field="label")
     line = BudgetLine(
-        label=_clean(label, 200, "label", required=True),
+        label=clean_text(label, 200, "label", required=True),
         amount_minor=amount.amount,
         position=len(project.budget_lines) + 1,
     )
@@ -224,8 +216,8 @@ def add_milestone(
             _l("A milestone cannot be due in the past: choose today or a later date."), field="due_date"
         )
     milestone = Milestone(
-        title=_clean(title, 200, "title", required=True),
-        description=_clean(description, 2000, "description"),
+        title=clean_text(title, 200, "title", required=True),
+        description=clean_text(description, 2000, "description"),
         due_date=due_date,
         amount_minor=amount.amount,
         position=len(project.milestones) + 1,
@@ -252,7 +244,7 @@ def add_team_member(project: Project, *, actor, name: str, role: str, email: str
     email = (email or "").strip()
     if email and (len(email) > 320 or "@" not in email or any(ch.isspace() for ch in email)):
         raise ValidationFailed(_l("Enter an email address like name@example.org."), field="email")
-    member = TeamMember(name=_clean(name, 200, "name", required=True), role=_clean(role, 200, "role"))
+    member = TeamMember(name=clean_text(name, 200, "name", required=True), role=clean_text(role, 200, "role"))
     project.team_members.append(member)
     db.session.flush()
     record("project.team_add", project, actor=actor, changes={"member": member.id})
@@ -307,7 +299,9 @@ def add_attachment(project: Project, *, actor, file_storage, title: str = "") ->
     if len(project.attachments) >= 20:
         raise ValidationFailed(_l("At most 20 attachments."), field="file")
     stored = store_upload(file_storage, uploaded_by=actor)
-    attachment = ProjectAttachment(file=stored, title=_clean(title, 200, "title") or stored.original_filename)
+    attachment = ProjectAttachment(
+        file=stored, title=clean_text(title, 200, "title") or stored.original_filename
+    )
     project.attachments.append(attachment)
     db.session.flush()
     record("project.attach", project, actor=actor, changes={"file": stored.id})

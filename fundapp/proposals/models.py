@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.files.models import StoredFile
@@ -112,10 +112,6 @@ MILESTONE_LABELS = {
 }
 
 
-def _in(values) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 class Project(db.Model):
     __tablename__ = "projects"
 
@@ -138,6 +134,7 @@ class Project(db.Model):
     )
     goal_minor: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="TJS")
+    goal: Mapped[Money] = money_composite("goal_minor", "currency")
     campaign_days: Mapped[int] = mapped_column(Integer, nullable=False, default=60)
     campaign_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     campaign_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -177,8 +174,8 @@ class Project(db.Model):
     )
 
     __table_args__ = (
-        db.CheckConstraint(f"state IN ({_in(ProjectState)})", name="state_known"),
-        db.CheckConstraint(f"funding_model IN ({_in(FundingModel)})", name="funding_model_known"),
+        one_of("state", ProjectState, "state_known"),
+        one_of("funding_model", FundingModel, "funding_model_known"),
         db.CheckConstraint("goal_minor >= 0", name="goal_not_negative"),
         db.CheckConstraint("campaign_days BETWEEN 1 AND 365", name="campaign_days_range"),
         db.CheckConstraint(
@@ -193,10 +190,6 @@ class Project(db.Model):
         Index("ix_projects_owner_id", "owner_id"),
         Index("ix_projects_region", "home_region", "home_district"),
     )
-
-    @property
-    def goal(self) -> Money:
-        return Money(int(self.goal_minor), self.currency)
 
     @property
     def project_state(self) -> ProjectState:
@@ -295,7 +288,7 @@ class Milestone(db.Model):
 
     __table_args__ = (
         db.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
-        db.CheckConstraint(f"status IN ({_in(MilestoneStatus)})", name="status_known"),
+        one_of("status", MilestoneStatus, "status_known"),
         Index("ix_project_milestones_project_id", "project_id"),
     )
 

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from fundapp.audit.services import record
 from fundapp.core.errors import InvalidTransition, NotPermitted
+from fundapp.core.text import clean_text
 from fundapp.extensions import db
 
-from .drafting import _clean
 from .models import (
     Project,
     ProjectFollower,
@@ -30,8 +30,8 @@ def post_update(project: Project, *, actor, title: str, body: str) -> ProjectUpd
     update = ProjectUpdate(
         project=project,
         author_id=actor.id,
-        title=_clean(title, 200, "title", required=True),
-        body=_clean(body, 10000, "body", required=True),
+        title=clean_text(title, 200, "title", required=True),
+        body=clean_text(body, 10000, "body", required=True),
     )
     update.body_html = render_markdown(update.body)
     db.session.add(update)

@@ -12,7 +12,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Int
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fundapp.accounts.models import User
-from fundapp.core.db import UTCDateTime, utcnow
+from fundapp.core.db import UTCDateTime, money_composite, one_of, utcnow
 from fundapp.core.money import Money
 from fundapp.extensions import db
 from fundapp.ledger.models import Leg
@@ -53,10 +53,6 @@ STATUS_LABELS = {
 }
 
 
-def _in(values) -> str:
-    return "(" + ", ".join(f"'{v.value}'" for v in values) + ")"
-
-
 class ReconciliationRun(db.Model):
     __tablename__ = "reconciliation_runs"
     __audit_type__ = "reconciliation_run"
@@ -80,7 +76,7 @@ class ReconciliationRun(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(f"source IN {_in(RunSource)}", name="source_known"),
+        one_of("source", RunSource, "source_known"),
         CheckConstraint("period_end >= period_start", name="period_ordered"),
         CheckConstraint("window_days >= 0", name="window_not_negative"),
     )
@@ -125,8 +121,8 @@ class ReconciliationItem(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(f"kind IN {_in(MatchKind)}", name="kind_known"),
-        CheckConstraint(f"status IN {_in(ItemStatus)}", name="status_known"),
+        one_of("kind", MatchKind, "kind_known"),
+        one_of("status", ItemStatus, "status_known"),
         CheckConstraint("line_key IS NOT NULL OR leg_id IS NOT NULL", name="has_a_side"),
         CheckConstraint("status <> 'resolved' OR reviewed_by_id IS NOT NULL", name="resolved_by_someone"),
         Index("ix_reconciliation_items_run_id", "run_id", "status"),
@@ -166,6 +162,7 @@ class ReconciliationAdjustment(db.Model):
     counter_account_code: Mapped[str] = mapped_column(String(80), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)  # signed, on the account
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
+    amount: Mapped[Money] = money_composite("amount_minor", "currency")
     memo: Mapped[str] = mapped_column(String(400), nullable=False)
     state: Mapped[str] = mapped_column(String(10), nullable=False, default=AdjustmentState.PROPOSED.value)
     proposed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
@@ -180,13 +177,9 @@ class ReconciliationAdjustment(db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     __table_args__ = (
-        CheckConstraint(f"state IN {_in(AdjustmentState)}", name="state_known"),
+        one_of("state", AdjustmentState, "state_known"),
         CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
         CheckConstraint("decided_by_id IS NULL OR decided_by_id <> proposed_by_id", name="four_eyes"),
         CheckConstraint("(state = 'posted') = (entry_id IS NOT NULL)", name="posted_has_entry"),
         Index("ix_reconciliation_adjustments_item_id", "item_id"),
     )
-
-    @property
-    def amount(self) -> Money:
-        return Money(int(self.amount_minor), self.currency)

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from fundapp.audit.services import record
-from fundapp.core.db import utcnow
+from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import DomainError, InvalidTransition, NotPermitted, ValidationFailed
 from fundapp.core.money import Money
 from fundapp.disbursements.models import DisbursementRequest
@@ -350,15 +350,7 @@ def import_stripe_balance(
 
 
 def _lock_item(item_id: int) -> ReconciliationItem:
-    item = db.session.scalar(
-        select(ReconciliationItem)
-        .where(ReconciliationItem.id == item_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if item is None:
-        raise InvalidTransition(_l("This item does not exist."))
-    return item
+    return lock_one(ReconciliationItem, item_id, InvalidTransition(_l("This item does not exist.")))
 
 
 def resolve_item(item: ReconciliationItem, *, actor, note: str) -> ReconciliationItem:
@@ -430,15 +422,9 @@ def propose_adjustment(
 
 
 def _lock_adjustment(adj_id: int) -> ReconciliationAdjustment:
-    adj = db.session.scalar(
-        select(ReconciliationAdjustment)
-        .where(ReconciliationAdjustment.id == adj_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    return lock_one(
+        ReconciliationAdjustment, adj_id, InvalidTransition(_l("This adjustment does not exist."))
     )
-    if adj is None:
-        raise InvalidTransition(_l("This adjustment does not exist."))
-    return adj
 
 
 def _check_second_person(adj: ReconciliationAdjustment, actor) -> None:
