@@ -17,7 +17,7 @@ from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
 
-from . import forms, interfaces, services, team
+from . import forms, interfaces, progress, services, team
 from .models import (
     FUNDING_MODEL_LABELS,
     PUBLIC_STATES,
@@ -126,20 +126,16 @@ def search_projects(args, page: int, per_page: int = PER_PAGE):
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // per_page))
     sort = args.get("sort") if args.get("sort") in SORTS else "newest"
-    if sort == "funded":
-        # Funding totals live in the funding domain's counters: rank the matches in Python
-        # (fine for the hundreds of published projects; cap keeps it bounded).
-        candidates = db.session.scalars(query.limit(2000)).all()
-        ranked = services.progress_many(candidates)
-        candidates.sort(key=lambda p: (ranked[p.id]["percent"], p.id), reverse=True)
-        items = candidates[(page - 1) * per_page : page * per_page]
+    share = progress.share_of_goal_order() if sort == "funded" else None
+    if share is not None:
+        # ordered in the database on the public counters: the cost of a page, not of the catalogue
+        query = query.order_by(share.desc(), Project.id.desc())
+    elif sort == "ending":
+        open_first = (Project.state == ProjectState.FUNDRAISING.value).desc()
+        query = query.order_by(open_first, Project.campaign_ends_at.asc(), Project.id.desc())
     else:
-        if sort == "ending":
-            open_first = (Project.state == ProjectState.FUNDRAISING.value).desc()
-            query = query.order_by(open_first, Project.campaign_ends_at.asc(), Project.id.desc())
-        else:
-            query = query.order_by(Project.published_at.desc(), Project.id.desc())
-        items = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
+        query = query.order_by(Project.published_at.desc(), Project.id.desc())
+    items = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
     return items, total, pages
 
 

@@ -18,7 +18,7 @@ from . import cli, counters, money, routes, services, sources
 
 def init_app(app):
     sources.install_resolvers()
-    progress.register_money_reader(money.project_money_many)
+    progress.register_money_reader(money.project_money_many, money.share_of_goal_sql)
     interfaces.provide_page_cache(services.anonymous_page)
     sealing.register_seal_listener(counters.on_entries_sealed)
     app.register_blueprint(routes.bp)

@@ -77,21 +77,6 @@ def test_sorting_ending_soon_puts_the_nearest_deadline_first(app, client, publis
     assert page.index("Водопровод в Айни") < page.index("Крыша школы")
 
 
-def test_most_funded_uses_progress(app, client, published, monkeypatch):
-    """Does "most funded" rank by the funding percentage from progress_many()?"""
-    real = services.progress_many
-
-    def fake(projects):
-        found = real(projects)
-        for pid, p in found.items():
-            p["percent"] = 90 if pid == published["school"].id else 10
-        return found
-
-    monkeypatch.setattr(services, "progress_many", fake)
-    page = titles(client, "?sort=funded")
-    assert page.index("Крыша школы") < page.index("Водопровод в Айни")
-
-
 def _statements(client, url: str) -> int:
     from sqlalchemy import event
 

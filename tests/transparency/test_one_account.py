@@ -208,6 +208,16 @@ def test_every_surface_of_every_demo_project_agrees(app, client, runner):
     assert all(m.state == "paid" for m in project_money(by_state["completed"]).milestones)
     rub = [p for p in by_state.values() if project_money(p).paid_in_other_currencies]
     assert rub, "the demo has a donation paid in roubles"
+    # "most funded", ordered in the database, agrees with the per cent each card shows
+    from fundapp.proposals.routes import search_projects
+    from fundapp.proposals.services import progress_many
+
+    ranked, total, _ = search_projects({"sort": "funded"}, 1, per_page=500)
+    assert len(ranked) == total >= 6
+    shown = progress_many(ranked)
+    keys = [(shown[p.id]["percent"], p.id) for p in ranked]
+    assert keys == sorted(keys, reverse=True)
+    assert len({k[0] for k in keys}) > 2  # the order is not decided by the ids alone
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
     assert runner.invoke(args=["transparency", "check"]).exit_code == 0
 
