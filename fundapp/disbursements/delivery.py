@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
@@ -28,6 +29,7 @@ from .common import (
     external_url,
 )
 from .models import (
+    DisbursementEvidence,
     DisbursementRequest,
     MilestoneReport,
     MilestoneReportFile,
@@ -106,19 +108,19 @@ def report_milestone_done(
 def last_report_at(project: Project) -> datetime | None:
     """The latest sign of life from an implementing project: a milestone report or an update, or
     else the first payment (the start of implementation)."""
-    candidates = [
-        db.session.scalar(
-            select(func.max(MilestoneReport.created_at)).where(MilestoneReport.project_id == project.id)
-        ),
-        db.session.scalar(
-            select(func.max(ProjectUpdate.created_at)).where(ProjectUpdate.project_id == project.id)
-        ),
-        db.session.scalar(
-            select(func.min(DisbursementRequest.executed_at)).where(
-                DisbursementRequest.project_id == project.id, DisbursementRequest.state == S.EXECUTED
-            )
-        ),
-    ]
+    candidates = db.session.execute(
+        select(
+            select(func.max(MilestoneReport.created_at))
+            .where(MilestoneReport.project_id == project.id)
+            .scalar_subquery(),
+            select(func.max(ProjectUpdate.created_at))
+            .where(ProjectUpdate.project_id == project.id)
+            .scalar_subquery(),
+            select(func.min(DisbursementRequest.executed_at))
+            .where(DisbursementRequest.project_id == project.id, DisbursementRequest.state == S.EXECUTED)
+            .scalar_subquery(),
+        )
+    ).one()
     values = []
     for v in candidates:
         if v is None:
@@ -144,6 +146,7 @@ def public_disbursements(project: Project) -> list[DisbursementRequest]:
             select(DisbursementRequest)
             .where(DisbursementRequest.project_id == project.id, DisbursementRequest.state == S.EXECUTED)
             .order_by(DisbursementRequest.executed_at)
+            .options(selectinload(DisbursementRequest.evidence).joinedload(DisbursementEvidence.file))
         )
     )
 
@@ -154,6 +157,7 @@ def milestone_reports(project: Project) -> list[MilestoneReport]:
             select(MilestoneReport)
             .where(MilestoneReport.project_id == project.id)
             .order_by(MilestoneReport.created_at)
+            .options(selectinload(MilestoneReport.files).joinedload(MilestoneReportFile.file))
         )
     )
 

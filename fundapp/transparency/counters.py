@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask import g, has_request_context, request
 from sqlalchemy import select
 
 from fundapp.extensions import db
@@ -474,9 +475,28 @@ class Coverage:
     checkpoint_signed_at: datetime | None
 
 
+def read_memo(name: str) -> dict | None:
+    """A dict that lives as long as the current GET (or HEAD) request, for figures a page reads
+    more than once (its header, its panels); None outside a request or in a request that may
+    write, which always reads afresh."""
+    if not has_request_context() or request.method not in ("GET", "HEAD"):
+        return None
+    memo = g.setdefault("transparency_memo", {})
+    return memo.setdefault(name, {})
+
+
 def coverage() -> Coverage:
     """The tree size the counters cover (they count every sealed entry once, in the transaction
-    that sealed it) and the newest checkpoint within it."""
+    that sealed it) and the newest checkpoint within it (read once per page)."""
+    memo = read_memo("coverage")
+    if memo is not None:
+        if "coverage" not in memo:
+            memo["coverage"] = _coverage()
+        return memo["coverage"]
+    return _coverage()
+
+
+def _coverage() -> Coverage:
 
     size = db.session.scalar(
         select(Counter.entries).where(

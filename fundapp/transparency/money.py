@@ -167,10 +167,22 @@ def _campaign(project) -> Campaign | None:
 
 
 def project_money_many(projects, *, tree_size: int | None = None) -> dict[int, ProjectMoney]:
-    """The account of each project's money (three statements whatever the number of projects)."""
+    """The account of each project's money (three statements whatever the number of projects;
+    a page that shows a project's figures in several places reads them once)."""
     projects = [p for p in projects if p is not None and p.id is not None]
     if tree_size is None:
         tree_size = counters.coverage().tree_size
+    memo = counters.read_memo("project_money")
+    if memo is None:
+        return _project_money_many(projects, tree_size)
+    missing = [p for p in projects if (p.id, tree_size) not in memo]
+    if missing:
+        for pid, pm in _project_money_many(missing, tree_size).items():
+            memo[(pid, tree_size)] = pm
+    return {p.id: memo[(p.id, tree_size)] for p in projects if (p.id, tree_size) in memo}
+
+
+def _project_money_many(projects, tree_size: int) -> dict[int, ProjectMoney]:
     keys = [str(p.id) for p in projects]
     rows: dict[str, list] = {k: [] for k in keys}
     if keys:

@@ -104,8 +104,12 @@ BEGIN
            a.id AS aid, a.currency AS account_currency
       INTO bad
       FROM new_legs n
-      LEFT JOIN ledger_entries e ON e.id = n.entry_id
-      LEFT JOIN ledger_accounts a ON a.id = n.account_id
+      -- each leg's entry and account by key (LIMIT keeps them per-leg lookups: a join could scan
+      -- the whole journal for a bulk load)
+      LEFT JOIN LATERAL (SELECT x.id, x.sequence, x.leg_count FROM ledger_entries x
+                          WHERE x.id = n.entry_id LIMIT 1) e ON true
+      LEFT JOIN LATERAL (SELECT y.id, y.currency FROM ledger_accounts y
+                          WHERE y.id = n.account_id LIMIT 1) a ON true
      WHERE e.id IS NULL OR a.id IS NULL OR e.sequence IS NOT NULL
         OR a.currency IS DISTINCT FROM n.currency
         OR (SELECT count(*) FROM ledger_legs l WHERE l.entry_id = n.entry_id) > e.leg_count
