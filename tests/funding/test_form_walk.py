@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fundapp.extensions import db
-from fundapp.funding.models import Investment, Pledge
+from fundapp.funding.models import Donation, Investment, Pledge
 from fundapp.payments import services as payments
 from fundapp.payments.models import OfflineReceipt
 from tests.fakes.backing import entry_count
@@ -123,3 +123,99 @@ def _receipt(treasurer, project):
         received_on=date.today(),
         project=project,
     )
+
+
+def _donations() -> int:
+    return db.session.scalar(select(func.count(Donation.id)))
+
+
+def test_donate_form_reports_every_error_at_once_and_writes_nothing(app, client, make_project):
+    """A guest sends the donation form empty, then with one bad amount: every required field is
+    reported in one 400 (beside it and in the summary), what was typed is kept, nothing is written."""
+    project = make_project(model="donation")
+    db.session.commit()
+    url = f"/back/projects/{project.id}/donate"
+    before = (_donations(), _rows())
+
+    _reported(client.post(url, data={}), ["amount", "method", "email"])
+    assert (_donations(), _rows()) == before
+
+    data = {"amount": "1,5e3", "currency": "TJS", "method": "bank", "email": "a@example.org", "message": "hi"}
+    r = client.post(url, data=data)
+    _reported(r, ["amount"])
+    page = r.get_data(as_text=True)
+    assert 'value="1,5e3"' in page and 'value="a@example.org"' in page and "hi</textarea>" in page
+    assert 'id="email-error"' not in page and 'id="method-error"' not in page
+    assert (_donations(), _rows()) == before
+
+
+def test_donate_form_signed_in_needs_no_email(app, client_for, make_project):
+    """A member's receipt goes to their account: the form asks no email, an empty one is no error."""
+    project = make_project(model="donation")
+    db.session.commit()
+    member, _user = client_for("member")
+    r = member.post(f"/back/projects/{project.id}/donate", data={"method": "mto"})
+    _reported(r, ["amount"])
+    assert 'name="email"' not in r.get_data(as_text=True)
+    assert _donations() == 0
+
+
+def test_russian_page_refuses_a_point_group_and_reads_a_space_group(app, client, make_project):
+    """On a Russian page "1,500" is refused with an example of how to write it; "1 500" is read as
+    1 500,00 and shown so on the confirmation page, nothing written yet."""
+    project = make_project(model="donation")
+    db.session.commit()
+    url = f"/back/projects/{project.id}/donate?lang=ru"
+    data = {"currency": "TJS", "method": "bank", "email": "a@example.org"}
+    r = client.post(url, data={**data, "amount": "1,500"})
+    assert r.status_code == 400
+    page = r.get_data(as_text=True)
+    assert 'id="amount-error"' in page and "1 500,50" in page  # the example, as Russian writes it
+    assert 'value="1,500"' in page
+    r = client.post(url, data={**data, "amount": "1 500"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "1\u00a0500,00\u00a0TJS" in page
+    assert 'name="amount" value="1500.00"' in page and 'name="confirm" value="1"' in page
+    assert _donations() == 0
+
+
+def test_confirming_a_donation_twice_makes_one(app, client, make_project):
+    """The confirmation sent twice (a double click, a reload) makes one donation, and both answers
+    lead to its page."""
+    project = make_project(model="donation")
+    db.session.commit()
+    url = f"/back/projects/{project.id}/donate"
+    data = {"amount": "25", "currency": "TJS", "method": "bank", "email": "a@example.org"}
+    page = client.post(url, data=data).get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    answers = [
+        client.post(url, data={**data, "amount": "25.00", "token": token, "confirm": "1"}) for _ in "12"
+    ]
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    donation = db.session.scalars(select(Donation)).one()
+    assert donation.amount.amount == 2500 and donation.access_token == token
+
+
+def test_invest_terms_empty_goes_back_to_the_amount_and_writes_nothing(app, client_for, make_project):
+    """The terms form sent empty (no amount, no token, no risk box) answers 400 on the amount page
+    with the reason beside the amount; without only the risk box, the terms page again with the
+    error beside the box; nothing is written either way."""
+    project = make_project(model="loan", goal_minor=1_000_000)
+    db.session.commit()
+    member, _user = client_for("member")
+    url = f"/back/projects/{project.id}/invest/confirm"
+    before = _rows()
+    r = member.post(url, data={})
+    _reported(r, ["amount"])
+    assert 'data-testid="invest-hint"' in r.get_data(as_text=True)
+    assert _rows() == before
+    page = member.post(f"/back/projects/{project.id}/invest", data={"amount": "500"}).get_data(as_text=True)
+    token = page.split('name="token" value="')[1].split('"')[0]
+    r = member.post(url, data={"amount": "500.00", "currency": "TJS", "token": token})
+    _reported(r, ["risk"])
+    assert "Risk notice" in r.get_data(as_text=True)
+    r = member.post(url, data={"amount": "1,5e3", "currency": "TJS", "token": token, "risk": "yes"})
+    _reported(r, ["amount"])
+    assert 'value="1,5e3"' in r.get_data(as_text=True)
+    assert _rows() == before
