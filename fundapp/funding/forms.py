@@ -166,11 +166,24 @@ class InvestConfirmForm(FlaskForm):
 
 
 class RefundRequestForm(FlaskForm):
-    """A treasurer asks for a backing's money to go back; the service says which of the fields the
-    backing needs (a reason for a donation, a transfer reference unless it goes back to a card)."""
+    """A treasurer asks for a backing's money to go back. What is required depends on the
+    backing (:meth:`asking`): a reason for a donation, the transfer's reference unless the money
+    goes back to the card."""
 
     reason = StringField(_l("Reason"), validators=[Optional(), at_most(2000)])
     bank_reference = StringField(_l("Bank transfer reference"), validators=[Optional(), at_most(100)])
+
+    def asking(self, *, reason: bool, reference: bool) -> RefundRequestForm:
+        if reason:
+            _require(self.reason, _l("Give the reason for the refund."), 2000)
+        if reference:
+            _require(self.bank_reference, _l("Enter the reference of the bank transfer."), 100)
+        return self
+
+
+def _require(field, message, limit: int) -> None:
+    field.validators = [DataRequired(message=message), at_most(limit)]
+    field.flags.required = True
 
 
 class DeclineRefundForm(FlaskForm):

@@ -9,11 +9,13 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from fundapp.core.money import Money
 from fundapp.extensions import db
-from fundapp.funding.models import Donation, Investment, Pledge
+from fundapp.funding import donations, investments, loans, refunds
+from fundapp.funding.models import Donation, Investment, Pledge, RefundRequest, Repayment
 from fundapp.payments import services as payments
 from fundapp.payments.models import OfflineReceipt
-from tests.fakes.backing import entry_count
+from tests.fakes.backing import entry_count, pay_by_transfer
 
 
 def _rows() -> tuple:
@@ -219,3 +221,70 @@ def test_invest_terms_empty_goes_back_to_the_amount_and_writes_nothing(app, clie
     _reported(r, ["amount"])
     assert 'value="1,5e3"' in r.get_data(as_text=True)
     assert _rows() == before
+
+
+def _refund_requests() -> int:
+    return db.session.scalar(select(func.count(RefundRequest.id)))
+
+
+@pytest.fixture
+def received_bank_donation(make_project, make_user):
+    project = make_project(model="donation")
+    d = donations.start_donation(project, amount=Money(7500, "TJS"), method="bank", email="d@example.org")
+    db.session.commit()
+    donations.receive_donation(d, actor=make_user("treasurer"), via="bank")
+    db.session.commit()
+    return d
+
+
+def test_refund_request_and_decline_report_every_error_on_their_row(app, client_for, received_bank_donation):
+    """A treasurer asks for a bank donation's refund with nothing filled in, then with one field
+    too long; a second person declines without a reason: each answer is a 400 with every missing
+    field beside it on its row and in the summary, and no request is written or decided."""
+    d = received_bank_donation
+    treasurer, t1 = client_for("treasurer")
+    url = f"/back/staff/donations/{d.id}/refund"
+    before = (_refund_requests(), _rows())
+    key = f"donation-{d.id}"
+    _reported(treasurer.post(url, data={}), [f"reason-{key}", f"bank_reference-{key}"])
+    assert (_refund_requests(), _rows()) == before
+    r = treasurer.post(url, data={"reason": "asked by the donor", "bank_reference": "R" * 101})
+    _reported(r, [f"bank_reference-{key}"])
+    assert 'value="asked by the donor"' in r.get_data(as_text=True)
+    assert (_refund_requests(), _rows()) == before
+
+    req = refunds.request_refund(d, actor=t1, reason="asked", bank_reference="PP-1")
+    db.session.commit()
+    admin, _admin = client_for("administrator")
+    _reported(
+        admin.post(f"/back/staff/refunds/{req.id}/decline", data={}), [f"decline_reason-refund-{req.id}"]
+    )
+    assert db.session.get(RefundRequest, req.id).state == "requested"
+
+
+def test_repayment_form_reports_every_error_at_once(app, client_for, make_user, make_project):
+    """The treasurer's repayment form sent empty, then with a bad amount: every required field in
+    one 400 beside it, what was typed kept, no repayment written."""
+    project = make_project(model="loan", goal_minor=10_000, rate_bp=1200, term_months=6)
+    investor = make_user()
+    inv = investments.commit_investment(
+        project,
+        investor=investor,
+        amount=Money(10_000, "TJS"),
+        submission_token="walk-" + "x" * 24,
+        risk_acknowledged=True,
+    )
+    db.session.commit()
+    pay_by_transfer(inv, make_user("treasurer"), make_user("treasurer"))
+    loans.generate_schedule(project)
+    db.session.commit()
+    treasurer, _t = client_for("treasurer")
+    url = f"/back/staff/projects/{project.id}/repayments"
+    count = lambda: db.session.scalar(select(func.count(Repayment.id)))  # noqa: E731
+    _reported(treasurer.post(url, data={}), ["amount", "reference", "received_on"])
+    assert count() == 0
+    data = {"amount": "1,5e3", "method": "bank", "reference": "R-1", "received_on": date.today().isoformat()}
+    r = treasurer.post(url, data=data)
+    _reported(r, ["amount"])
+    assert 'value="1,5e3"' in r.get_data(as_text=True) and 'value="R-1"' in r.get_data(as_text=True)
+    assert count() == 0

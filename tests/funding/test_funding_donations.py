@@ -145,7 +145,7 @@ def test_refund_reverses_the_entry_and_refunds_through_stripe(app, client_for, f
     db.session.commit()
     treasurer_client, _treasurer = client_for("treasurer")
     r = treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": ""})
-    assert r.status_code == 303
+    assert r.status_code == 400 and f'id="reason-donation-{d.id}-error"' in r.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(RefundRequest)) == 0
     r = treasurer_client.post(f"/back/staff/donations/{d.id}/refund", data={"reason": "asked by the donor"})
     assert r.status_code == 303
