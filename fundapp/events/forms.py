@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     SelectChoice,
     SelectField,
@@ -188,18 +188,39 @@ class StateForm(_ButtonForm):
         choices=[SelectChoice(v, v) for v in ("publish", "postpone", "cancel")],
         validators=[InputRequired()],
     )
-    reason = TextAreaField(validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(
+        _l("Why (sent to registered people)"),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Say why, in a few words (at most 2000 characters).")),
+        ],
+        render_kw={"rows": 2, "maxlength": 2000},
+    )
+
+    def for_action(self, action: str) -> StateForm:
+        """The reason field of the form of one transition (postpone, cancel): its own id."""
+        self.reason.id = self.reason.label.field_id = f"reason-{action}"
+        return self
 
 
 class PhotoForm(_ButtonForm):
-    photo = FileField(_l("Photo (JPEG, PNG or WebP; it will be public)"))
-    caption = StringField(_l("Caption"))
+    photo = FileField(
+        _l("Photo (JPEG, PNG or WebP; it will be public)"),
+        validators=[FileRequired(message=_l("Choose a photo to add."))],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+    )
+    caption = StringField(_l("Caption"), validators=[Optional(), Length(max=300)])
 
 
 class RegistrationForm(_ButtonForm):
     """Guests and the answers to the event's questions (fields ``q<id>``, see ``registration_form_for``)."""
 
-    guests = StringField(default="0")
+    guests = StringField(
+        _l("Guests coming with you"),
+        default="0",
+        validators=[Optional(), _whole(0, 1_000)],
+        render_kw={"type": "number", "min": 0, "inputmode": "numeric"},
+    )
 
     def answers(self, event) -> dict:
         return {str(q.id): self[f"q{q.id}"].data or "" for q in event.questions}
@@ -210,7 +231,15 @@ def registration_form_for(event) -> type[RegistrationForm]:
         pass
 
     for q in event.questions:
-        setattr(EventRegistrationForm, f"q{q.id}", TextAreaField(q.text))
+        setattr(
+            EventRegistrationForm,
+            f"q{q.id}",
+            TextAreaField(
+                q.text,
+                validators=[Optional(), Length(max=1000, message=_l("At most %(n)s characters.", n=1000))],
+                render_kw={"rows": 2, "maxlength": 1000},
+            ),
+        )
     return EventRegistrationForm
 
 

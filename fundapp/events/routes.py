@@ -160,7 +160,12 @@ def archive():
 @bp.get("/events/<int:event_id>")
 @public
 def event_detail(event_id: int):
-    event = _event_or_404(event_id)
+    return _detail_page(_event_or_404(event_id))
+
+
+def _detail_page(event: Event, *, reg_form=None, state_form=None, status: int = 200):
+    """The event's page; a refused registration or change of state is shown again on it with its
+    errors beside the fields (and summed up at the top of that form)."""
     lang = _lang()
     reg = registration.registration_of(event, current_user)
     manage = services.can_manage(current_user, event)
@@ -186,7 +191,9 @@ def event_detail(event_id: int):
         projects=projects,
         now=utcnow(),
         transitions=[s.value for s in services.TRANSITIONS[EventState(event.state)]],
-    )
+        reg_form=reg_form or registration_form_for(event)(formdata=None),
+        state_form=state_form,
+    ), status
 
 
 def _door_url(event: Event, code: str) -> str:
@@ -393,13 +400,24 @@ def edit_event(event_id: int):
     return _form_page(event, form)
 
 
+def _refused(form, exc: DomainError) -> int:
+    """Put a service's refusal on the form (beside its field, or at the top); the status to answer."""
+    db.session.rollback()
+    put_errors(form, exc)
+    return exc.status_code if exc.status_code >= 400 else 400
+
+
 @bp.post("/events/<int:event_id>/state")
 def change_state(event_id: int):
     event = _event_or_404(event_id, manage=True)
     form = StateForm()
-    if not form.validate():
-        abort(400)
     action = form.action.data
+    if action in ("postpone", "cancel"):
+        form.for_action(action)
+    if not form.validate():
+        if form.action.errors:
+            abort(400)
+        return _detail_page(event, state_form=form, status=400)
     actor = current_user._get_current_object()
     reason = form.reason.data or ""
     verbs = {
@@ -413,15 +431,12 @@ def change_state(event_id: int):
             _("The event is cancelled; registered people are told."),
         ),
     }
-    if action not in verbs:
-        abort(400)
     verb, message = verbs[action]
     try:
         verb()
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("events.event_detail", event_id=event_id), 303)
+        status = _refused(form, exc)
+        return _detail_page(_event_or_404(event_id, manage=True), state_form=form, status=status)
     db.session.commit()
     flash(message, "info")
     return redirect(url_for("events.event_detail", event_id=event_id), 303)
@@ -434,6 +449,8 @@ def change_state(event_id: int):
 def register(event_id: int):
     event = _event_or_404(event_id)
     form = registration_form_for(event)()
+    if not form.validate():
+        return _detail_page(event, reg_form=form, status=400)
     try:
         reg = registration.register(
             event,
@@ -442,9 +459,8 @@ def register(event_id: int):
             answers=form.answers(event),
         )
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-        return redirect(url_for("events.event_detail", event_id=event_id) + "#register", 303)
+        status = _refused(form, exc)
+        return _detail_page(_event_or_404(event_id), reg_form=form, status=status)
     db.session.commit()
     if reg.status == RegistrationStatus.confirmed:
         flash(_("You are registered. Your code is %(code)s.", code=reg.code), "info")
@@ -550,21 +566,30 @@ def report(event_id: int):
                 db.session.commit()
                 flash(_("The report is saved."), "info")
                 return redirect(url_for("events.report", event_id=event.id), 303)
-        status = 400
-    else:
+        return _report_page(event, form=form, status=400)
+    return _report_page(event)
+
+
+def _report_page(event: Event, *, form=None, photo_form=None, status: int = 200):
+    """The report page; a refused report or photo is shown again with its errors."""
+    if form is None:
         rep = event.report
         checked = sum(1 + r.attended_guests for r in event.registrations if r.attended_at)
         form = ReportForm(
+            formdata=None,
             data={
                 "summary": rep.summary if rep else "",
                 "attendance": str(rep.attendance if rep else checked),
                 "partners": rep.partners if rep else "",
                 "project_ids": ", ".join(str(p.project_id) for p in event.projects),
-            }
+            },
         )
-        status = 200
     return render_template(
-        "events/report.html", event=event, form=form, photo_form=PhotoForm(formdata=None), lang=_lang()
+        "events/report.html",
+        event=event,
+        form=form,
+        photo_form=photo_form or PhotoForm(formdata=None),
+        lang=_lang(),
     ), status
 
 
@@ -572,6 +597,8 @@ def report(event_id: int):
 def add_photo(event_id: int):
     event = _event_or_404(event_id, manage=True)
     form = PhotoForm()
+    if not form.validate():
+        return _report_page(event, photo_form=form, status=400)
     try:
         reporting.add_photo(
             event,
@@ -580,11 +607,10 @@ def add_photo(event_id: int):
             form.caption.data or "",
         )
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        db.session.commit()
-        flash(_("The photo is added."), "info")
+        status = _refused(form, exc)
+        return _report_page(_event_or_404(event_id, manage=True), photo_form=form, status=status)
+    db.session.commit()
+    flash(_("The photo is added."), "info")
     return redirect(url_for("events.report", event_id=event.id) + "#photos", 303)
 
 

@@ -75,9 +75,18 @@ def start_donation(
     backer=None,
     public_name: str | None = None,
     message: str | None = None,
+    access_token: str | None = None,
 ) -> Donation:
     """A donation waiting for its money: by card (then :func:`open_donation_checkout`) or by transfer
-    (the backer gets instructions with the donation's reference code)."""
+    (the backer gets instructions with the donation's reference code). ``access_token``, chosen
+    when the confirmation page was shown, makes a second send of that page return the donation
+    it already made."""
+    if access_token:
+        existing = db.session.scalars(
+            select(Donation).where(Donation.access_token == access_token)
+        ).one_or_none()
+        if existing is not None:
+            return existing
     email = check_donation(project, amount=amount, method=method, email=email, backer=backer, message=message)
     donation = Donation(
         project_id=project.id,
@@ -90,7 +99,7 @@ def start_donation(
         public_name=public_label(backer, public_name),
         message=clean_text(message, 500, "message", refuse_control=True) or None,
         reference_code=new_reference("D"),
-        access_token=secrets.token_urlsafe(24),
+        access_token=access_token or secrets.token_urlsafe(24),
     )
     db.session.add(donation)
     db.session.flush()

@@ -50,7 +50,9 @@ def _backer_id(source) -> int | None:
     return source.backer_id if isinstance(source, Donation) else source.investor_id
 
 
-def _by_card(source) -> bool:
+def by_card(source) -> bool:
+    """Whether a refund of ``source`` goes back to the card through Stripe (otherwise the
+    treasurer transfers the money and records the transfer's reference)."""
     return source.method == PayMethod.CARD and bool(source.payment_intent_id)
 
 
@@ -100,9 +102,9 @@ def request_refund(
     existing = open_request_of(source)
     if existing is not None:
         return existing
-    by_card = _by_card(source)
+    to_card = by_card(source)
     reference = None
-    if not by_card:
+    if not to_card:
         reference = clean_text(bank_reference, 100, "bank_reference", refuse_control=True) or None
         if not reference:
             raise ValidationFailed(_l("Enter the reference of the bank transfer."), field="bank_reference")
@@ -112,7 +114,7 @@ def request_refund(
         project_id=source.project_id,
         amount_minor=int(source.amount_minor),
         currency=source.currency,
-        method=PayMethod.CARD.value if by_card else PayMethod.BANK.value,
+        method=PayMethod.CARD.value if to_card else PayMethod.BANK.value,
         reason=reason,
         bank_reference=reference,
         state=RefundState.REQUESTED.value,

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.validators import StopValidation
 
 from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
 from fundapp.core.security import public
@@ -31,9 +32,10 @@ from . import (
     settlement,
     totals,
 )
-from .forms import ConfirmForm, InvestForm, PledgeForm
+from .forms import ConfirmForm, DonateForm, InvestConfirmForm, InvestForm, PledgeForm
 from .models import (
     Donation,
+    DonationState,
     Investment,
     PayMethod,
     Pledge,
@@ -99,62 +101,85 @@ def _return_url() -> str:
 @public
 @limiter.limit("30 per hour", methods=["POST"])
 def donate(project_id):
+    """Step 1: the donation, every field checked at once; step 2 shows it for confirmation (the
+    amount in the page's language) before anything is written; "edit" goes back with all kept."""
     project = _public_project(project_id)
     if (elsewhere := _other_kind(project, "funding.donate")) is not None:
         return elsewhere
-    form = request.form if request.method == "POST" else {}
-    errors: dict = {}
-    if request.method == "POST" and not form.get("edit"):
-        try:
-            amount = common.parse_backing_amount(form.get("amount"), form.get("currency"), project)
-            if form.get("confirm") != "1":
-                donations.check_donation(
-                    project,
-                    amount=amount,
-                    method=form.get("method", ""),
-                    email=form.get("email"),
-                    backer=_user(),
-                    message=form.get("message"),
-                )
-                return render_template(
-                    "funding/confirm.html",
-                    project=project,
-                    amount=amount,
-                    kind="donation",
-                    form=form,
-                    action=url_for("funding.donate", project_id=project.id),
-                )
-            donation = donations.start_donation(
-                project,
-                amount=amount,
-                method=form.get("method", ""),
-                email=form.get("email"),
-                backer=_user(),
-                public_name=form.get("public_name") if form.get("named") else None,
-                message=form.get("message"),
-            )
-            db.session.commit()
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "amount"] = str(exc.message)
-        else:
-            if donation.method == PayMethod.CARD:
-                cancel = url_for("funding.donation_status", token=donation.access_token, _external=True)
-                url = donations.open_donation_checkout(donation, success_url=_return_url(), cancel_url=cancel)
-                db.session.commit()
-                return redirect(url, code=303)
-            flash(_("Thank you. Please send the transfer with your reference code."), "info")
-            return redirect(url_for("funding.donation_status", token=donation.access_token), code=303)
-    status = 400 if errors else 200
+    form = DonateForm().offer(project, card=gateway.enabled(), guest=not current_user.is_authenticated)
+    if request.method == "GET":
+        form.public_name.data = current_user.display_name if current_user.is_authenticated else ""
+    failed = False
+    if request.method == "POST" and request.form.get("edit"):
+        _typed_again(form)
+    elif request.method == "POST":
+        if form.validate():
+            try:
+                done = _donate(project, form)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _field_error(form, exc)
+            else:
+                return done
+        failed = True
     return render_template(
         "funding/donate.html",
         project=project,
         form=form,
-        errors=errors,
-        methods=_methods(),
+        failed=failed,
         minimum=common.minimum_backing(project),
         maximum=common.maximum_backing(project),
-    ), status
+    ), (400 if failed else 200)
+
+
+def _donate(project: Project, form: DonateForm):
+    """The confirmation page, or, once confirmed, the donation made and the payer sent on."""
+    email = form.email.data if "email" in form else None
+    if request.form.get("confirm") != "1":
+        donations.check_donation(
+            project,
+            amount=form.amount.data,
+            method=form.method.data,
+            email=email,
+            backer=_user(),
+            message=form.message.data,
+        )
+        form.token.data = form.token.data or secrets.token_urlsafe(24)
+        return render_template(
+            "funding/confirm.html",
+            project=project,
+            amount=form.amount.data,
+            kind="donation",
+            form=form,
+            action=url_for("funding.donate", project_id=project.id),
+        )
+    donation = donations.start_donation(
+        project,
+        amount=form.amount.data,
+        method=form.method.data,
+        email=email,
+        backer=_user(),
+        public_name=form.public_name.data if form.named.data else None,
+        message=form.message.data,
+        access_token=form.token.data or None,
+    )
+    db.session.commit()
+    if donation.method == PayMethod.CARD and donation.state == DonationState.PENDING:
+        cancel = url_for("funding.donation_status", token=donation.access_token, _external=True)
+        url = donations.open_donation_checkout(donation, success_url=_return_url(), cancel_url=cancel)
+        db.session.commit()
+        return redirect(url, code=303)
+    flash(_("Thank you. Please send the transfer with your reference code."), "info")
+    return redirect(url_for("funding.donation_status", token=donation.access_token), code=303)
+
+
+def _typed_again(form) -> None:
+    """Back from the confirmation page: the amount shown as the page's language writes it."""
+    try:
+        form.amount.pre_validate(form)
+    except StopValidation:
+        return
+    form.amount.raw = None
 
 
 @bp.get("/donations/<token>")
@@ -228,7 +253,9 @@ def pledge(project_id):
             form.amount.data, form.method.data = mine.amount, mine.method
     form.offer(card=gateway.enabled())
     failed = False
-    if request.method == "POST" and not request.form.get("edit"):
+    if request.method == "POST" and request.form.get("edit"):
+        _typed_again(form)
+    elif request.method == "POST":
         if form.validate():
             try:
                 common.check_backing_amount(form.amount.data, project)
@@ -238,7 +265,7 @@ def pledge(project_id):
                         project=project,
                         amount=form.amount.data,
                         kind="pledge",
-                        form=request.form,
+                        form=form,
                         action=url_for("funding.pledge", project_id=project.id),
                         grace_days=offline_pledges.transfer_grace().days,
                     )
@@ -403,18 +430,26 @@ def _invest_page(project, form, *, failed: bool):
     )
 
 
-def _terms_page(project, amount, *, token=None, public_name="", risk_error=None):
+def _terms_page(project, form: InvestConfirmForm, *, failed: bool = False):
     return render_template(
         "funding/invest_confirm.html",
         **_invest_context(
             project,
-            amount=amount,
-            plan=loans.projected_repayments(project, amount) or None,
-            token=token or secrets.token_urlsafe(24),
-            public_name=public_name,
-            risk_error=risk_error,
+            amount=form.amount.data,
+            plan=loans.projected_repayments(project, form.amount.data) or None,
+            form=form,
         ),
-    ), (400 if risk_error else 200)
+    ), (400 if failed else 200)
+
+
+def _terms_form(project, amount, public_name: str) -> InvestConfirmForm:
+    form = InvestConfirmForm(formdata=None)
+    form.amount.currency = project.currency
+    form.amount.data = amount
+    form.currency.data = project.currency
+    form.token.data = secrets.token_urlsafe(24)
+    form.public_name.data = public_name
+    return form
 
 
 @bp.route("/projects/<int:project_id>/invest", methods=["GET", "POST"])
@@ -436,49 +471,57 @@ def invest(project_id):
             _field_error(form, exc)
         else:
             name = form.public_name.data if form.named.data else ""
-            return _terms_page(project, form.amount.data, public_name=name or "")
+            return _terms_page(project, _terms_form(project, form.amount.data, name or ""))
     return _invest_page(project, form, failed=True)
 
 
 @bp.post("/projects/<int:project_id>/invest/confirm")
 def invest_confirm(project_id):
+    """Step 2: the terms accepted. Without the risk acknowledged the terms page is shown again;
+    a refused amount goes back to the amount page with what was asked still in the field."""
     project = _public_project(project_id)
-    form = request.form
-    amount = None
-    try:
-        amount = common.parse_backing_amount(form.get("amount"), form.get("currency"), project)
-        inv = investments.commit_investment(
-            project,
-            investor=_user(),
-            amount=amount,
-            submission_token=form.get("token", ""),
-            risk_acknowledged=form.get("risk") == "yes",
-            public_name=form.get("public_name") or None,
-        )
-        db.session.commit()
-    except ValidationFailed as exc:
-        db.session.rollback()
-        if exc.field == "risk" and amount is not None:
-            return _terms_page(
+    form = InvestConfirmForm()
+    form.amount.currency = project.currency
+    wrong_currency = (form.currency.data or project.currency).strip().upper() != project.currency
+    if form.validate() and not wrong_currency:
+        try:
+            inv = investments.commit_investment(
                 project,
-                amount,
-                token=form.get("token"),
-                public_name=form.get("public_name") or "",
-                risk_error=str(exc.message),
+                investor=_user(),
+                amount=form.amount.data,
+                submission_token=form.token.data,
+                risk_acknowledged=form.risk.data,
+                public_name=form.public_name.data or None,
             )
-        # back to the amount, with what was asked still in the field and the reason beside it
-        again = InvestForm(formdata=None)
-        again.amount.currency = project.currency
-        if amount is not None:
-            again.amount.data = amount
-        else:
-            again.amount.raw = form.get("amount") or ""
-        again.public_name.data = form.get("public_name") or current_user.display_name
-        again.named.data = bool(form.get("public_name"))
-        again.amount.errors = [str(exc.message)]
-        return _invest_page(project, again, failed=True)
-    flash(_("Thank you. Your investment is committed; please pay it before the campaign ends."), "info")
-    return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
+            db.session.commit()
+        except ValidationFailed as exc:
+            db.session.rollback()
+            if exc.field == "risk":
+                form.risk.errors = [str(exc.message)]
+                return _terms_page(project, form, failed=True)
+            return _back_to_amount(project, form, str(exc.message))
+        flash(_("Thank you. Your investment is committed; please pay it before the campaign ends."), "info")
+        return redirect(url_for("funding.investment_detail", investment_id=inv.id), code=303)
+    if form.amount.errors or form.token.errors or form.public_name.errors or wrong_currency:
+        message = (form.amount.errors or form.token.errors or form.public_name.errors or [None])[0]
+        if wrong_currency:
+            message = _("This project is funded in %(currency)s.", currency=project.currency)
+        return _back_to_amount(project, form, message)
+    return _terms_page(project, form, failed=True)  # only the risk notice is missing
+
+
+def _back_to_amount(project, confirm: InvestConfirmForm, message: str):
+    """The amount page again, with what was asked still in the field and the reason beside it."""
+    again = InvestForm(formdata=None)
+    again.amount.currency = project.currency
+    if confirm.amount.data is not None:
+        again.amount.data = confirm.amount.data
+    else:
+        again.amount.raw = confirm.amount.raw or ""
+    again.public_name.data = confirm.public_name.data or current_user.display_name
+    again.named.data = bool(confirm.public_name.data)
+    again.amount.errors = [message]
+    return _invest_page(project, again, failed=True)
 
 
 def _own_investment(investment_id: int) -> Investment:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from fundapp.events.models import Event, EventReport, Registration
+from fundapp.events.models import Event, EventPhoto, EventReport, Registration
 from fundapp.extensions import db
 from tests.conftest import login_as
 
@@ -107,3 +107,66 @@ def test_the_door_refuses_an_unknown_code_and_writes_nothing(app, cast, make_eve
     r = c.post(f"/events/{event.id}/door", data={"code": "NOPE2345"})
     assert r.status_code == 400 and "No registration has this code." in _page(r)
     assert _count(Registration) == before
+
+
+def _reported(response, ids) -> str:
+    page = _page(response)
+    assert response.status_code == 400
+    assert "error-summary" in page
+    for name in ids:
+        assert f'id="{name}-error"' in page, name  # beside the field
+        assert f'href="#{name}"' in page, name  # and linked from the summary
+    return page
+
+
+def test_registration_reports_every_error_at_once_and_writes_nothing(app, cast, make_event):
+    """A member registers with guests that are not a number and an answer too long: both are
+    reported beside their fields in one 400, the event's page is shown again with what was typed,
+    and nobody is registered; too many guests (the service's rule) is reported the same way."""
+    event = make_event(questions="Your city?\nWhat do you bring?")
+    first, second = (f"q{q.id}" for q in event.questions)
+    c = app.test_client()
+    login_as(c, cast.member)
+    before = _count(Registration)
+    r = c.post(f"/events/{event.id}/register", data={"guests": "many", first: "x" * 1001, second: "songs"})
+    page = _reported(r, ["guests", first])
+    assert 'value="many"' in page and "songs</textarea>" in page
+    assert _count(Registration) == before
+    r = c.post(f"/events/{event.id}/register", data={"guests": "9", first: "Kazan"})
+    page = _reported(r, ["guests"])
+    assert "Kazan</textarea>" in page and 'value="9"' in page
+    assert _count(Registration) == before
+
+
+def test_postponing_without_a_reason_is_reported_beside_it(app, cast, make_event):
+    """Postponing with no reason answers 400 on the event's page with the error beside the
+    postpone form's reason; the event stays published."""
+    event = make_event()
+    c = app.test_client()
+    login_as(c, cast.org_admin)
+    r = c.post(f"/events/{event.id}/state", data={"action": "postpone", "reason": ""})
+    _reported(r, ["reason-postpone"])
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).state == "published"
+    r = c.post(f"/events/{event.id}/state", data={"action": "cancel", "reason": "x" * 2001})
+    _reported(r, ["reason-cancel"])
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).state == "published"
+
+
+def test_a_photo_sent_without_a_file_is_reported_beside_it(app, cast, make_event):
+    """The photo form sent with no file (and a caption) answers 400 on the report page with the
+    error beside the file field and the caption kept; no photo is written."""
+    event = make_event()
+    move_event(event, start=datetime.now(UTC) - timedelta(days=2))
+    c = app.test_client()
+    login_as(c, cast.org_admin)
+    assert (
+        c.post(f"/events/{event.id}/report", data={"summary": "We sang.", "attendance": "12"}).status_code
+        == 303
+    )
+    before = _count(EventPhoto)
+    r = c.post(f"/events/{event.id}/photos", data={"caption": "The choir"})
+    page = _reported(r, ["photo"])
+    assert 'value="The choir"' in page
+    assert _count(EventPhoto) == before

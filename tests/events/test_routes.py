@@ -81,7 +81,7 @@ def test_permission_table_route_by_route(app, cast, clients, make_event):
         ("GET", f"/events/{pub.id}/attendees.csv", None, MANAGERS),
         ("GET", f"/events/{pub.id}/report", None, MANAGERS),
         ("POST", f"/events/{pub.id}/report", {}, _row(LOGIN, FORBIDDEN, BAD, FORBIDDEN, BAD)),
-        ("POST", f"/events/{pub.id}/photos", {}, _row(LOGIN, FORBIDDEN, SEE_OTHER, FORBIDDEN, SEE_OTHER)),
+        ("POST", f"/events/{pub.id}/photos", {}, _row(LOGIN, FORBIDDEN, BAD, FORBIDDEN, BAD)),
         ("GET", f"/events/{pub.id}/certificate.pdf", None, _row(LOGIN, MISSING, MISSING, MISSING, MISSING)),
         ("POST", f"/events/{pub.id}/register", {}, _row(LOGIN, SEE_OTHER, SEE_OTHER, SEE_OTHER, SEE_OTHER)),
         (

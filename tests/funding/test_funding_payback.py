@@ -185,8 +185,9 @@ def test_the_staff_page_pays_back_over_http(app, owed, make_user):
     login_as(c, treasurer)
     page = c.get(url).get_data(as_text=True)
     assert action in page and 'name="bank_reference"' in page
-    r = c.post(action, data={"bank_reference": ""}, follow_redirects=True)
-    assert r.status_code == 200 and db.session.get(Investment, inv.id).state == "return_due"
+    r = c.post(action, data={"bank_reference": ""})
+    assert r.status_code == 400 and db.session.get(Investment, inv.id).state == "return_due"
+    assert f'id="bank_reference-investment-{inv.id}-error"' in r.get_data(as_text=True)
     assert c.post(action, data={"bank_reference": "PP-77"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(Investment, inv.id).state == "return_due"

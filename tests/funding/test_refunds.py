@@ -77,7 +77,8 @@ def test_a_declined_refund_moves_nothing(app, client_for, bank_donation):
     db.session.commit()
     before = ledger_snapshot()
     admin, _admin = client_for("administrator")
-    assert admin.post(f"/back/staff/refunds/{req.id}/decline", data={"decline_reason": ""}).status_code == 303
+    r = admin.post(f"/back/staff/refunds/{req.id}/decline", data={"decline_reason": ""})
+    assert r.status_code == 400 and f'id="decline_reason-refund-{req.id}-error"' in r.get_data(as_text=True)
     assert db.session.get(RefundRequest, req.id).state == "requested"
     r = admin.post(f"/back/staff/refunds/{req.id}/decline", data={"decline_reason": "wrong reference"})
     assert r.status_code == 303
