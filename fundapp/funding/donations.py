@@ -7,6 +7,7 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from fundapp.audit.services import record
 from fundapp.core.db import utcnow
@@ -101,8 +102,15 @@ def start_donation(
         reference_code=new_reference("D"),
         access_token=access_token or secrets.token_urlsafe(24),
     )
-    db.session.add(donation)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a twin send of the same page may be writing it right now
+            db.session.add(donation)
+            db.session.flush()
+    except IntegrityError:
+        twin = db.session.scalars(select(Donation).where(Donation.access_token == access_token)).one_or_none()
+        if access_token and twin is not None:
+            return twin  # the other send committed first: its donation is this one
+        raise
     ensure_totals(project)
     if method == PayMethod.CARD:
         prepare_stripe_call("checkout", donation, key=f"donation-{donation.id}-checkout")

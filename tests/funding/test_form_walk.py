@@ -288,3 +288,55 @@ def test_repayment_form_reports_every_error_at_once(app, client_for, make_user, 
     _reported(r, ["amount"])
     assert 'value="1,5e3"' in r.get_data(as_text=True) and 'value="R-1"' in r.get_data(as_text=True)
     assert count() == 0
+
+
+@pytest.mark.postgres
+def test_two_confirmations_sent_at_the_same_moment_make_one_donation(app, make_project):
+    """Two sends of one confirmation racing (both pass the "already made?" check before either
+    commits): the loser waits on the token's unique key, then answers with the winner's donation
+    instead of an error; one donation is written."""
+    import threading
+
+    from fundapp.proposals.models import Project
+
+    project = make_project(model="donation")
+    db.session.commit()
+    pid, token = project.id, "t" * 32
+    barrier = threading.Barrier(2)
+    outcomes = []
+    real_check = donations.check_donation
+
+    def check_then_wait(*args, **kwargs):
+        email = real_check(*args, **kwargs)
+        barrier.wait(10)  # both have looked for the token and found nothing
+        return email
+
+    def confirm():
+        with app.app_context():
+            try:
+                made = donations.start_donation(
+                    db.session.get(Project, pid),
+                    amount=Money(2_500, "TJS"),
+                    method="bank",
+                    email="a@example.org",
+                    access_token=token,
+                )
+                db.session.commit()
+                outcomes.append(made.id)
+            except Exception as exc:  # noqa: BLE001
+                db.session.rollback()
+                outcomes.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    donations.check_donation = check_then_wait
+    try:
+        threads = [threading.Thread(target=confirm) for _ in "12"]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        donations.check_donation = real_check
+    assert len(outcomes) == 2 and outcomes[0] == outcomes[1], outcomes
+    assert db.session.scalar(select(func.count(Donation.id))) == 1
