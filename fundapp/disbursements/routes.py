@@ -70,7 +70,7 @@ def _evidence_uploads(form, held: HeldUploads) -> list[services.EvidenceUpload]:
 
 def _require_evidence(form, held: HeldUploads, message, *, kept=()) -> bool:
     """Every error at once: no file in any slot (nor kept evidence) is said with the others."""
-    if kept or any(held.upload(name) is not None for name in file_field_names()):
+    if kept or any(held.has(name) for name in file_field_names()):
         return True
     form.evidence_file_1.errors = [*list(form.evidence_file_1.errors), str(message)]
     return False

@@ -151,11 +151,15 @@ class HeldUploads:
         """Put the refusals of held files and missing required files beside their fields; call it
         after the form's own validation (which resets the errors)."""
         for name in self.required:
-            if name not in self._errors and self.chosen(name) is None and name not in self.kept:
+            if name not in self._errors and not self.has(name):
                 self._errors[name] = _l("Please choose a file.")
         for name, message in self._errors.items():
             self._add_error(name, message)
         return not self._errors
+
+    def has(self, name: str) -> bool:
+        """Is there a file for ``name``, chosen now or held?"""
+        return self.chosen(name) is not None or name in self.kept
 
     def upload(self, name: str) -> FileStorage | None:
         """What the service receives for ``name``: the file chosen now, else the held one."""

@@ -52,3 +52,16 @@ def test_a_held_file_is_served_to_its_uploader_only(app, make_user, samples):
     c = app.test_client()
     login_as(c, owner)
     assert c.get(f"/files/{stored.id}").data == samples["pdf"]
+
+
+def test_the_purge_command_discards_expired_held_files_only(app, make_user, samples):
+    """Does ``flask files purge-held`` discard an expired held file and keep one still held?"""
+    owner = make_user("member")
+    old, fresh = _hold(owner, samples), _hold(owner, samples)
+    old.held_until = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    old_id, fresh_id = old.id, fresh.id
+    result = app.test_cli_runner().invoke(args=["files", "purge-held"])
+    assert result.exit_code == 0 and "discarded 1" in result.output
+    db.session.expire_all()
+    assert db.session.get(StoredFile, old_id) is None and db.session.get(StoredFile, fresh_id) is not None
