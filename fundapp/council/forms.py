@@ -56,7 +56,6 @@ class DecisionForm(FlaskForm):
         _l("Date"),
         invalid=DATE_INVALID,
         validators=[InputRequired(_l("Enter the date of the decision."))],
-        render_kw={"max": "9999-12-31"},
     )
     agenda_item = StringField(
         _l("Agenda item"), validators=[DataRequired(_l("Enter the agenda item.")), Length(max=300)]
