@@ -124,3 +124,27 @@ def test_a_refused_milestone_report_keeps_its_photo(app, cast, requested):
         ("Roof", "roof.png", True)
     ]
     assert _held_count() == 0
+
+
+def test_another_owner_cannot_claim_held_evidence(app, cast, funded_project, make_user):
+    """Is evidence held for one owner refused when another owner sends its token on their own
+    project's request (400, nothing requested, the file still held for its uploader)?"""
+    project = funded_project()
+    c = app.test_client()
+    login_as(c, cast.owner)
+    r = c.post(
+        f"/projects/{project.id}/disbursements/new",
+        data=_request(project, amount="", evidence_file_1=(io.BytesIO(pdf_bytes()), "inv.pdf")),
+    )
+    token = _held_token(r.get_data(as_text=True), "evidence_file_1")
+    other_owner = make_user("member")
+    theirs = funded_project(owner=other_owner)
+    c2 = app.test_client()
+    login_as(c2, other_owner)
+    r = c2.post(
+        f"/projects/{theirs.id}/disbursements/new", data=_request(theirs, **{"evidence_file_1-held": token})
+    )
+    page = html.unescape(r.get_data(as_text=True))
+    assert r.status_code == 400 and "no longer available" in page and "inv.pdf" not in page
+    assert db.session.scalar(select(func.count(DisbursementRequest.id))) == 0
+    assert _held_count() == 1
