@@ -6,10 +6,12 @@ from fractions import Fraction
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from flask_wtf.file import FileField
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from fundapp.core.forms import RateField
+from fundapp.proposals.forms import DayField, WholeNumberField
 
 
 class RateForm(FlaskForm):
@@ -27,3 +29,48 @@ class RateForm(FlaskForm):
         validators=[DataRequired(), Length(max=200)],
         description=_l("Where the rate comes from, e.g. the National Bank's official rate of that day."),
     )
+
+
+DATE_INVALID = _l("Enter a date as YYYY-MM-DD.")
+VOTES = _l("Enter a number from 0 to 1000.")
+
+
+def _votes(label):
+    return WholeNumberField(
+        label,
+        default=0,
+        invalid=_l("Enter a whole number."),
+        validators=[Optional(), NumberRange(min=0, max=1000, message=VOTES)],
+        render_kw={"min": 0, "max": 1000, "inputmode": "numeric"},
+    )
+
+
+class DecisionForm(FlaskForm):
+    """A Council decision as an administrator records it; ``record_decision`` checks the rules
+    (a number not used before, no date in the future, projects that may be decided on)."""
+
+    number = StringField(
+        _l("Number"), validators=[DataRequired(_l("Enter the decision's number.")), Length(max=40)]
+    )
+    decided_on = DayField(
+        _l("Date"),
+        invalid=DATE_INVALID,
+        validators=[InputRequired(_l("Enter the date of the decision."))],
+    )
+    agenda_item = StringField(
+        _l("Agenda item"), validators=[DataRequired(_l("Enter the agenda item.")), Length(max=300)]
+    )
+    votes_for = _votes(_l("Votes for"))
+    votes_against = _votes(_l("Votes against"))
+    votes_abstained = _votes(_l("Abstained"))
+    # The service says whether each project may be decided on: a choice not on the list gets its
+    # clear refusal, not WTForms' "not a valid choice".
+    projects = SelectMultipleField(
+        _l("Projects the decision is about"),
+        coerce=int,
+        validate_choice=False,
+        description=_l("Only these projects may cite the decision, for their approval or their payouts."),
+        render_kw={"size": 6},
+    )
+    summary = TextAreaField(_l("What was decided"), validators=[Optional(), Length(max=10000)])
+    minutes = FileField(_l("Minutes (PDF, public)"), render_kw={"accept": "application/pdf"})

@@ -3,21 +3,20 @@ rates the Council threshold is counted at."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from fundapp.core.errors import ValidationFailed
-from fundapp.core.params import page_arg, parse_id
+from fundapp.core.params import page_arg
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
+from fundapp.files.held import HeldUploads
 from fundapp.proposals.models import PUBLIC_STATES, Project
 
 from . import services
-from .forms import RateForm
+from .forms import DecisionForm, RateForm
 from .models import CouncilDecision
 
 bp = Blueprint("council", __name__)
@@ -55,41 +54,49 @@ def decision_detail(decision_id: int):
 @bp.route("/council/new", methods=["GET", "POST"])
 @roles_required("administrator")
 def new_decision():
-    errors = {}
-    values = request.form if request.method == "POST" else {}
+    """Record a decision; a refused submit shows every error at once and keeps the minutes chosen."""
+    form = DecisionForm()
+    form.projects.choices = [
+        (p.id, f"{_('No. %(id)s', id=p.id)} — {p.title[:80]}") for p in services.decidable_projects()
+    ]
+    held = HeldUploads(form, {"minutes": ("pdf",)}, user=current_user)
+    status = 200
     if request.method == "POST":
-        try:
-            raw_date = (request.form.get("decided_on") or "").strip()
+        status = 400
+        if form.validate_on_submit() & held.validate():
             try:
-                decided_on = date.fromisoformat(raw_date) if raw_date else None
-            except ValueError:
-                raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), field="decided_on") from None
-            decision = services.record_decision(
-                actor=current_user,
-                number=request.form.get("number", ""),
-                decided_on=decided_on,
-                agenda_item=request.form.get("agenda_item", ""),
-                summary=request.form.get("summary", ""),
-                votes_for=request.form.get("votes_for"),
-                votes_against=request.form.get("votes_against"),
-                votes_abstained=request.form.get("votes_abstained"),
-                minutes=request.files.get("minutes"),
-                projects=[parse_id(v) for v in request.form.getlist("projects")],
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            errors[exc.field or "form"] = exc.message
-        else:
-            db.session.commit()
-            flash(_("The decision is recorded and published."), "info")
-            return redirect(url_for("council.decision_detail", decision_id=decision.id), 303)
-    return render_template(
-        "council/form.html",
-        errors=errors,
-        values=values,
-        projects=services.decidable_projects(),
-        chosen=request.form.getlist("projects") if request.method == "POST" else [],
-    ), (400 if errors else 200)
+                decision = services.record_decision(
+                    actor=current_user,
+                    number=form.number.data,
+                    decided_on=form.decided_on.data,
+                    agenda_item=form.agenda_item.data,
+                    summary=form.summary.data or "",
+                    votes_for=form.votes_for.data or 0,
+                    votes_against=form.votes_against.data or 0,
+                    votes_abstained=form.votes_abstained.data or 0,
+                    minutes=held.upload("minutes"),
+                    projects=form.projects.data or [],
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _service_error(form, exc)
+            else:
+                held.attached()
+                db.session.commit()
+                flash(_("The decision is recorded and published."), "info")
+                return redirect(url_for("council.decision_detail", decision_id=decision.id), 303)
+        held.hold()
+        db.session.commit()
+    return render_template("council/form.html", form=form, held=held), status
+
+
+def _service_error(form, exc: ValidationFailed) -> None:
+    """A refusal of the service goes beside the field it names (else above the form)."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is None or not hasattr(field, "errors") or field.name == "csrf_token":
+        form.form_errors.append(str(exc.message))
+    else:
+        field.errors = [*list(field.errors), str(exc.message)]
 
 
 @bp.route("/council/rates", methods=["GET", "POST"])

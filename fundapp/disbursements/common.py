@@ -15,7 +15,6 @@ from fundapp.accounts.models import User, UserRole
 from fundapp.audit.services import record
 from fundapp.core.db import lock_one, utcnow
 from fundapp.core.errors import InvalidTransition, NotPermitted, ValidationFailed
-from fundapp.core.forms import typed_amount
 from fundapp.core.money import Money
 from fundapp.core.text import clean_text
 from fundapp.core.urls import public_url
@@ -54,6 +53,11 @@ REPORTABLE_PROJECT_STATES = frozenset({ProjectState.IMPLEMENTING})
 ACTIVE_STATES = frozenset({S.REQUESTED, S.APPROVED, S.EXECUTED})
 REPORT_OVERDUE = timedelta(days=90)
 MAX_EVIDENCE = 10
+# Said by the services, and by the pages beside the first evidence slot when no file is chosen.
+REQUEST_EVIDENCE_REQUIRED = _l(
+    "Attach at least one piece of evidence (an invoice, a photo, an act of completion)."
+)
+REPORT_EVIDENCE_REQUIRED = _l("Attach at least one photo or document.")
 
 
 @dataclass(frozen=True)
@@ -85,11 +89,6 @@ class EvidenceUpload:
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-
-def parse_amount(text, currency: str, *, field: str = "amount") -> Money:
-    """An amount typed on the page, read in its language (``fundapp.core.forms.typed_amount``)."""
-    return typed_amount(text, currency, field=field)
 
 
 def lock(request_id: int) -> DisbursementRequest:

@@ -21,6 +21,7 @@ from fundapp.proposals import timeline, workflow
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState, ProjectUpdate
 
 from .common import (
+    REPORT_EVIDENCE_REQUIRED,
     REPORT_OVERDUE,
     REPORTABLE_PROJECT_STATES,
     EvidenceUpload,
@@ -74,7 +75,7 @@ def report_milestone_done(
         raise InvalidTransition(_l("This milestone is already reported done."))
     summary = clean_text(summary, 5000, "summary", required=True)
     if not evidence:
-        raise ValidationFailed(_l("Attach at least one photo or document."), field="evidence")
+        raise ValidationFailed(REPORT_EVIDENCE_REQUIRED, field="evidence")
     report = MilestoneReport(project_id=project.id, milestone=milestone, author_id=actor.id, summary=summary)
     db.session.add(report)
     _store_evidence(report.files, MilestoneReportFile, evidence, actor=actor, field="evidence")

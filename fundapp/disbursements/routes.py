@@ -14,20 +14,22 @@ from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.council.models import CouncilDecision
 from fundapp.council.services import decisions_about
 from fundapp.extensions import db
+from fundapp.files.held import HeldUploads
+from fundapp.files.services import KINDS
 from fundapp.proposals.models import Milestone, MilestoneStatus, Project, ProjectState
 
 from . import services
 from .forms import (
-    EVIDENCE_SLOTS,
     ApproveForm,
     EmptyForm,
     ExecuteForm,
     ReasonForm,
     ReportForm,
     RequestForm,
-    evidence_choices,
+    evidence_slots,
+    file_field_names,
 )
-from .models import STATE_LABELS, DisbursementRequest, DisbursementState
+from .models import STATE_LABELS, DisbursementRequest, DisbursementState, EvidenceKind
 
 bp = Blueprint("disbursements", __name__)
 
@@ -38,27 +40,40 @@ def _me():
     return current_user._get_current_object()
 
 
+# A service's refusal of "the evidence" is shown beside the first evidence slot.
+_FIELD_ALIASES = {"evidence": "evidence_file_1"}
+
+
 def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
+    name = _FIELD_ALIASES.get(exc.field, exc.field) if exc.field else None
+    field = getattr(form, name, None) if name else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*list(field.errors), str(exc.message)]
     else:
         flash(str(exc.message), "error")
 
 
-def _evidence_uploads() -> list[services.EvidenceUpload]:
+def _held(form) -> HeldUploads:
+    return HeldUploads(form, dict.fromkeys(file_field_names(), tuple(KINDS)), user=_me())
+
+
+def _evidence_uploads(form, held: HeldUploads) -> list[services.EvidenceUpload]:
+    """The evidence of a submit: each slot with a file (chosen now, or held from a refused one)."""
     uploads = []
-    for n in range(1, EVIDENCE_SLOTS + 1):
-        fs = request.files.get(f"evidence_file_{n}")
-        if fs is not None and fs.filename:
-            uploads.append(
-                services.EvidenceUpload(
-                    fs,
-                    kind=request.form.get(f"evidence_kind_{n}", "other"),
-                    caption=request.form.get(f"evidence_caption_{n}", ""),
-                )
-            )
+    for slot in evidence_slots(form):
+        fs = held.upload(slot["file"].name)
+        if fs is not None:
+            kind = slot["kind"].data if slot["kind"] is not None else EvidenceKind.OTHER.value
+            uploads.append(services.EvidenceUpload(fs, kind=kind, caption=slot["caption"].data or ""))
     return uploads
+
+
+def _require_evidence(form, held: HeldUploads, message, *, kept=()) -> bool:
+    """Every error at once: no file in any slot (nor kept evidence) is said with the others."""
+    if kept or any(held.has(name) for name in file_field_names()):
+        return True
+    form.evidence_file_1.errors = [*list(form.evidence_file_1.errors), str(message)]
+    return False
 
 
 def _own_project(project_id: int) -> Project:
@@ -77,6 +92,7 @@ def request_new(project_id: int):
     project = _own_project(project_id)
     form = RequestForm()
     form.milestone.choices = [SelectChoice(m.id, m.title) for m in project.milestones]
+    form.amount.currency = project.currency
     status = 200
     if project.state not in services.REQUESTABLE_PROJECT_STATES:
         flash(services.not_yet_funded_message(project), "error")
@@ -84,52 +100,55 @@ def request_new(project_id: int):
     resends = _resendable(project)
     if isinstance(resends, Response):
         return resends
-    keep = [i for i in map(parse_id, request.form.getlist("keep_evidence")) if i is not None]
     if resends is not None and request.method == "GET":
         _fill_from(form, resends)
-        keep = [e.id for e in resends.evidence]
-    if form.validate_on_submit():
-        milestone = db.session.get(Milestone, form.milestone.data)
-        try:
-            amount = services.parse_amount(form.amount.data, project.currency)
-            req = services.request_disbursement(
-                project,
-                milestone,
-                actor=_me(),
-                amount=amount,
-                payee_name=form.payee_name.data,
-                payee_bank=form.payee_bank.data,
-                payee_account=form.payee_account.data,
-                payee_bank_code=form.payee_bank_code.data,
-                work_done=form.work_done.data,
-                evidence=_evidence_uploads(),
-                resends=resends,
-                keep_evidence=keep,
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-            status = 400
-        except InvalidTransition as exc:  # corrected and sent again meanwhile (a double submit)
-            db.session.rollback()
-            flash(str(exc.message), "error")
-            return redirect(url_for("disbursements.detail", request_id=resends.id), 303)
-        else:
-            db.session.commit()
-            flash(_("Your request was sent to the fund's administrators."), "success")
-            return redirect(url_for("disbursements.detail", request_id=req.id))
-    elif request.method == "POST":
+    held = _held(form)
+    if request.method == "POST":
         status = 400
+        keep = (form.keep_evidence.data or []) if resends is not None else []
+        valid = form.validate_on_submit() & held.validate()
+        valid &= _require_evidence(form, held, services.REQUEST_EVIDENCE_REQUIRED, kept=keep)
+        if valid:
+            milestone = db.session.get(Milestone, form.milestone.data)
+            try:
+                req = services.request_disbursement(
+                    project,
+                    milestone,
+                    actor=_me(),
+                    amount=form.amount.data,
+                    payee_name=form.payee_name.data,
+                    payee_bank=form.payee_bank.data,
+                    payee_account=form.payee_account.data,
+                    payee_bank_code=form.payee_bank_code.data,
+                    work_done=form.work_done.data,
+                    evidence=_evidence_uploads(form, held),
+                    resends=resends,
+                    keep_evidence=form.keep_evidence.data or [],
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _form_error(form, exc)
+            except InvalidTransition as exc:  # corrected and sent again meanwhile (a double submit)
+                db.session.rollback()
+                flash(str(exc.message), "error")
+                return redirect(url_for("disbursements.detail", request_id=resends.id), 303)
+            else:
+                held.attached()
+                db.session.commit()
+                flash(_("Your request was sent to the fund's administrators."), "success")
+                return redirect(url_for("disbursements.detail", request_id=req.id))
+        held.hold()
+        db.session.commit()
     return (
         render_template(
             "disbursements/request.html",
             form=form,
+            held=held,
             project=project,
-            slots=range(1, EVIDENCE_SLOTS + 1),
-            evidence_choices=evidence_choices(),
+            slots=evidence_slots(form),
             available=services.project_available(project),
             resends=resends,
-            keep=set(keep),
+            keep=set(form.keep_evidence.data or []),
         ),
         status,
     )
@@ -152,12 +171,13 @@ def _resendable(project: Project):
 
 def _fill_from(form: RequestForm, original: DisbursementRequest) -> None:
     form.milestone.data = original.milestone_id
-    form.amount.data = f"{original.amount.to_decimal()}"
+    form.amount.data = original.amount
     form.payee_name.data = original.payee_name
     form.payee_bank.data = original.payee_bank
     form.payee_account.data = original.payee_account
     form.payee_bank_code.data = original.payee_bank_code or ""
     form.work_done.data = original.work_done
+    form.keep_evidence.data = [e.id for e in original.evidence]
 
 
 @bp.post("/projects/<int:project_id>/milestones/<int:milestone_id>/start")
@@ -206,29 +226,34 @@ def milestone_report(project_id: int, milestone_id: int):
     project = _own_project(project_id)
     milestone = _milestone(project, milestone_id)
     form = ReportForm()
+    held = _held(form)
     status = 200
-    if form.validate_on_submit():
-        try:
-            services.report_milestone_done(
-                milestone, actor=_me(), summary=form.summary.data, evidence=_evidence_uploads()
-            )
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _form_error(form, exc)
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("Thank you: the milestone is reported done."), "success")
-            return redirect(url_for("disbursements.delivery", project_id=project.id))
-    elif request.method == "POST":
+    if request.method == "POST":
         status = 400
+        valid = form.validate_on_submit() & held.validate()
+        if valid & _require_evidence(form, held, services.REPORT_EVIDENCE_REQUIRED):
+            try:
+                services.report_milestone_done(
+                    milestone, actor=_me(), summary=form.summary.data, evidence=_evidence_uploads(form, held)
+                )
+            except ValidationFailed as exc:
+                db.session.rollback()
+                _form_error(form, exc)
+            else:
+                held.attached()
+                db.session.commit()
+                flash(_("Thank you: the milestone is reported done."), "success")
+                return redirect(url_for("disbursements.delivery", project_id=project.id))
+        held.hold()
+        db.session.commit()
     return (
         render_template(
             "disbursements/report.html",
             form=form,
+            held=held,
             project=project,
             milestone=milestone,
-            slots=range(1, EVIDENCE_SLOTS + 1),
+            slots=evidence_slots(form),
         ),
         status,
     )

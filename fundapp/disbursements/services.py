@@ -39,8 +39,10 @@ from fundapp.proposals.models import Milestone, Project, ProjectState
 from .common import (  # noqa: F401
     ACTIVE_STATES,
     MAX_EVIDENCE,
+    REPORT_EVIDENCE_REQUIRED,
     REPORT_OVERDUE,
     REPORTABLE_PROJECT_STATES,
+    REQUEST_EVIDENCE_REQUIRED,
     REQUESTABLE_PROJECT_STATES,
     TRANSITIONS,
     EvidenceUpload,
@@ -56,7 +58,6 @@ from .common import (  # noqa: F401
     external_url,
     lock,
     not_yet_funded_message,
-    parse_amount,
     project_available,
     staff_with_role,
 )
@@ -129,10 +130,7 @@ def request_disbursement(
             field="amount",
         )  # fmt: skip
     if not evidence and not kept:
-        raise ValidationFailed(
-            _l("Attach at least one piece of evidence (an invoice, a photo, an act of completion)."),
-            field="evidence",
-        )
+        raise ValidationFailed(REQUEST_EVIDENCE_REQUIRED, field="evidence")
     req = DisbursementRequest(
         project_id=project.id,
         milestone_id=milestone.id,

@@ -4,14 +4,17 @@ access rule allows, or to everyone once a file is made public.
 
 Invariants: the stored content type is the one detected from the bytes; a file's bytes never change
 (its sha256 is recorded); downloads carry ``nosniff`` and, except for images, ``attachment``.
-Any domain may call ``services.store_upload`` and ``services.register_access_rule``.
+Any domain may call ``services.store_upload`` and ``services.register_access_rule``, and keep the
+files of a refused form for its next submit with ``held.HeldUploads`` (``flask files purge-held``
+discards those expired).
 """
 
 
 def init_app(app):
-    from . import routes
+    from . import cli, routes
 
     app.register_blueprint(routes.bp)
+    app.cli.add_command(cli.files_cli)
     app.jinja_env.filters["file_size"] = file_size
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fundapp.core.db import UTCDateTime, utcnow
@@ -25,8 +25,14 @@ class StoredFile(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     is_public: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Set while the file is only *held*: chosen on a form whose submit was refused for another
+    # field, kept for its uploader until then (``files.held``); never public, never attached.
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (db.CheckConstraint("size >= 0", name="size_not_negative"),)
+    __table_args__ = (
+        db.CheckConstraint("size >= 0", name="size_not_negative"),
+        Index("ix_stored_files_held_until", "held_until"),
+    )
 
     @property
     def is_image(self) -> bool:

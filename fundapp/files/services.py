@@ -157,10 +157,12 @@ def make_public(stored_file: StoredFile) -> StoredFile:
 
 
 def can_download(user, stored_file: StoredFile) -> bool:
-    if stored_file.is_public:
-        return True
     if user is None or not getattr(user, "is_authenticated", False):
         user = None
+    if stored_file.held_until is not None:  # held: attached to nothing yet, its uploader's alone
+        return user is not None and stored_file.uploaded_by_id == user.id
+    if stored_file.is_public:
+        return True
     if user is not None and stored_file.uploaded_by_id == user.id:
         return True
     if user is not None and user.has_any_role("administrator", "auditor"):

@@ -202,8 +202,15 @@ class TeamMemberForm(FlaskForm):
 
 
 class AttachmentForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
-    file = FileField(_l("File"))
+    """A document or picture of the proposal; its own ids, as it shares the editor's page. The
+    file is checked by its content when stored; one chosen on a refused submit is held."""
+
+    title = StringField(_l("Title"), id="att-title", validators=[Optional(), Length(max=200)])
+    file = FileField(
+        _l("File (PDF, PNG, JPEG or WebP)"),
+        id="att-file",
+        render_kw={"accept": "application/pdf,image/png,image/jpeg,image/webp"},
+    )
 
 
 class RowForm(FlaskForm):

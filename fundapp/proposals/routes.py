@@ -16,6 +16,8 @@ from fundapp.core.errors import NotFound, ValidationFailed
 from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
+from fundapp.files.held import HeldUploads
+from fundapp.files.services import KINDS
 
 from . import forms, interfaces, progress, services, team
 from .models import (
@@ -59,13 +61,14 @@ def _form_context(**extra):
         "funding_models": FUNDING_MODEL_LABELS,
         "repayment_types": REPAYMENT_LABELS,
         "currencies": current_app.config["SUPPORTED_CURRENCIES"],
+        "attachment_form": extra.pop("attachment_form", None) or forms.AttachmentForm(formdata=None),
         **extra,
     }
 
 
-def _proposal_form(project: Project | None = None) -> forms.ProposalForm:
+def _proposal_form(project: Project | None = None, *, posted: bool | None = None) -> forms.ProposalForm:
     """The proposal's form: what was posted, else the project's values (or a new draft's)."""
-    if request.method == "POST":
+    if request.method == "POST" if posted is None else posted:
         return forms.ProposalForm()
     if project is None:
         return forms.ProposalForm(formdata=None, currency="TJS", campaign_days=60, funding_model="donation")
@@ -406,12 +409,41 @@ def remove_team_member(project_id: int):
 
 @bp.post("/proposals/<int:project_id>/attachments")
 def add_attachment(project_id: int):
-    def act(project, form):
-        services.add_attachment(
-            project, actor=current_user, file_storage=form.file.data, title=form.title.data
+    """Attach a document; a refused submit shows the editor again (400) with every error beside
+    its field, the title as typed and the chosen file held, so it need not be chosen again."""
+    project = _editable_or_404(project_id)
+    form = forms.AttachmentForm()
+    held = HeldUploads(form, {"file": tuple(KINDS)}, user=current_user, required=("file",))
+    if form.validate() & held.validate():
+        try:
+            services.add_attachment(
+                project, actor=current_user, file_storage=held.upload("file"), title=form.title.data
+            )
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _service_error(form, exc)
+        else:
+            held.attached()
+            db.session.commit()
+            flash(_("Saved."), "info")
+            return redirect(url_for("proposals.edit_proposal", project_id=project_id) + "#attachments", 303)
+    held.hold()
+    db.session.commit()
+    if not project.is_editable:
+        flash(
+            _("The proposal cannot be edited while it is “%(state)s”.", state=project.state_label), "warning"
         )
-
-    return _row_action(project_id, "attachments", act, form_class=forms.AttachmentForm)
+        return redirect(url_for("proposals.project_detail", project_id=project.id), 303)
+    return render_template(
+        "proposals/form.html",
+        **_form_context(
+            form=_proposal_form(project, posted=False),
+            project=project,
+            problems=services.completeness_problems(project),
+            attachment_form=form,
+            held=held,
+        ),
+    ), 400
 
 
 @bp.post("/proposals/<int:project_id>/attachments/delete")

@@ -117,7 +117,7 @@ def test_correcting_over_http_fills_the_form_and_a_double_submit_makes_one(app, 
     url = f"/projects/{returned.project_id}/disbursements/new?resend={returned.id}"
     form = c.get(url).get_data(as_text=True)
     assert "The invoice is not signed." in form and "Kulob Roofing LLC" in form
-    assert 'value="10000.00"' in form and "TJ12 3456 7890 1234" in form
+    assert 'value="10,000.00"' in form and "TJ12 3456 7890 1234" in form
     assert form.count('name="keep_evidence"') == 2 and form.count("checked") >= 2
     data = {
         "milestone": str(returned.milestone_id),
