@@ -5,6 +5,7 @@ directory — with no horizontal scrolling on any page."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from fundapp.extensions import db
 
@@ -37,7 +38,7 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
     page.fill("#description", "Tajik lessons for children every Sunday.")
     with page.expect_navigation():
         page.click("button:has-text('Register')")
-    assert "Waiting for verification" in page.content()
+    expect(page.locator("body")).to_contain_text("Waiting for verification")
     org_path = page.url.removeprefix(live_server)
     fits(page)
 
@@ -46,7 +47,7 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
     page.click("text=Tajik Sunday School of Kazan")
     with page.expect_navigation():
         page.click("button:has-text('Verify and list publicly')")
-    assert "verified and listed publicly" in page.content()
+    expect(page.locator("body")).to_contain_text("verified and listed publicly")
     fits(page)
 
     sign_in(page, live_server, second)
@@ -55,18 +56,18 @@ def test_register_verify_join_on_a_phone(phone_page, live_server, people):
     page.click("text=Tajik Sunday School of Kazan")
     with page.expect_navigation():
         page.click("button:has-text('Ask to join')")
-    assert "sent to the organisation's admins" in page.content()
+    expect(page.locator("body")).to_contain_text("sent to the organisation's admins")
 
     sign_in(page, live_server, founder)
     page.goto(f"{live_server}{org_path}/members")
     fits(page)
     with page.expect_navigation():
         page.click("button:has-text('Accept')")
-    assert "The member is accepted." in page.content()
+    expect(page.locator("body")).to_contain_text("The member is accepted.")
 
     page.context.clear_cookies()
     page.goto(f"{live_server}/organisations?country=RU&lang=en")
-    assert "Tajik Sunday School of Kazan" in page.content()
+    expect(page.locator("body")).to_contain_text("Tajik Sunday School of Kazan")
     page.goto(f"{live_server}/organisations/countries")
     fits(page)
 
@@ -107,18 +108,18 @@ def test_specialist_placement_on_a_phone(phone_page, live_server, people):
     page.select_option("#visibility", "members")
     with page.expect_navigation():
         page.click("button:has-text('Save the profile')")
-    assert "My specialist page" in page.content()
-    assert "Tajik teacher for the summer school" in page.content()  # the need matches
+    expect(page.locator("body")).to_contain_text("My specialist page")
+    expect(page.locator("body")).to_contain_text("Tajik teacher for the summer school")  # the need matches
     fits(page)
 
     sign_in(page, live_server, founder)
     page.goto(f"{live_server}/needs")
     page.click("text=Tajik teacher for the summer school")
     fits(page)
-    assert "Skills in common: Teaching" in page.content()
+    expect(page.locator("body")).to_contain_text("Skills in common: Teaching")
     with page.expect_navigation():
         page.click("form.inline button:has-text('Invite')")
-    assert "The specialist is invited." in page.content()
+    expect(page.locator("body")).to_contain_text("The specialist is invited.")
 
     sign_in(page, live_server, second)
     page.goto(f"{live_server}/specialists/mine")
@@ -126,4 +127,4 @@ def test_specialist_placement_on_a_phone(phone_page, live_server, people):
     with page.expect_navigation():
         page.click("button:has-text('Accept')")
     fits(page)
-    assert "In progress" in page.content()
+    expect(page.locator("body")).to_contain_text("In progress")

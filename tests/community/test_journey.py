@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fundapp.community import specialists
@@ -78,13 +79,13 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     page.context.clear_cookies()
     page.goto(f"{live_server}/organisations?q=ҷавонон&lang=tg")
     fits(page)
-    assert "Маркази фарҳангии ҶАВОНОН дар Қазон" in page.content()
+    expect(page.locator("body")).to_contain_text("Маркази фарҳангии ҶАВОНОН дар Қазон")
     page.screenshot(path=str(tmp_path / "journey-directory-tg-375.png"), full_page=True)
 
     # 3. Its admin posts a need for the organisation's project.
     sign_in(page, live_server, founder)
     page.goto(f"{live_server}/organisations/{org_id}")
-    assert "Мактаби тобистонаи Хуҷанд" in page.content()  # the organisation's project
+    expect(page.locator("body")).to_contain_text("Мактаби тобистонаи Хуҷанд")  # the organisation's project
     page.goto(f"{live_server}/needs/new")
     fits(page)
     page.select_option("#owner", f"project:{project_id}")
@@ -119,7 +120,7 @@ def test_from_registering_an_organisation_to_a_placement_in_tajik(phone_page, li
     db.session.close()
     page.goto(f"{live_server}/projects/{project_id}")
     fits(page)
-    assert second_name in page.content()
+    expect(page.locator("body")).to_contain_text(second_name)
 
     # 6. The placement is completed and counted on the public page.
     page.goto(f"{live_server}/needs/{need_id}")

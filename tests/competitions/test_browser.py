@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from fundapp.competitions import services
 from fundapp.extensions import db
@@ -60,14 +61,14 @@ def test_nomination_to_results_in_russian_on_a_phone(
         page.fill("#statement", STATEMENT)
         with page.expect_navigation():
             page.click("button:has-text('Отправить номинацию')")
-        assert "Спасибо: номинация принята." in page.content()
+        expect(page.locator("body")).to_contain_text("Спасибо: номинация принята.")
     _sign_in(page, live_server, emails[1])
     page.goto(f"{live_server}/competitions/mine")
     page.click("a:has-text('Навруз')")
     page.check("input[value=accept]")
     with page.expect_navigation():
         page.click("button:has-text('Отправить ответ')")
-    assert "Спасибо: ваш ответ записан." in page.content()
+    expect(page.locator("body")).to_contain_text("Спасибо: ваш ответ записан.")
 
     from fundapp.competitions.models import Edition, Nomination
 
@@ -95,7 +96,7 @@ def test_nomination_to_results_in_russian_on_a_phone(
             area.fill("Подтверждено отчётами и фотографиями.")
         with page.expect_navigation():
             page.click("button:has-text('Отправить мои оценки')")
-        assert "Ваши оценки отправлены." in page.content()
+        expect(page.locator("body")).to_contain_text("Ваши оценки отправлены.")
 
     ed = db.session.get(Edition, eid)
     services.transition(ed, "open_voting", actor=db.session.merge(people.admin))
@@ -107,7 +108,7 @@ def test_nomination_to_results_in_russian_on_a_phone(
     page.check("input[name=nomination] >> nth=1")
     with page.expect_navigation():
         page.click("button:has-text('Голосовать')")
-    assert "Ваш голос учтён" in page.content()
+    expect(page.locator("body")).to_contain_text("Ваш голос учтён")
     _fits(page)
     receipt = page.inner_text(".secret-box").strip()
 
@@ -125,5 +126,5 @@ def test_nomination_to_results_in_russian_on_a_phone(
     page.fill("#code", receipt)
     with page.expect_navigation():
         page.click("button:has-text('Проверить')")
-    assert "Учтён" in page.content()
+    expect(page.locator("body")).to_contain_text("Учтён")
     _fits(page)

@@ -7,6 +7,7 @@ import re
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 
 from fundapp.extensions import db
 from tests.conftest import PASSWORD
@@ -64,7 +65,7 @@ def test_request_approve_execute_then_public_page(page, live_server, cast, funde
     with page.expect_navigation():
         page.click("button:has-text('Approve and reserve the amount')")
     page.wait_for_url(re.compile(r"/disbursements/\d+$"))
-    assert "Approved, awaiting payment" in page.content()
+    expect(page.locator("body")).to_contain_text("Approved, awaiting payment")
 
     _sign_in(page, live_server, *treasurer)
     page.goto(live_server + detail)
@@ -72,13 +73,13 @@ def test_request_approve_execute_then_public_page(page, live_server, cast, funde
     with page.expect_navigation():
         page.click("button:has-text('Record the payment')")
     page.wait_for_url(re.compile(r"/disbursements/\d+$"))
-    assert "PP-2026-0007" in page.content()
+    expect(page.locator("body")).to_contain_text("PP-2026-0007")
 
     page.context.clear_cookies()
     page.goto(f"{live_server}/projects/{pid}?lang=en")
     section = page.locator("section.disbursements")
     text = section.inner_text()
-    assert title in page.content()
+    expect(page.locator("body")).to_contain_text(title)
     assert "Kulob Roofing LLC" in text and "Sheets at the school gate" in text
     assert "TJ12" not in text
     href = section.locator("a:has-text('Sheets at the school gate')").get_attribute("href")

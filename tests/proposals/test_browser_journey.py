@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fundapp.extensions import db
@@ -87,7 +88,7 @@ def test_from_idea_to_published_campaign(app, live_server, page, make_user):
         page.click("#milestones form.row-form button[type=submit]")
     page.click("#submit form.stack button[type=submit]")
     page.wait_for_url(re.compile(rf".*/projects/{project_id}$"))
-    assert "Подана" in page.content()
+    expect(page.locator("body")).to_contain_text("Подана")
 
     # 2. The administrator records the Council decision, starts the review, assigns two reviewers.
     admin_page = browser.new_context().new_page()
@@ -104,14 +105,14 @@ def test_from_idea_to_published_campaign(app, live_server, page, make_user):
         "#minutes", {"name": "minutes.pdf", "mimeType": "application/pdf", "buffer": MINUTES}
     )
     admin_page.click("main form button[type=submit]")
-    assert "Решение Совета № 5/2026" in admin_page.content()
+    expect(admin_page.locator("body")).to_contain_text("Решение Совета № 5/2026")
     admin_page.goto(f"{base}/projects/{project_id}")
     _transition(admin_page, "start_review")
-    assert "На рассмотрении" in admin_page.content()
+    expect(admin_page.locator("body")).to_contain_text("На рассмотрении")
     for reviewer_id, _email, _secret in people["reviewers"]:
         admin_page.select_option("#reviewer", str(reviewer_id))
         admin_page.click("#reviews form.stack button[type=submit]")
-        assert "Эксперт назначен" in admin_page.content()
+        expect(admin_page.locator("body")).to_contain_text("Эксперт назначен")
 
     # 3. Each reviewer declares no conflict of interest, then scores the rubric.
     for _reviewer_id, email, secret in people["reviewers"]:
@@ -119,28 +120,28 @@ def test_from_idea_to_published_campaign(app, live_server, page, make_user):
         _sign_in(rp, base, email, secret)
         rp.goto(base + "/reviews")
         rp.click('a[href$="/declare"]')
-        assert "Конфликт интересов" in rp.content()
+        expect(rp.locator("body")).to_contain_text("Конфликт интересов")
         rp.check("input[name=conflict][value=no]")
         with rp.expect_navigation():
             rp.click("main form button[type=submit]")
-        assert "Экспертиза «Водопровод в Айни»" in rp.content()
+        expect(rp.locator("body")).to_contain_text("Экспертиза «Водопровод в Айни»")
         for criterion in ("relevance", "feasibility", "budget", "team", "sustainability"):
             rp.check(f"input[name={criterion}_score][value='4']")
         rp.fill("#relevance_comment", "Кишлак давно ждёт воду.")
         rp.check("input[name=recommendation][value=approve]")
         with rp.expect_navigation():  # the answer is a redirect to the queue: read it once loaded
             rp.click("main form button[type=submit]")
-        assert "Спасибо: ваша экспертиза отправлена." in rp.content()
+        expect(rp.locator("body")).to_contain_text("Спасибо: ваша экспертиза отправлена.")
         rp.context.close()
 
     # 4. The administrator approves, citing the Council decision, and opens the campaign.
     admin_page.goto(f"{base}/projects/{project_id}")
-    assert "Завершено экспертиз: 2 из 2" in admin_page.content()
+    expect(admin_page.locator("body")).to_contain_text("Завершено экспертиз: 2 из 2")
     admin_page.select_option("select[name=council_decision]", index=1)
     _transition(admin_page, "approve_proposal")
-    assert "Одобрен" in admin_page.content()
+    expect(admin_page.locator("body")).to_contain_text("Одобрен")
     _transition(admin_page, "open_campaign")
-    assert "Идёт сбор средств" in admin_page.content()
+    expect(admin_page.locator("body")).to_contain_text("Идёт сбор средств")
     admin_page.context.close()
 
     # 5. The public finds it in the list and opens its page.
