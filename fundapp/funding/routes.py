@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms.validators import StopValidation
 
 from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.security import public
 from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
@@ -118,7 +119,7 @@ def donate(project_id):
                 done = _donate(project, form)
             except ValidationFailed as exc:
                 db.session.rollback()
-                _field_error(form, exc)
+                put_errors(form, exc, default="amount")
             else:
                 return done
         failed = True
@@ -279,7 +280,7 @@ def pledge(project_id):
                 db.session.commit()
             except ValidationFailed as exc:
                 db.session.rollback()
-                _field_error(form, exc)
+                put_errors(form, exc, default="amount")
             else:
                 if mine.state == PledgeState.AWAITING_CARD and gateway.enabled():
                     url = pledges.open_pledge_card_setup(
@@ -303,14 +304,6 @@ def pledge(project_id):
         minimum=common.minimum_backing(project),
         maximum=common.maximum_backing(project),
     ), (400 if failed else 200)
-
-
-def _field_error(form, exc: ValidationFailed) -> None:
-    """Put a service's refusal next to the field it names (the amount when it names none)."""
-    field = getattr(form, exc.field or "amount", None)
-    if field is None or not hasattr(field, "errors"):
-        field = form.amount
-    field.errors = [*field.errors, str(exc.message)]
 
 
 def _own_pledge(pledge_id: int) -> Pledge:
@@ -468,7 +461,7 @@ def invest(project_id):
         try:
             investments.check_investment(project, form.amount.data)
         except ValidationFailed as exc:
-            _field_error(form, exc)
+            put_errors(form, exc, default="amount")
         else:
             name = form.public_name.data if form.named.data else ""
             return _terms_page(project, _terms_form(project, form.amount.data, name or ""))
