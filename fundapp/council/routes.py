@@ -82,12 +82,10 @@ def new_decision():
                 db.session.rollback()
                 put_errors(form, exc)
             else:
-                held.attached()
-                db.session.commit()
+                held.commit_attached()
                 flash(_("The decision is recorded and published."), "info")
                 return redirect(url_for("council.decision_detail", decision_id=decision.id), 303)
-        held.hold()
-        db.session.commit()
+        held.commit_held()
     return render_template("council/form.html", form=form, held=held), status
 
 

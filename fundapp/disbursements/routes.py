@@ -125,12 +125,10 @@ def request_new(project_id: int):
                 flash(str(exc.message), "error")
                 return redirect(url_for("disbursements.detail", request_id=resends.id), 303)
             else:
-                held.attached()
-                db.session.commit()
+                held.commit_attached()
                 flash(_("Your request was sent to the fund's administrators."), "success")
                 return redirect(url_for("disbursements.detail", request_id=req.id))
-        held.hold()
-        db.session.commit()
+        held.commit_held()
     return (
         render_template(
             "disbursements/request.html",
@@ -232,12 +230,10 @@ def milestone_report(project_id: int, milestone_id: int):
                 db.session.rollback()
                 put_errors(form, exc, aliases=_FIELD_ALIASES)
             else:
-                held.attached()
-                db.session.commit()
+                held.commit_attached()
                 flash(_("Thank you: the milestone is reported done."), "success")
                 return redirect(url_for("disbursements.delivery", project_id=project.id))
-        held.hold()
-        db.session.commit()
+        held.commit_held()
     return (
         render_template(
             "disbursements/report.html",

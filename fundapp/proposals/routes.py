@@ -415,12 +415,10 @@ def add_attachment(project_id: int):
             db.session.rollback()
             put_errors(form, exc)
         else:
-            held.attached()
-            db.session.commit()
+            held.commit_attached()
             flash(_("Saved."), "info")
             return redirect(url_for("proposals.edit_proposal", project_id=project_id) + "#attachments", 303)
-    held.hold()
-    db.session.commit()
+    held.commit_held()
     if not project.is_editable:
         flash(
             _("The proposal cannot be edited while it is “%(state)s”.", state=project.state_label), "warning"
