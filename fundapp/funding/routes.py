@@ -146,14 +146,7 @@ def _donate(project: Project, form: DonateForm):
             message=form.message.data,
         )
         form.token.data = form.token.data or secrets.token_urlsafe(24)
-        return render_template(
-            "funding/confirm.html",
-            project=project,
-            amount=form.amount.data,
-            kind="donation",
-            form=form,
-            action=url_for("funding.donate", project_id=project.id),
-        )
+        return _confirm_page(project, form, "donation", "funding.donate")
     donation = donations.start_donation(
         project,
         amount=form.amount.data,
@@ -172,6 +165,21 @@ def _donate(project: Project, form: DonateForm):
         return redirect(url, code=303)
     flash(_("Thank you. Please send the transfer with your reference code."), "info")
     return redirect(url_for("funding.donation_status", token=donation.access_token), code=303)
+
+
+def _confirm_page(project: Project, form, kind: str, endpoint: str, **extra) -> str:
+    """Step 2 of a donation or pledge: what was typed, shown for confirmation (the amount in the
+    page's language) before anything is written; it posts back to ``endpoint`` with "confirm",
+    or with "edit" to go back to the form with everything kept (``_typed_again``)."""
+    return render_template(
+        "funding/confirm.html",
+        project=project,
+        amount=form.amount.data,
+        kind=kind,
+        form=form,
+        action=url_for(endpoint, project_id=project.id),
+        **extra,
+    )
 
 
 def _typed_again(form) -> None:
@@ -261,13 +269,11 @@ def pledge(project_id):
             try:
                 common.check_backing_amount(form.amount.data, project)
                 if request.form.get("confirm") != "1":
-                    return render_template(
-                        "funding/confirm.html",
-                        project=project,
-                        amount=form.amount.data,
-                        kind="pledge",
-                        form=form,
-                        action=url_for("funding.pledge", project_id=project.id),
+                    return _confirm_page(
+                        project,
+                        form,
+                        "pledge",
+                        "funding.pledge",
                         grace_days=offline_pledges.transfer_grace().days,
                     )
                 mine = pledges.make_pledge(
