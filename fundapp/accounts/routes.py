@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from fundapp.audit.services import record
 from fundapp.core.errors import DomainError, ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.params import page_arg
 from fundapp.core.security import (
     MFA_SESSION_KEY,
@@ -75,14 +76,6 @@ def _start_session(user: User, *, mfa: bool) -> None:
         record("user.signed_in", user, actor=user, changes={"totp": mfa})
 
 
-def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
-
-
 # -- registration and confirmation -------------------------------------------------------------
 
 
@@ -99,7 +92,7 @@ def register():
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            put_errors(form, exc, flash_rest=True)
         else:
             db.session.commit()
             return render_template(
@@ -249,7 +242,7 @@ def mfa_enrol():
                 )
             except ValidationFailed as exc:
                 db.session.commit()  # a current code checked is spent, right or wrong the rest
-                _form_error(form, exc)
+                put_errors(form, exc, flash_rest=True)
             else:
                 session.pop("totp_enrol_secret", None)
                 _start_session(user, mfa=True)  # the new stamp ends every other session
@@ -341,7 +334,7 @@ def reset_password(token):
             services.reset_password(token, form.password.data)
         except ValidationFailed as exc:
             db.session.rollback()
-            _form_error(form, exc)
+            put_errors(form, exc, flash_rest=True)
         else:
             db.session.commit()
             if current_user.is_authenticated:
@@ -364,7 +357,7 @@ def change_password():
                 services.set_password(user, form.password.data)
             except ValidationFailed as exc:
                 db.session.rollback()
-                _form_error(form, exc)
+                put_errors(form, exc, flash_rest=True)
             else:
                 db.session.commit()
                 # the new stamp ends every other session; keep this one

@@ -21,6 +21,7 @@ from fundapp.accounts.models import User
 from fundapp.community import services as community
 from fundapp.community.models import Organisation, OrganisationStatus
 from fundapp.core.errors import DomainError
+from fundapp.core.forms import put_errors
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db, limiter
 
@@ -50,14 +51,6 @@ def _me():
     return current_user._get_current_object()
 
 
-def _form_error(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*list(field.errors), str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
-
-
 def _is(roles) -> bool:
     return current_user.is_authenticated and current_user.has_any_role(*roles)
 
@@ -77,7 +70,7 @@ def _run(fn, form=None, *, on_error):
     except DomainError as exc:
         db.session.rollback()
         if form is not None:
-            _form_error(form, exc)
+            put_errors(form, exc, flash_rest=True)
         else:
             flash(str(exc.message), "error")
         return False, on_error(exc.status_code)
@@ -399,11 +392,7 @@ def score(edition_id: int, nomination_id: int):
                 jury.submit_scorecard(juror, nom, actor=_me(), scores=form.scores(edition.criteria))
             except DomainError as exc:
                 db.session.rollback()
-                field = getattr(form, exc.field, None) if exc.field else None
-                if field is not None:
-                    field.errors = [*list(field.errors), str(exc.message)]
-                else:
-                    form.form_errors.append(str(exc.message))
+                put_errors(form, exc)
             else:
                 db.session.commit()
                 flash(_("Your scores are submitted."), "success")

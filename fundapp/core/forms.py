@@ -5,20 +5,22 @@ One field for every form that takes an amount (``MoneyField``) and one for every
 amount means the same on every page, and a refusal always says how to write it in that language.
 Domains whose input is not yet a form class read through ``typed_amount`` / ``typed_rate``, which
 answer the same messages as a ``ValidationFailed`` naming the field.
+
+A service's refusal reaches the form through ``put_errors``: each error beside the field it names.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from flask import current_app
+from flask import current_app, flash
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
-from fundapp.core.errors import ValidationFailed
+from fundapp.core.errors import DomainError, ValidationFailed
 from fundapp.core.money import (
     CURRENCY_EXPONENTS,
     MAX_MINOR,
@@ -299,3 +301,29 @@ __all__ = [
     "typed_amount",
     "typed_rate",
 ]
+
+
+def put_errors(
+    form, exc: DomainError, *, default: str | None = None, aliases=None, flash_rest: bool = False
+) -> None:
+    """Each error of a service's refusal (``exc.errors`` when it carries several, else ``exc``)
+    beside the field it names, after ``aliases`` maps a service's name to the form's; ``default``
+    takes one that names no field of the form. Never on the CSRF token. The rest go in the summary
+    at the top (``form.form_errors``), or, with ``flash_rest``, are flashed (for a page that does
+    not show the form's summary)."""
+    aliases = aliases or {}
+    for err in getattr(exc, "errors", None) or [exc]:
+        name = aliases.get(err.field, err.field) if err.field else None
+        if not _takes_errors(form, name):
+            name = default if _takes_errors(form, default) else None
+        message = str(err.message)
+        if name is not None:
+            form[name].errors = [*list(form[name].errors), message]
+        elif flash_rest:
+            flash(message, "error")
+        else:
+            form.form_errors.append(message)
+
+
+def _takes_errors(form, name: str | None) -> bool:
+    return bool(name) and name != "csrf_token" and name in form

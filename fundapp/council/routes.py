@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from fundapp.core.errors import ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.params import page_arg
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
@@ -79,24 +80,13 @@ def new_decision():
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
-                _service_error(form, exc)
+                put_errors(form, exc)
             else:
-                held.attached()
-                db.session.commit()
+                held.commit_attached()
                 flash(_("The decision is recorded and published."), "info")
                 return redirect(url_for("council.decision_detail", decision_id=decision.id), 303)
-        held.hold()
-        db.session.commit()
+        held.commit_held()
     return render_template("council/form.html", form=form, held=held), status
-
-
-def _service_error(form, exc: ValidationFailed) -> None:
-    """A refusal of the service goes beside the field it names (else above the form)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is None or not hasattr(field, "errors") or field.name == "csrf_token":
-        form.form_errors.append(str(exc.message))
-    else:
-        field.errors = [*list(field.errors), str(exc.message)]
 
 
 @bp.route("/council/rates", methods=["GET", "POST"])
@@ -122,7 +112,7 @@ def exchange_rates():
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
-                getattr(form, exc.field or "source").errors = [str(exc.message)]
+                put_errors(form, exc, default="source")
             else:
                 db.session.commit()
                 flash(_("The rate is recorded."), "info")

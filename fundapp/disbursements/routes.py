@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.params import parse_id
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.council.models import CouncilDecision
@@ -42,15 +43,6 @@ def _me():
 
 # A service's refusal of "the evidence" is shown beside the first evidence slot.
 _FIELD_ALIASES = {"evidence": "evidence_file_1"}
-
-
-def _form_error(form, exc: DomainError) -> None:
-    name = _FIELD_ALIASES.get(exc.field, exc.field) if exc.field else None
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*list(field.errors), str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
 
 
 def _held(form) -> HeldUploads:
@@ -127,18 +119,16 @@ def request_new(project_id: int):
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
-                _form_error(form, exc)
+                put_errors(form, exc, aliases=_FIELD_ALIASES)
             except InvalidTransition as exc:  # corrected and sent again meanwhile (a double submit)
                 db.session.rollback()
                 flash(str(exc.message), "error")
                 return redirect(url_for("disbursements.detail", request_id=resends.id), 303)
             else:
-                held.attached()
-                db.session.commit()
+                held.commit_attached()
                 flash(_("Your request was sent to the fund's administrators."), "success")
                 return redirect(url_for("disbursements.detail", request_id=req.id))
-        held.hold()
-        db.session.commit()
+        held.commit_held()
     return (
         render_template(
             "disbursements/request.html",
@@ -238,14 +228,12 @@ def milestone_report(project_id: int, milestone_id: int):
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
-                _form_error(form, exc)
+                put_errors(form, exc, aliases=_FIELD_ALIASES)
             else:
-                held.attached()
-                db.session.commit()
+                held.commit_attached()
                 flash(_("Thank you: the milestone is reported done."), "success")
                 return redirect(url_for("disbursements.delivery", project_id=project.id))
-        held.hold()
-        db.session.commit()
+        held.commit_held()
     return (
         render_template(
             "disbursements/report.html",
@@ -329,7 +317,7 @@ def _act(req, form_name: str, form, fn, done_message: str):
     except DomainError as exc:
         db.session.rollback()
         req = db.session.get(DisbursementRequest, req.id)
-        _form_error(form, exc) if exc.field else flash(str(exc.message), "error")
+        put_errors(form, exc, aliases=_FIELD_ALIASES, flash_rest=True)
         return _render_detail(req, exc.status_code, **{form_name: form})
     db.session.commit()
     flash(done_message, "success")

@@ -1,6 +1,6 @@
 """Forms of the events pages: the shape of input only. The rules of an event's details live in
 ``services.clean_event_data``, which reports every problem at once; the view puts each beside its
-field (``put_errors``)."""
+field (``fundapp.core.forms.put_errors``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-
-from fundapp.core.errors import DomainError
 
 from .models import AUDIENCE_LABELS, KIND_LABELS, LANGS
 
@@ -241,14 +239,3 @@ def registration_form_for(event) -> type[RegistrationForm]:
             ),
         )
     return EventRegistrationForm
-
-
-def put_errors(form, exc: DomainError, *, default: str | None = None) -> None:
-    """Each error of a service beside its field (all at once); the rest in the summary."""
-    for err in getattr(exc, "errors", None) or [exc]:
-        name = err.field or default
-        field = form[name] if name and name in form else None
-        if field is not None:
-            field.errors = [*list(field.errors), str(err.message)]
-        else:
-            form.form_errors.append(str(err.message))

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from fundapp.community.models import Organisation, OrganisationStatus
 from fundapp.core.db import utcnow
 from fundapp.core.errors import DomainError
+from fundapp.core.forms import put_errors
 from fundapp.core.security import public
 from fundapp.extensions import db
 
@@ -26,7 +27,6 @@ from .forms import (
     PhotoForm,
     ReportForm,
     StateForm,
-    put_errors,
     registration_form_for,
 )
 from .models import (

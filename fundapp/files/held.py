@@ -13,9 +13,9 @@ A route uses it so::
     if form.validate_on_submit() & held.validate():
         try:
             service(..., minutes=held.upload("minutes"))
-        except ValidationFailed: ...  # then: rollback, held.hold(), commit, render with 400
-        else: held.attached(); commit
-    elif submitted: held.hold(); commit; render with 400
+        except ValidationFailed: ...  # then: rollback, held.commit_held(), render with 400
+        else: held.commit_attached()
+    elif submitted: held.commit_held(); render with 400
 """
 
 from __future__ import annotations
@@ -175,6 +175,17 @@ class HeldUploads:
             discard(stored)
         self.kept = {}
         self._dropped = []
+
+    def commit_attached(self) -> None:
+        """After a successful submit: discard the held copies and commit the submit."""
+        self.attached()
+        db.session.commit()
+
+    def commit_held(self) -> None:
+        """After a refused submit (and, on a service's refusal, its rollback): keep the chosen
+        files as held and commit that alone, so the page shown again offers them."""
+        self.hold()
+        db.session.commit()
 
     def hold(self) -> None:
         """After a refused submit (and its rollback): keep every newly chosen file that passes the

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms.validators import StopValidation
 
 from fundapp.core.errors import DomainError, InvalidTransition, ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.security import public
 from fundapp.extensions import db, limiter
 from fundapp.payments import gateway
@@ -118,7 +119,7 @@ def donate(project_id):
                 done = _donate(project, form)
             except ValidationFailed as exc:
                 db.session.rollback()
-                _field_error(form, exc)
+                put_errors(form, exc, default="amount")
             else:
                 return done
         failed = True
@@ -145,14 +146,7 @@ def _donate(project: Project, form: DonateForm):
             message=form.message.data,
         )
         form.token.data = form.token.data or secrets.token_urlsafe(24)
-        return render_template(
-            "funding/confirm.html",
-            project=project,
-            amount=form.amount.data,
-            kind="donation",
-            form=form,
-            action=url_for("funding.donate", project_id=project.id),
-        )
+        return _confirm_page(project, form, "donation", "funding.donate")
     donation = donations.start_donation(
         project,
         amount=form.amount.data,
@@ -171,6 +165,21 @@ def _donate(project: Project, form: DonateForm):
         return redirect(url, code=303)
     flash(_("Thank you. Please send the transfer with your reference code."), "info")
     return redirect(url_for("funding.donation_status", token=donation.access_token), code=303)
+
+
+def _confirm_page(project: Project, form, kind: str, endpoint: str, **extra) -> str:
+    """Step 2 of a donation or pledge: what was typed, shown for confirmation (the amount in the
+    page's language) before anything is written; it posts back to ``endpoint`` with "confirm",
+    or with "edit" to go back to the form with everything kept (``_typed_again``)."""
+    return render_template(
+        "funding/confirm.html",
+        project=project,
+        amount=form.amount.data,
+        kind=kind,
+        form=form,
+        action=url_for(endpoint, project_id=project.id),
+        **extra,
+    )
 
 
 def _typed_again(form) -> None:
@@ -260,13 +269,11 @@ def pledge(project_id):
             try:
                 common.check_backing_amount(form.amount.data, project)
                 if request.form.get("confirm") != "1":
-                    return render_template(
-                        "funding/confirm.html",
-                        project=project,
-                        amount=form.amount.data,
-                        kind="pledge",
-                        form=form,
-                        action=url_for("funding.pledge", project_id=project.id),
+                    return _confirm_page(
+                        project,
+                        form,
+                        "pledge",
+                        "funding.pledge",
                         grace_days=offline_pledges.transfer_grace().days,
                     )
                 mine = pledges.make_pledge(
@@ -279,7 +286,7 @@ def pledge(project_id):
                 db.session.commit()
             except ValidationFailed as exc:
                 db.session.rollback()
-                _field_error(form, exc)
+                put_errors(form, exc, default="amount")
             else:
                 if mine.state == PledgeState.AWAITING_CARD and gateway.enabled():
                     url = pledges.open_pledge_card_setup(
@@ -303,14 +310,6 @@ def pledge(project_id):
         minimum=common.minimum_backing(project),
         maximum=common.maximum_backing(project),
     ), (400 if failed else 200)
-
-
-def _field_error(form, exc: ValidationFailed) -> None:
-    """Put a service's refusal next to the field it names (the amount when it names none)."""
-    field = getattr(form, exc.field or "amount", None)
-    if field is None or not hasattr(field, "errors"):
-        field = form.amount
-    field.errors = [*field.errors, str(exc.message)]
 
 
 def _own_pledge(pledge_id: int) -> Pledge:
@@ -468,7 +467,7 @@ def invest(project_id):
         try:
             investments.check_investment(project, form.amount.data)
         except ValidationFailed as exc:
-            _field_error(form, exc)
+            put_errors(form, exc, default="amount")
         else:
             name = form.public_name.data if form.named.data else ""
             return _terms_page(project, _terms_form(project, form.amount.data, name or ""))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fundapp.core.errors import DomainError, DuplicateRequest, ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.security import public, roles_required, step_up_required
 from fundapp.extensions import db
 from fundapp.files.services import store_upload
@@ -21,6 +22,9 @@ from .forms import ReceiptForm, RejectReceiptForm
 from .models import OfflineReceipt, ReceiptState
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
+
+# A rule's refusal of the project is shown at the project list, of the file at the evidence.
+_FIELD_ALIASES = {"project": "project_id", "file": "evidence"}
 
 
 @bp.post("/stripe/webhook")
@@ -125,10 +129,10 @@ def new_receipt():
                 db.session.commit()
             except ValidationFailed as exc:
                 db.session.rollback()
-                _field_error(form, exc.field, exc.message)
+                put_errors(form, exc, aliases=_FIELD_ALIASES, default="amount")
             except DuplicateRequest as exc:
                 db.session.rollback()
-                _field_error(form, "transfer_reference", exc.message)
+                put_errors(form, exc, default="transfer_reference")
             else:
                 flash(
                     _("The receipt was recorded. A second person must confirm it before it counts."), "info"
@@ -136,15 +140,6 @@ def new_receipt():
                 return redirect(url_for("payments.receipt_detail", receipt_id=receipt.id), code=303)
         failed = True
     return render_template("payments/receipt_new.html", form=form, failed=failed), (400 if failed else 200)
-
-
-def _field_error(form, name, message) -> None:
-    """A rule's refusal, beside the field it names (``project`` is the project list)."""
-    name = {"project": "project_id", "file": "evidence"}.get(name or "", name or "amount")
-    field = getattr(form, name, None)
-    if field is None or not hasattr(field, "errors"):
-        field = form.amount
-    field.errors = [*field.errors, str(message)]
 
 
 def _receipt(receipt_id: int) -> OfflineReceipt:

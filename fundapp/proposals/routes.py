@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from fundapp.core import geo
 from fundapp.core.errors import NotFound, ValidationFailed
+from fundapp.core.forms import put_errors
 from fundapp.core.params import page_arg, parse_id
 from fundapp.core.security import public, roles_required
 from fundapp.extensions import db
@@ -80,15 +81,6 @@ def _proposal_form(project: Project | None = None, *, posted: bool | None = None
     form.diaspora_organisation.data = project.diaspora_organisation or ""
     form.repayment_type.data = project.repayment_type or ""
     return form
-
-
-def _service_error(form, exc: ValidationFailed) -> None:
-    """A refusal of the service goes beside its field (or at the top when it names none)."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors") and field.name != "csrf_token":
-        field.errors = [*list(field.errors), str(exc.message)]
-    else:
-        form.form_errors.append(str(exc.message))
 
 
 # -- public list and page ---------------------------------------------------------------------
@@ -238,7 +230,7 @@ def new_proposal():
                 )
             except ValidationFailed as exc:
                 db.session.rollback()
-                _service_error(form, exc)
+                put_errors(form, exc)
             else:
                 db.session.commit()
                 flash(_("Your draft is saved. Add the budget, milestones and team, then submit it."), "info")
@@ -258,7 +250,7 @@ def edit_proposal(project_id: int):
                 services.update_proposal(project, actor=current_user, data=form.data_for_service())
             except ValidationFailed as exc:
                 db.session.rollback()
-                _service_error(form, exc)
+                put_errors(form, exc)
             else:
                 db.session.commit()
                 flash(_("Saved."), "info")
@@ -421,14 +413,12 @@ def add_attachment(project_id: int):
             )
         except ValidationFailed as exc:
             db.session.rollback()
-            _service_error(form, exc)
+            put_errors(form, exc)
         else:
-            held.attached()
-            db.session.commit()
+            held.commit_attached()
             flash(_("Saved."), "info")
             return redirect(url_for("proposals.edit_proposal", project_id=project_id) + "#attachments", 303)
-    held.hold()
-    db.session.commit()
+    held.commit_held()
     if not project.is_editable:
         flash(
             _("The proposal cannot be edited while it is “%(state)s”.", state=project.state_label), "warning"
