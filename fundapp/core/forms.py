@@ -293,16 +293,6 @@ class RateField(_TypedField):
             ) from None
 
 
-__all__ = [
-    "MoneyField",
-    "RateField",
-    "amount_message",
-    "example_amount",
-    "typed_amount",
-    "typed_rate",
-]
-
-
 def put_errors(
     form, exc: DomainError, *, default: str | None = None, aliases=None, flash_rest: bool = False
 ) -> None:
@@ -327,3 +317,14 @@ def put_errors(
 
 def _takes_errors(form, name: str | None) -> bool:
     return bool(name) and name != "csrf_token" and name in form
+
+
+__all__ = [
+    "put_errors",
+    "MoneyField",
+    "RateField",
+    "amount_message",
+    "example_amount",
+    "typed_amount",
+    "typed_rate",
+]
