@@ -284,12 +284,13 @@ def fill(url: str, app, projects, accounts: Accounts, start_id: int, count: int,
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
-            # balances: the same effect as posting each entry (CHECK balance_consistent holds)
+            # balances: the same effect as posting each entry (CHECK balance_consistent holds) —
+            # on the no-negative accounts' rows; the others' are the sealer's (ledger.balances)
             cur.executemany(
                 "UPDATE ledger_balances SET debits_minor = debits_minor + %s, "
                 "credits_minor = credits_minor + %s, "
                 "balance_minor = balance_minor + CASE WHEN debit_normal THEN %s - %s ELSE %s - %s END, "
-                "entry_count = entry_count + %s WHERE account_id = %s",
+                "entry_count = entry_count + %s WHERE account_id = %s AND no_negative",
                 [(d, c, d, c, c, d, n, aid) for aid, (d, c, n) in sorted(balances.items())],
             )
         conn.commit()

@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from fundapp import create_app
 from fundapp.core.fulltext import is_index_object
+from fundapp.core.money import Money
 from fundapp.extensions import db
 from tests.conftest import ENGINE, PG_URL, _base_config, need
 
@@ -103,5 +104,50 @@ def test_later_migrations_go_down_and_up_on_a_populated_database(migr_url, tmp_p
         after = _row_counts(db.engine)
         assert {t: n for t, n in after.items() if t in kept} == {t: n for t, n in before.items() if t in kept}
         assert set(after) == set(before)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_deferred_balances_migration_moves_unsealed_legs_out_of_the_rows_and_back(migr_url, tmp_path):
+    """Does 0027 take the legs of entries not yet sealed out of the clearing accounts' rows (the
+    sealer adds them), and does going back to 0026 put them in again, so that no amount is ever
+    counted twice or lost across the change?"""
+    from fundapp.ledger import sealing
+    from fundapp.ledger import services as L
+    from fundapp.ledger.models import AccountBalance
+    from fundapp.ledger.verify import verify_ledger
+
+    app = create_app(_base_config(migr_url), instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        upgrade()
+        stripe, project = L.get_account("stripe_clearing", "TJS"), L.project_account(1, "TJS")
+        db.session.commit()
+        L.post_entry(
+            "donation",
+            [L.Leg.debit(stripe, Money(2500, "TJS")), L.Leg.credit(project, Money(2500, "TJS"))],
+            memo="gift",
+            idempotency_key="migr:gift",
+        )
+        db.session.commit()
+        stripe_id = stripe.id
+
+        def row():
+            db.session.remove()
+            b = db.session.get(AccountBalance, stripe_id)
+            return b.debits_minor, b.balance_minor, b.entry_count
+
+        assert row() == (0, 0, 0)
+        db.session.remove()
+        downgrade(revision="0026")
+        assert row() == (2500, 2500, 1)  # as postings kept it before 0027
+        db.session.remove()
+        upgrade()
+        assert row() == (0, 0, 0)
+        assert sealing.seal_pending() == 1
+        sealing.make_checkpoint()
+        db.session.commit()
+        assert row() == (2500, 2500, 1)
+        report = verify_ledger()
+        assert report.ok, report.problems
         db.session.remove()
         db.engine.dispose()

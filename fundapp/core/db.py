@@ -70,6 +70,27 @@ def lock_one(model, object_id, missing: Exception | None):
     return row
 
 
+def pg_array(values) -> str:
+    """A PostgreSQL array's text literal, sent as one text parameter and cast in the statement
+    (``CAST(:ids AS bigint[])``): integers as they are, None as NULL, text quoted, bytes as their
+    hex digits (the statement decodes them: ``decode(x, 'hex')``). Building the literal here costs
+    a fraction of the driver's element-by-element array adaptation, which dominated the cost of
+    statements that take thousands of values (sealing, the public counters)."""
+    out = []
+    for v in values:
+        if v is None:
+            out.append("NULL")
+        elif isinstance(v, bool):
+            out.append("t" if v else "f")
+        elif isinstance(v, int):
+            out.append(str(v))
+        elif isinstance(v, bytes | bytearray | memoryview):
+            out.append(bytes(v).hex())
+        else:
+            out.append('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(out) + "}"
+
+
 def one_of(column: str, values, name: str, *, nullable: bool = False) -> CheckConstraint:
     """A CHECK that ``column`` holds one of ``values`` (an Enum class or strings): the states and
     kinds a model knows are enforced by the database too, from the one list in the code. With

@@ -12,13 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import text
 
 from fundapp.core.db import utcnow
 from fundapp.extensions import db
 
+from . import balances, sealing
 from . import public as records
-from . import sealing
 from .encoding import format_time
 from .verify import verify_ledger
 
@@ -97,12 +96,7 @@ def verify_command(no_seal, full_nodes, all_checkpoints):
 def trial_balance_command(at):
     """Every account's debits, credits and balance, with totals per currency."""
     if at is None:
-        rows = db.session.execute(
-            text(
-                "SELECT a.code, a.currency, a.type, b.debits_minor, b.credits_minor FROM ledger_accounts a "
-                "JOIN ledger_balances b ON b.account_id = a.id ORDER BY a.currency, a.type, a.code"
-            )
-        ).all()
+        rows = balances.all_current()
     else:
         try:
             day = datetime.strptime(at, "%Y-%m-%d").replace(tzinfo=UTC)

@@ -162,7 +162,7 @@ def post(
     connection = db.session.connection()  # the transaction's connection: one lookup serves both
     if connection.dialect.name == "postgresql" and USE_DB_FUNCTION:
         return _post_pg(
-            connection.connection.dbapi_connection,
+            connection.connection,
             kind,
             legs,
             memo=memo,
@@ -184,10 +184,25 @@ def post(
     short = None
     for account_id, (debits, credits) in deltas.items():
         row = locked[account_id]
+        if not row.no_negative:
+            # its movement is added where the entry is sealed (``balances``); only a reservation
+            # released now is written now
+            if account_id in release:
+                updates.append(
+                    {
+                        "b_account_id": account_id,
+                        "b_debits": 0,
+                        "b_credits": 0,
+                        "b_delta": 0,
+                        "b_reserve": -release[account_id],
+                        "b_count": 0,
+                    }
+                )
+            continue
         delta = debits - credits if row.debit_normal else credits - debits
         new_balance = row.balance_minor + delta
         new_reserved = row.reserved_minor - release.get(account_id, 0)
-        if row.no_negative and (new_balance < 0 or new_balance - new_reserved < 0):
+        if new_balance < 0 or new_balance - new_reserved < 0:
             short = account_id
         updates.append(
             {
@@ -250,7 +265,8 @@ def post(
             for leg in legs
         ],
     ).all()
-    db.session.execute(balance_update(), updates)
+    if updates:
+        db.session.execute(balance_update(), updates)
     made = []
     for leg, leg_id in zip(legs, leg_rows, strict=True):
         obj = Leg(
@@ -285,8 +301,17 @@ def _pg_array(values) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
+def _cursor(proxied):
+    """The posting cursor of a pooled connection, kept with it (in the pool's per-connection
+    ``info``) so that each posting does not make a new one and adapt its parameters afresh."""
+    cur = proxied.info.get("ledger_post_cursor")
+    if cur is None or cur.closed or cur.connection is not proxied.dbapi_connection:
+        cur = proxied.info["ledger_post_cursor"] = proxied.dbapi_connection.cursor()
+    return cur
+
+
 def _post_pg(
-    dbapi,
+    proxied,
     kind,
     legs,
     *,
@@ -315,7 +340,8 @@ def _post_pg(
         currencies.append(leg.money.currency)
     # straight to the driver (psycopg prepares it after a few calls): the posting's client cost
     # is mostly SQLAlchemy's own statement machinery otherwise
-    status, entry_id, leg_ids = dbapi.execute(
+    cur = _cursor(proxied)
+    cur.execute(
         _PG_POST,
         (
             idempotency_key,
@@ -336,7 +362,8 @@ def _post_pg(
             _pg_array(release),
             _pg_array(release.values()),
         ),
-    ).fetchone()
+    )
+    status, entry_id, _leg_ids = cur.fetchone()
     if status == "exists":
         return db.session.get(JournalEntry, entry_id) or by_key(JournalEntry, idempotency_key)
     if status == "reversed":
@@ -368,22 +395,8 @@ def _post_pg(
     )
     make_transient_to_detached(entry)
     db.session.add(entry)
-    made = [
-        _as_loaded(
-            Leg,
-            id=leg_id,
-            entry_id=entry_id,
-            account_id=account_id,
-            direction=direction,
-            amount_minor=amount,
-            currency=currency,
-            account=leg.account,
-        )
-        for leg, leg_id, account_id, direction, amount, currency in zip(
-            legs, leg_ids, accounts, directions, amounts, currencies, strict=True
-        )
-    ]
-    set_committed_value(entry, "legs", made)
+    # its legs are read from the database if anyone asks (rarely: a posting's caller wants the
+    # entry, its id and its fields)
     _mark_unsealed()
     for fn in listeners:
         fn(entry)

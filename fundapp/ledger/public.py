@@ -131,9 +131,11 @@ def iter_entries(batch: int = 5000) -> Iterator[dict]:
 
 def balances(as_of: int | None = None) -> list[dict]:
     """Every account's balance as the sealed entries ``1 … as_of`` make it (``as_of=None``: every
-    sealed entry; see ``balances_sealed``). Balances are maintained at posting, so the movements of
-    entries not yet sealed (or sealed after ``as_of``) are taken back out — in the same statement,
-    so that what is published always follows from the entries it is published with."""
+    sealed entry; see ``balances_sealed``). The rows of no-negative accounts are kept at posting,
+    the others' where entries are sealed (``ledger.balances``), so the movements of entries sealed
+    after ``as_of``, and those of entries not yet sealed on rows kept at posting, are taken back
+    out — in the same statement, so that what is published always follows from the entries it is
+    published with."""
     return balances_sealed(as_of)[0]
 
 
@@ -146,22 +148,40 @@ def balances_sealed(as_of: int | None = None) -> tuple[list[dict], int]:
         if as_of is not None
         else select(func.coalesce(func.max(JournalEntry.sequence), 0)).scalar_subquery()
     )
-    later = JournalEntry.sequence.is_(None)
+    unsealed = JournalEntry.sequence.is_(None)
+    later = unsealed
     if as_of is not None:
         later = later | (JournalEntry.sequence > int(as_of))
+
+    def moved_sum(direction: str, when):
+        return func.sum(case(((Leg.direction == direction) & when, Leg.amount_minor), else_=0))
+
+    # what the rows hold beyond the size asked for: entries sealed later, and entries not sealed
+    # yet, which only the rows kept at posting hold (``balances``)
     moved = (
         select(
             Leg.account_id.label("account_id"),
-            func.sum(case((Leg.direction == "debit", Leg.amount_minor), else_=0)).label("d"),
-            func.sum(case((Leg.direction == "credit", Leg.amount_minor), else_=0)).label("c"),
+            moved_sum("debit", ~unsealed).label("d"),
+            moved_sum("credit", ~unsealed).label("c"),
+            moved_sum("debit", unsealed).label("ud"),
+            moved_sum("credit", unsealed).label("uc"),
         )
         .join(JournalEntry, JournalEntry.id == Leg.entry_id)
         .where(later)
         .group_by(Leg.account_id)
         .subquery()
     )
-    d = AccountBalance.debits_minor - func.coalesce(moved.c.d, 0)
-    c = AccountBalance.credits_minor - func.coalesce(moved.c.c, 0)
+    held_now = AccountBalance.no_negative
+    d = (
+        AccountBalance.debits_minor
+        - func.coalesce(moved.c.d, 0)
+        - case((held_now, func.coalesce(moved.c.ud, 0)), else_=0)
+    )
+    c = (
+        AccountBalance.credits_minor
+        - func.coalesce(moved.c.c, 0)
+        - case((held_now, func.coalesce(moved.c.uc, 0)), else_=0)
+    )
     rows = db.session.execute(
         select(
             Account.code,

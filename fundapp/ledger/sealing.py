@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from flask import current_app, g
 from sqlalchemy import bindparam, func, literal, select, text, tuple_, union_all
 
-from fundapp.core.db import utcnow
+from fundapp.core.db import pg_array, utcnow
 from fundapp.extensions import db
 
-from . import merkle, signing
+from . import merkle, posting, signing
 from .encoding import encode_entry, format_time
-from .models import Account, Checkpoint, JournalEntry, Leg, MerkleNode
+from .models import Account, AccountBalance, Checkpoint, JournalEntry, Leg, MerkleNode
 
 log = logging.getLogger("fundapp.ledger")
 
@@ -102,12 +102,21 @@ def entry_leaf_inputs(entry_rows, legs_by_entry, seq_of):
 
 _PG_SEAL = text(
     "WITH sealed AS (UPDATE ledger_entries e SET sequence = v.seq, leaf_hash = v.leaf, sealed_at = :at, "
-    "reverses_sequence = v.rev FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), "
-    "CAST(:leaves AS bytea[]), CAST(:revs AS bigint[])) AS v(id, seq, leaf, rev) WHERE e.id = v.id "
+    "reverses_sequence = v.rev FROM (SELECT u.id, u.seq, decode(u.leaf, 'hex') AS leaf, u.rev "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:seqs AS bigint[]), CAST(:leaves AS text[]), "
+    "CAST(:revs AS bigint[])) AS u(id, seq, leaf, rev)) AS v WHERE e.id = v.id "
     "RETURNING 1), nodes AS (INSERT INTO ledger_merkle_nodes (level, idx, hash) "
-    "SELECT * FROM unnest(CAST(:levels AS integer[]), CAST(:idxs AS bigint[]), CAST(:hashes AS bytea[])) "
-    "RETURNING 1) SELECT (SELECT count(*) FROM sealed), (SELECT count(*) FROM nodes)"
+    "SELECT u.level, u.idx, decode(u.hash, 'hex') FROM unnest(CAST(:levels AS integer[]), "
+    "CAST(:idxs AS bigint[]), CAST(:hashes AS text[])) AS u(level, idx, hash) "
+    "RETURNING 1), moved AS (UPDATE ledger_balances b SET debits_minor = b.debits_minor + v.d, "
+    "credits_minor = b.credits_minor + v.c, balance_minor = b.balance_minor + "
+    "CASE WHEN b.debit_normal THEN v.d - v.c ELSE v.c - v.d END, entry_count = b.entry_count + v.n "
+    "FROM unnest(CAST(:bal_ids AS integer[]), CAST(:bal_d AS bigint[]), CAST(:bal_c AS bigint[]), "
+    "CAST(:bal_n AS bigint[])) AS v(a, d, c, n) WHERE b.account_id = v.a AND NOT b.no_negative "
+    "RETURNING 1) "
+    "SELECT (SELECT count(*) FROM sealed), (SELECT count(*) FROM nodes), (SELECT count(*) FROM moved)"
 )
+# the batch's values go as array literals (``pg_array``; hashes as hex, decoded above)
 # the fast check and the sealer's lock in one round trip: NULL = nothing waiting, false = another
 # sealer holds the lock, true = ours until commit
 _PG_TRY_LOCK = text(
@@ -198,9 +207,10 @@ def hold_sealer() -> None:
 
 def _waiting(after: int, take: int):
     """The next ``take`` unsealed entries past id ``after`` with their legs, and the tree size, in
-    one statement: [(id, kind, posted_at, memo, backer, reverses_id, [legs], extra)], size, where
-    ``extra`` is (project_id, source_type, source_id, [(direction, code, type, project_id,
-    currency, amount)]) for the seal listeners."""
+    one statement: [(id, kind, posted_at, memo, backer, reverses_id, [legs], extra, deferred)],
+    size, where ``extra`` is (project_id, source_type, source_id, [(direction, code, type,
+    project_id, currency, amount)]) for the seal listeners and ``deferred`` the legs on accounts
+    whose balance rows the sealer keeps: [(account id, direction, amount)]."""
     e, leg, acc = JournalEntry.__table__, Leg.__table__, Account.__table__
     batch = (
         select(
@@ -238,6 +248,8 @@ def _waiting(after: int, take: int):
             batch.c.source_id,
             acc.c.type,
             acc.c.project_id,
+            leg.c.account_id,
+            acc.c.no_negative,
         )
         .select_from(batch)
         .outerjoin(leg, leg.c.entry_id == batch.c.id)
@@ -247,11 +259,28 @@ def _waiting(after: int, take: int):
     entries: list = []
     for r in rows:
         if not entries or entries[-1][0] != r[0]:
-            entries.append((r[0], r[1], r[2], r[3], r[4], r[5], [], (r[11], r[12], r[13], [])))
+            entries.append((r[0], r[1], r[2], r[3], r[4], r[5], [], (r[11], r[12], r[13], []), []))
         if r[6] is not None:
             entries[-1][6].append((DIRECTION_CODE[r[6]], r[7], r[8], r[9]))
             entries[-1][7][3].append((r[6], r[7], r[14], r[15], r[8], r[9]))
+            if not r[17]:  # a deferred account: its balance row is written here (``balances``)
+                entries[-1][8].append((r[16], r[6], r[9]))
     return entries, (rows[0][10] if rows else 0)
+
+
+def _deferred_moves(rows) -> dict[int, tuple[int, int, int]]:
+    """What a batch adds to the balance rows the sealer keeps, in account order (the order rows
+    are locked in): {account id: (debits, credits, entries)}."""
+    sums: dict[int, list[int]] = {}
+    for r in rows:
+        touched = set()
+        for account_id, direction, amount in r[8]:
+            m = sums.setdefault(account_id, [0, 0, 0])
+            m[0 if direction == "debit" else 1] += amount
+            if account_id not in touched:
+                touched.add(account_id)
+                m[2] += 1
+    return {a: (d, c, n) for a, (d, c, n) in sorted(sums.items())}
 
 
 def _sealed_entries(rows, seq_of) -> list[SealedEntry]:
@@ -300,6 +329,7 @@ def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = Tr
                 {i: s for i, s in db.session.execute(select(e.c.id, e.c.sequence).where(e.c.id.in_(rev_ids)))}
             )
         legs = {r[0]: r[6] for r in rows}
+        moved = _deferred_moves(rows)
         rev_of = {r[0]: r[5] for r in rows}
         ids, seqs, leaves, revs = [], [], [], []
         levels, idxs, hashes = [], [], []
@@ -319,21 +349,27 @@ def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = Tr
                 idxs.append((seq >> (lvl + 1)) - 1)
                 hashes.append(node)
         if pg:  # one statement per batch, not one per entry
-            done, _ = db.session.execute(
+            done, _, bal_done = db.session.execute(
                 _PG_SEAL,
                 {
-                    "ids": ids,
-                    "seqs": seqs,
-                    "leaves": leaves,
-                    "revs": revs,
+                    "bal_ids": pg_array(moved),
+                    "bal_d": pg_array(m[0] for m in moved.values()),
+                    "bal_c": pg_array(m[1] for m in moved.values()),
+                    "bal_n": pg_array(m[2] for m in moved.values()),
+                    "ids": pg_array(ids),
+                    "seqs": pg_array(seqs),
+                    "leaves": pg_array(leaves),
+                    "revs": pg_array(revs),
                     "at": now,
-                    "levels": levels,
-                    "idxs": idxs,
-                    "hashes": hashes,
+                    "levels": pg_array(levels),
+                    "idxs": pg_array(idxs),
+                    "hashes": pg_array(hashes),
                 },
             ).one()
             if done != len(ids):  # never a sequence number without its entry
                 raise RuntimeError(f"sealing wrote {done} of {len(ids)} entries")
+            if bal_done != len(moved):  # never an entry sealed without its balances
+                raise RuntimeError(f"sealing wrote {bal_done} of {len(moved)} balances")
         else:
             db.session.execute(
                 e.update()
@@ -353,6 +389,28 @@ def seal_pending(batch: int = 2000, limit: int | None = None, *, wait: bool = Tr
                 db.session.execute(
                     MerkleNode.__table__.insert(),
                     [{"level": a, "idx": b, "hash": c} for a, b, c in zip(levels, idxs, hashes, strict=True)],
+                )
+            if moved:
+                normal = dict(
+                    db.session.execute(
+                        select(AccountBalance.account_id, AccountBalance.debit_normal).where(
+                            AccountBalance.account_id.in_(moved)
+                        )
+                    ).all()
+                )
+                db.session.execute(
+                    posting.balance_update(),
+                    [
+                        {
+                            "b_account_id": account_id,
+                            "b_debits": d,
+                            "b_credits": c,
+                            "b_delta": d - c if normal[account_id] else c - d,
+                            "b_reserve": 0,
+                            "b_count": n,
+                        }
+                        for account_id, (d, c, n) in moved.items()
+                    ],
                 )
         if _seal_listeners:
             batch_entries = _sealed_entries(rows, seq_of)

@@ -21,7 +21,7 @@ from fundapp.core.errors import InvalidTransition, NotFound, NotPermitted
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
-from . import posting
+from . import balances, posting
 from .models import (
     Account,
     AccountBalance,
@@ -166,23 +166,16 @@ def project_account(project_id: int, currency: str) -> Account:
     )
 
 
-def _balance_row(account: Account):
-    return db.session.execute(
-        select(AccountBalance.balance_minor, AccountBalance.reserved_minor).where(
-            AccountBalance.account_id == account.id
-        )
-    ).one()
-
-
 def balance(account: Account) -> Money:
-    """The balance with the account's natural sign (debit-normal for assets and expenses)."""
-    return Money(_balance_row(account).balance_minor, account.currency)
+    """The balance with the account's natural sign (debit-normal for assets and expenses), as
+    committed now (``balances``: some accounts' rows are kept where entries are sealed)."""
+    return Money(balances.current(account)[0], account.currency)
 
 
 def available(account: Account) -> Money:
     """The balance less what pending transfers have reserved."""
-    row = _balance_row(account)
-    return Money(row.balance_minor - row.reserved_minor, account.currency)
+    amount, reserved = balances.current(account)
+    return Money(amount - reserved, account.currency)
 
 
 # -- posting ------------------------------------------------------------------------------------

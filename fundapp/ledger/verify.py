@@ -44,6 +44,25 @@ class Report:
         self.problems.append(message)
 
 
+# Every row's currency, debits and credits as committed now: the rows, and the legs of unsealed
+# entries on the accounts whose rows are written where entries are sealed (``balances``).
+_CURRENT = (
+    "SELECT currency, debits_minor AS d, credits_minor AS c FROM ledger_balances UNION ALL "
+    "SELECT l.currency, CASE WHEN l.direction = 'debit' THEN l.amount_minor ELSE 0 END, "
+    "CASE WHEN l.direction = 'credit' THEN l.amount_minor ELSE 0 END FROM ledger_legs l "
+    "JOIN ledger_entries e ON e.id = l.entry_id JOIN ledger_balances ub ON ub.account_id = l.account_id "
+    "WHERE e.sequence IS NULL AND NOT ub.no_negative"
+)
+_EQUATION_OFF = (
+    "SELECT currency, SUM(d - c) FROM (" + _CURRENT + ") t "  # noqa: S608 - constants
+    "GROUP BY currency HAVING SUM(d - c) <> 0"
+)
+_TOTALS = (
+    "SELECT currency, SUM(d), SUM(c) FROM (" + _CURRENT + ") t "  # noqa: S608 - constants
+    "GROUP BY currency ORDER BY currency"
+)
+
+
 def _scalar(sql: str, **params):
     return db.session.execute(text(sql), params).scalar()
 
@@ -72,9 +91,12 @@ def check_sums(report: Report) -> None:
         "SELECT a.code, a.currency, COALESCE(s.d, 0), COALESCE(s.c, 0), b.debits_minor, "
         "b.credits_minor, b.balance_minor FROM ledger_balances b "
         "JOIN ledger_accounts a ON a.id = b.account_id LEFT JOIN ("
-        " SELECT account_id, SUM(CASE WHEN direction = 'debit' THEN amount_minor ELSE 0 END) AS d,"
-        " SUM(CASE WHEN direction = 'credit' THEN amount_minor ELSE 0 END) AS c"
-        " FROM ledger_legs GROUP BY account_id) s ON s.account_id = b.account_id "
+        " SELECT l.account_id, SUM(CASE WHEN l.direction = 'debit' THEN l.amount_minor ELSE 0 END) AS d,"
+        " SUM(CASE WHEN l.direction = 'credit' THEN l.amount_minor ELSE 0 END) AS c"
+        " FROM ledger_legs l JOIN ledger_entries e ON e.id = l.entry_id"
+        " JOIN ledger_balances lb ON lb.account_id = l.account_id"
+        " WHERE e.sequence IS NOT NULL OR lb.no_negative GROUP BY l.account_id) s"
+        " ON s.account_id = b.account_id "
         "WHERE COALESCE(s.d, 0) <> b.debits_minor OR COALESCE(s.c, 0) <> b.credits_minor "
         "OR b.balance_minor <> CASE WHEN b.debit_normal THEN b.debits_minor - b.credits_minor "
         "ELSE b.credits_minor - b.debits_minor END ORDER BY a.id LIMIT 20"
@@ -83,10 +105,7 @@ def check_sums(report: Report) -> None:
             f"account {code} {currency}: stored debits/credits/balance {d}/{c}/{bal} "
             f"but its legs sum to {dsum}/{csum}"
         )
-    for currency, diff in _rows(
-        "SELECT currency, SUM(debits_minor - credits_minor) FROM ledger_balances GROUP BY currency "
-        "HAVING SUM(debits_minor - credits_minor) <> 0"
-    ):
+    for currency, diff in _rows(_EQUATION_OFF):
         report.fail(f"the accounting equation does not hold in {currency} (off by {diff})")
     for code, currency, bal, res in _rows(
         "SELECT a.code, a.currency, b.balance_minor, b.reserved_minor FROM ledger_balances b "
@@ -95,9 +114,7 @@ def check_sums(report: Report) -> None:
     ):
         report.fail(f"account {code} {currency} is negative (balance {bal}, reserved {res})")
     _check_reservations(report)
-    totals = _rows(
-        "SELECT currency, SUM(debits_minor), SUM(credits_minor) FROM ledger_balances GROUP BY currency"
-    )
+    totals = _rows(_TOTALS)
     for currency, d, c in totals:
         report.facts.append(f"{currency}: debits {d} = credits {c}")
 
@@ -397,12 +414,14 @@ def check_balances(report: Report, accounts: _Accounts, totals: dict[str, int], 
         account_id = int(k[1:].split(":", 1)[0])
         sums.setdefault(account_id, [0, 0])[0 if d == "D" else 1] += amount
     unsealed_legs = 0
-    for account_id, direction, amount, n in _rows(
-        "SELECT l.account_id, l.direction, SUM(l.amount_minor), COUNT(*) FROM ledger_legs l "
-        "JOIN ledger_entries e ON e.id = l.entry_id WHERE e.sequence IS NULL "
-        "GROUP BY l.account_id, l.direction"
+    for account_id, direction, amount, n, held_now in _rows(
+        "SELECT l.account_id, l.direction, SUM(l.amount_minor), COUNT(*), b.no_negative "
+        "FROM ledger_legs l JOIN ledger_entries e ON e.id = l.entry_id "
+        "JOIN ledger_balances b ON b.account_id = l.account_id WHERE e.sequence IS NULL "
+        "GROUP BY l.account_id, l.direction, b.no_negative"
     ):
-        sums.setdefault(account_id, [0, 0])[0 if direction == "debit" else 1] += amount
+        if held_now:  # the other rows are written where entries are sealed (``balances``)
+            sums.setdefault(account_id, [0, 0])[0 if direction == "debit" else 1] += amount
         unsealed_legs += n
     total_legs = _scalar("SELECT COUNT(*) FROM ledger_legs")
     if total_legs != legs_seen + unsealed_legs:
@@ -422,10 +441,7 @@ def check_balances(report: Report, accounts: _Accounts, totals: dict[str, int], 
 
 def check_balance_rows(report: Report) -> None:
     """The accounting equation, the no-negative rule and reservations, over the balance rows."""
-    for currency, diff in _rows(
-        "SELECT currency, SUM(debits_minor - credits_minor) FROM ledger_balances GROUP BY currency "
-        "HAVING SUM(debits_minor - credits_minor) <> 0"
-    ):
+    for currency, diff in _rows(_EQUATION_OFF):
         report.fail(f"the accounting equation does not hold in {currency} (off by {diff})")
     for code, currency, bal, res in _rows(
         "SELECT a.code, a.currency, b.balance_minor, b.reserved_minor FROM ledger_balances b "
@@ -434,10 +450,7 @@ def check_balance_rows(report: Report) -> None:
     ):
         report.fail(f"account {code} {currency} is negative (balance {bal}, reserved {res})")
     _check_reservations(report)
-    for currency, d, c in _rows(
-        "SELECT currency, SUM(debits_minor), SUM(credits_minor) FROM ledger_balances GROUP BY currency "
-        "ORDER BY currency"
-    ):
+    for currency, d, c in _rows(_TOTALS):
         report.facts.append(f"{currency}: debits {d} = credits {c}" if d == c else f"{currency}: {d} / {c}")
 
 

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from flask import g, has_request_context, request
 from sqlalchemy import select
 
+from fundapp.core.db import pg_array
 from fundapp.extensions import db
 from fundapp.ledger.models import Checkpoint
 
@@ -373,7 +374,7 @@ def bump(deltas: dict[tuple[str, str, str, str], list[int]]) -> None:
     driver = _driver()
     if driver is not None:
         columns = list(zip(*((*k, a, n) for k, (a, n) in items), strict=True))
-        driver.execute(_PG_BUMP, (now, *(list(c) for c in columns)))
+        driver.execute(_PG_BUMP, (now, *(pg_array(c) for c in columns)))
         return
     table = Counter.__table__
     rows = [
@@ -412,7 +413,12 @@ def _remember_backers(found: dict[str, tuple[str | None, int | None]]) -> list[t
     if driver is not None:
         rows = driver.execute(
             _PG_BACKERS,
-            (now, [k for k, _ in items], [c for _, (c, _) in items], [q for _, (_, q) in items]),
+            (
+                now,
+                pg_array(k for k, _ in items),
+                pg_array(c for _, (c, _) in items),
+                pg_array(q for _, (_, q) in items),
+            ),
         ).fetchall()
         return [(row[0], row[1]) for row in rows]
     table = Backer.__table__
