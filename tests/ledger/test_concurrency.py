@@ -14,7 +14,7 @@ from fundapp.core.errors import InsufficientFunds, InvalidTransition
 from fundapp.extensions import db
 from fundapp.ledger import sealing
 from fundapp.ledger import services as L
-from fundapp.ledger.models import JournalEntry
+from fundapp.ledger.models import AccountBalance, JournalEntry
 from fundapp.ledger.verify import verify_ledger
 
 from .conftest import tjs
@@ -243,3 +243,46 @@ def test_a_pending_transfer_is_posted_once_under_a_race(pg_app, make_user):
     assert sum(isinstance(r, int) for r in results) == 1
     assert all(isinstance(r, InvalidTransition) for r in results if not isinstance(r, int)), results
     assert L.balance(_acc(p1_id)) == tjs(0) and L.available(_acc(p1_id)) == tjs(0)
+
+
+def test_a_clearing_balance_read_while_entries_are_sealed_never_counts_one_twice(pg_app):
+    """While the sealer moves entries one by one into the bank's balance row, does every reading of
+    the bank's balance (row plus unsealed legs, in one statement) give the same total, never an
+    entry counted in both places or in neither?"""
+    bank_id, p1_id, _ = _ids()
+    for j in range(60):
+        L.post_entry(
+            "donation",
+            [L.Leg.debit(_acc(bank_id), tjs(10 + j)), L.Leg.credit(_acc(p1_id), tjs(10 + j))],
+            memo="gift",
+            idempotency_key=f"read-seal:{j}",
+        )
+    db.session.commit()
+    total = tjs(sum(10 + j for j in range(60)))
+    assert L.balance(_acc(bank_id)) == total
+
+    def work(i):
+        if i == 0:  # the sealer, one entry per transaction
+            sealed = 0
+            while sealing.seal_pending(limit=1):
+                db.session.commit()
+                sealed += 1
+            db.session.commit()
+            return sealed
+        seen = set()
+        for _ in range(150):
+            seen.add(L.balance(_acc(bank_id)).amount)
+            db.session.rollback()
+        return seen
+
+    results = _run_threads(pg_app, 3, work)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert not errors, errors
+    assert results[0] == 60
+    assert results[1] == {total.amount} and results[2] == {total.amount}
+    row = db.session.get(AccountBalance, bank_id, populate_existing=True)
+    assert (row.debits_minor, row.balance_minor, row.entry_count) == (total.amount, total.amount, 60)
+    sealing.make_checkpoint()
+    db.session.commit()
+    report = verify_ledger()
+    assert report.ok, report.problems
