@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from fundapp.core.db import utcnow
+from fundapp.core.db import pg_array, utcnow
 from fundapp.core.errors import InsufficientFunds, InvalidTransition
 from fundapp.extensions import db
 
@@ -294,13 +294,6 @@ _PG_POST = (
 )
 
 
-def _pg_array(values) -> str:
-    """An array's text literal. The values are ids, amounts, directions and currency codes (digits
-    and letters only), so no element needs quoting; sent as one text parameter it spares the
-    driver inferring the element type of every list on every posting."""
-    return "{" + ",".join(map(str, values)) + "}"
-
-
 def _cursor(proxied):
     """The posting cursor of a pooled connection, kept with it (in the pool's per-connection
     ``info``) so that each posting does not make a new one and adapt its parameters afresh."""
@@ -355,12 +348,12 @@ def _post_pg(
             reverses_id,
             occurred_at,
             now,
-            _pg_array(accounts),
-            _pg_array(directions),
-            _pg_array(amounts),
-            _pg_array(currencies),
-            _pg_array(release),
-            _pg_array(release.values()),
+            pg_array(accounts),
+            pg_array(directions),
+            pg_array(amounts),
+            pg_array(currencies),
+            pg_array(release),
+            pg_array(release.values()),
         ),
     )
     status, entry_id, _leg_ids = cur.fetchone()
