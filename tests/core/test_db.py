@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from fundapp.accounts.models import User
-from fundapp.core.db import lock_one, money_composite, one_of
+from fundapp.core.db import lock_one, money_composite, one_of, pg_array
 from fundapp.core.money import Money
 from fundapp.extensions import db
 
@@ -118,3 +118,49 @@ def test_money_composite_and_its_columns_both_filter_queries(gifts):
     by_money = gifts.scalars(select(_Gift).where(_Gift.amount == Money(100, "USD"))).all()
     by_column = gifts.scalars(select(_Gift).where(_Gift.currency == "USD", _Gift.amount_minor == 100)).all()
     assert [g.currency for g in by_money] == ["USD"] and by_money == by_column
+
+
+_ARRAYS = [
+    ([], "{}"),
+    ([3, -1, 0, 10**15], "{3,-1,0,1000000000000000}"),
+    ([1, None, 2], "{1,NULL,2}"),
+    ([True, False, None], "{t,f,NULL}"),
+    ([b"\x00\xff", bytearray(b"\x10")], "{00ff,10}"),
+    (
+        ["plain", 'a "quote"', "back\\slash", "comma, brace}", "", "NULL"],
+        '{"plain","a \\"quote\\"","back\\\\slash","comma, brace}","","NULL"}',
+    ),
+    ([Colour.SAINTS, "x", None], '{"o\'neil","x",NULL}'),
+    # batches long enough to take the one-pass path
+    ([7] * 20, "{" + ",".join(["7"] * 20) + "}"),
+    ([b"\xab"] * 19 + [b""], "{" + ",".join(["ab"] * 19 + ['""']) + "}"),
+    (['say "hi"'] * 20, "{" + ",".join(['"say \\"hi\\""'] * 20) + "}"),
+    ([1] * 20 + [None], "{" + ",".join(["1"] * 20 + ["NULL"]) + "}"),
+]
+
+
+@pytest.mark.parametrize(("values", "literal"), _ARRAYS)
+def test_pg_array_writes_each_kind_of_value_as_its_literal(values, literal):
+    """Is every kind of value written as PostgreSQL reads it, from a list or any iterable?"""
+    assert pg_array(values) == literal
+    assert pg_array(iter(values)) == literal
+
+
+@pytest.mark.postgres
+def test_pg_array_literals_are_read_back_by_postgresql_as_the_same_values(app):
+    """Does PostgreSQL read each literal back to exactly the values it was made of?"""
+    texts = ["plain", 'a "quote"', "back\\slash", "comma, brace}", "", "NULL", "o'neil", None]
+    many = [f'{i} {{x}}, \\ "q"' for i in range(40)]
+    assert db.session.scalar(text("SELECT CAST(:a AS text[])"), {"a": pg_array(many)}) == many
+    assert db.session.scalar(text("SELECT CAST(:a AS text[])"), {"a": pg_array(texts)}) == texts
+    ints = [3, -1, None, 10**15]
+    assert db.session.scalar(text("SELECT CAST(:a AS bigint[])"), {"a": pg_array(ints)}) == ints
+    raw = [b"\x00\xff", b""]
+    got = db.session.scalar(
+        text(
+            "SELECT array_agg(decode(x, 'hex') ORDER BY n) FROM unnest(CAST(:a AS text[])) "
+            "WITH ORDINALITY AS u(x, n)"
+        ),
+        {"a": pg_array(raw)},
+    )
+    assert [bytes(g) for g in got] == raw
