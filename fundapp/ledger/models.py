@@ -171,7 +171,11 @@ class JournalEntry(db.Model):
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     legs: Mapped[list[Leg]] = relationship(
-        back_populates="entry", order_by="Leg.id", lazy="selectin", viewonly=True
+        primaryjoin="JournalEntry.id == foreign(Leg.entry_id)",
+        back_populates="entry",
+        order_by="Leg.id",
+        lazy="selectin",
+        viewonly=True,
     )
     reverses: Mapped[JournalEntry | None] = relationship(remote_side=[id], viewonly=True)
 
@@ -209,16 +213,18 @@ class Leg(db.Model):
     __tablename__ = "ledger_legs"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), nullable=False)
-    # no foreign key: the leg guard trigger refuses a leg whose account does not exist (migration
-    # 0007 says why), and accounts are never deleted
+    # no foreign keys: the leg guard trigger refuses a leg whose entry or account does not exist
+    # (migrations 0007 and 0028 say why), and neither is ever deleted
+    entry_id: Mapped[int] = mapped_column(BigId, nullable=False)
     account_id: Mapped[int] = mapped_column(Integer, nullable=False)
     direction: Mapped[str] = mapped_column(String(6), nullable=False)
     amount_minor: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     money: Mapped[Money] = money_composite("amount_minor", "currency")
 
-    entry: Mapped[JournalEntry] = relationship(back_populates="legs", viewonly=True)
+    entry: Mapped[JournalEntry] = relationship(
+        primaryjoin="foreign(Leg.entry_id) == JournalEntry.id", back_populates="legs", viewonly=True
+    )
     account: Mapped[Account] = relationship(
         primaryjoin="foreign(Leg.account_id) == Account.id", lazy="joined", viewonly=True
     )

@@ -143,16 +143,21 @@ def test_leg_currency_must_be_its_accounts(accounts):
 
 def test_a_leg_needs_an_existing_account_and_entry(accounts):
     """Is a leg naming an account or an entry that does not exist refused by the database (the
-    leg guard stands in for the account key, see migration 0007)?"""
+    leg guard stands in for the account key and the entry key, see migrations 0007 and 0028)?"""
     bank, p1 = accounts["bank"].id, accounts["p1"].id
     missing = db.session.scalar(text("SELECT MAX(id) + 1000 FROM ledger_accounts"))
     with pytest.raises(DBAPIError, match="existing entry"):
         _raw_entry([(missing, "debit", 100), (p1, "credit", 100)])
         db.session.commit()
     db.session.rollback()
-    _refused(
-        "INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency) "
-        "VALUES (987654, :a, 'debit', 5, 'TJS')",
-        a=bank,
-    )
+    with pytest.raises(DBAPIError, match="existing entry"):
+        db.session.execute(
+            text(
+                "INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency) "
+                "VALUES (987654, :a, 'debit', 5, 'TJS')"
+            ),
+            {"a": bank},
+        )
+        db.session.commit()
+    db.session.rollback()
     assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_legs")) == 0
