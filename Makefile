@@ -42,14 +42,20 @@ format: install
 
 # The whole suite on SQLite, then the same suite on PostgreSQL when TEST_DATABASE_URL names one.
 # Under CI=true a missing PostgreSQL is an error, never a silent skip.
-test: lint translations test-sqlite test-postgresql
+# Browser tests (they drive pages, whatever the engine) run once: in the PostgreSQL pass when there
+# is one, else in the SQLite pass.
+test: lint translations
+	$(MAKE) --no-print-directory test-sqlite FUNDAPP_TEST_BROWSER=$(if $(TEST_DATABASE_URL),0,1)
+	$(MAKE) --no-print-directory test-postgresql
+
+FUNDAPP_TEST_BROWSER ?= 1
 
 test-sqlite: install
-	FUNDAPP_TEST_ENGINE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	FUNDAPP_TEST_ENGINE=sqlite FUNDAPP_TEST_BROWSER=$(FUNDAPP_TEST_BROWSER) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgresql: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		FUNDAPP_TEST_ENGINE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS); \
+		FUNDAPP_TEST_ENGINE=postgresql FUNDAPP_TEST_BROWSER=1 $(BIN)/python -m pytest $(PYTEST_ARGS); \
 	elif [ "$$CI" = "true" ]; then \
 		echo "CI=true but TEST_DATABASE_URL is not set: the PostgreSQL run cannot be skipped" >&2; exit 1; \
 	else \

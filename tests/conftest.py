@@ -38,15 +38,25 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+# Browser tests drive pages, not the database engine: when a PostgreSQL pass follows (``make test``
+# with TEST_DATABASE_URL), the SQLite pass leaves them to it (FUNDAPP_TEST_BROWSER=0).
+BROWSER_PASS = os.environ.get("FUNDAPP_TEST_BROWSER", "1") != "0"
+
+
 def pytest_collection_modifyitems(config, items):
+    # a test that drives Chromium is a browser test, marked or not
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
     # PostgreSQL-only tests (real concurrency) run in the PostgreSQL pass, not twice.
-    if ENGINE != "postgresql":
-        keep, drop = [], []
-        for item in items:
-            (drop if item.get_closest_marker("postgres") else keep).append(item)
-        if drop:
-            config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+    keep, drop = [], []
+    for item in items:
+        postgres_only = ENGINE != "postgresql" and item.get_closest_marker("postgres")
+        browser_elsewhere = not BROWSER_PASS and item.get_closest_marker("browser")
+        (drop if postgres_only or browser_elsewhere else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _base_config(url: str) -> dict:

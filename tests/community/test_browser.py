@@ -114,9 +114,10 @@ def test_specialist_placement_on_a_phone(phone_page, live_server, people):
 
     sign_in(page, live_server, founder)
     page.goto(f"{live_server}/needs")
-    page.click("text=Tajik teacher for the summer school")
-    fits(page)
+    with page.expect_navigation():
+        page.click("text=Tajik teacher for the summer school")
     expect(page.locator("body")).to_contain_text("Skills in common: Teaching")
+    fits(page)
     with page.expect_navigation():
         page.click("form.inline button:has-text('Invite')")
     expect(page.locator("body")).to_contain_text("The specialist is invited.")
