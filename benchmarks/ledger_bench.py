@@ -281,6 +281,7 @@ def bulk_load(kind: str, url: str, instance: str, n: int, seed: int = 7) -> floa
 
 
 def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=False):
+    from fundapp.core.errors import InsufficientFunds
     from fundapp.core.money import Money
     from fundapp.extensions import db
     from fundapp.ledger import services as L
@@ -322,7 +323,7 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
                     project_id=project_no,
                 )
                 db.session.commit()
-            except L.InsufficientFunds:
+            except InsufficientFunds:
                 db.session.rollback()
                 refused += 1
         elapsed = time.perf_counter() - t0

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from fundapp.core.security import public
 from fundapp.ledger import public as records
+from fundapp.ledger.labels import account_name
 from fundapp.ledger.models import EntryKind
 
 from . import opendata, views_data
@@ -103,7 +104,11 @@ def dashboard():
 def ledger():
     title = _("Public ledger")
     description = _("Every journal entry of the fund, newest first, with its legs, sequence number and hash.")
-    common = {"kinds": list(EntryKind), "kind_label": views_data.kind_label}
+    # each kind's label translated once per page (the filter lists them all, every entry shows one)
+    common = {
+        "kinds": list(EntryKind),
+        "kind_labels": {k.value: views_data.kind_label(k.value) for k in EntryKind},
+    }
     try:
         filters = svc.parse_filters(request.args)
     except svc.BadFilter as exc:
@@ -125,8 +130,11 @@ def ledger():
     def context():
         page = svc.ledger_page(filters)
         projects = svc.public_projects_by_id({e.project_id for e in page.entries if e.project_id})
+        # a page shows a few accounts many times: each name is translated once
+        accounts = {leg.account_id: leg.account for e in page.entries for leg in e.legs}
         return {
             "page": page,
+            "account_names": {i: account_name(a) for i, a in accounts.items()},
             "filters": filters,
             "error": None,
             "projects": projects,
