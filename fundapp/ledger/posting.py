@@ -325,11 +325,13 @@ def _post_pg(
     kind = str(kind)
     source_id = None if source_id is None else str(source_id)
     reverses_id = None if reverses is None else reverses.id
+    # the legs' array literals, made directly: ids and amounts are integers, and directions and
+    # currencies come from fixed lists (``Direction``, the known currencies), so nothing needs quoting
     accounts, directions, amounts, currencies = [], [], [], []
     for leg in legs:
-        accounts.append(leg.account.id)
-        directions.append(str(leg.direction))
-        amounts.append(leg.money.amount)
+        accounts.append(str(leg.account.id))
+        directions.append(leg.direction.value)
+        amounts.append(str(leg.money.amount))
         currencies.append(leg.money.currency)
     # straight to the driver (psycopg prepares it after a few calls): the posting's client cost
     # is mostly SQLAlchemy's own statement machinery otherwise
@@ -348,12 +350,12 @@ def _post_pg(
             reverses_id,
             occurred_at,
             now,
-            pg_array(accounts),
-            pg_array(directions),
-            pg_array(amounts),
-            pg_array(currencies),
-            pg_array(release),
-            pg_array(release.values()),
+            "{" + ",".join(accounts) + "}",
+            "{" + ",".join(directions) + "}",
+            "{" + ",".join(amounts) + "}",
+            "{" + ",".join(currencies) + "}",
+            pg_array(release) if release else "{}",
+            pg_array(release.values()) if release else "{}",
         ),
     )
     status, entry_id, _leg_ids = cur.fetchone()
