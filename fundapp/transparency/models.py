@@ -36,8 +36,10 @@ class Counter(db.Model):
 
     __table_args__ = (
         UniqueConstraint("dimension", "key", "metric", "currency"),
-        # top-N per dimension (top projects, regions …) without sorting the whole table
-        Index("ix_transparency_counters_rank", "dimension", "metric", "currency", "amount_minor"),
+        # top-N per dimension (top projects, regions …): the rows of one ranking, sorted by amount.
+        # No changing column is indexed, so the sealer's update of a counter stays in its page
+        # (PostgreSQL: heap-only; the table keeps half of each page free for it, migration 0029)
+        Index("ix_transparency_counters_rank", "dimension", "metric", "currency"),
     )
 
     def __repr__(self) -> str:

@@ -272,7 +272,7 @@ def entries_count() -> int:
 
 
 def breakdown(dimension: str, metric: str, currency: str, limit: int = 12) -> list[tuple[str, int]]:
-    """The largest keys of a dimension for one metric and currency (uses the rank index)."""
+    """The largest keys of a dimension for one metric and currency (the rank index finds them)."""
     rows = db.session.execute(
         select(Counter.key, Counter.amount_minor)
         .where(Counter.dimension == dimension, Counter.metric == metric, Counter.currency == currency)
