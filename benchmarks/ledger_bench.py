@@ -3,6 +3,7 @@
 same script, and the time of a full ``ledger verify`` over 1,000,000 entries.
 
     .venv/bin/python benchmarks/ledger_bench.py --db postgresql --entries 8000 --writers 4 --breakdown --peer
+    .venv/bin/python benchmarks/ledger_bench.py --db postgresql --entries 8000 --writers 4 --peer --rounds 5
     .venv/bin/python benchmarks/ledger_bench.py --db sqlite --entries 5000 --writers 4
 
 The default is the production shape: every other domain's listener registered (the public
@@ -10,7 +11,9 @@ counters are kept by the sealer's listener), the sealer running. ``--without-lis
 the ledger alone; ``--breakdown`` adds that run, the service without the sealer and bare
 ``ledger_post()`` calls; ``--peer`` runs django-hordak's ``transfer_to`` with as many workers in
 the same sitting (``shared/peers/hordak/run.sh``, its own venv under ``--peer-dir``) and prints
-the ratio to it beside the ratio to pgbench, as a table on stderr.
+the ratio to it beside the ratio to pgbench, as a table on stderr. ``--rounds N`` repeats the
+sitting (pgbench, the ledger run, the peer, pgbench) N times on the same ledger and prints every
+sitting's figures and the medians of the ratios: one sitting's ratio moves with the machine's pace.
 
 Each writer is a separate process running ``post_entry`` + COMMIT in a loop (donations into and
 payouts out of 200 projects, through 3 channel accounts in 2 currencies), while a sealer process
@@ -36,6 +39,7 @@ import random
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -604,7 +608,76 @@ def table(result: dict) -> str:
         out.append(
             f"| pgbench TPC-B, {result['writers']} clients (mean of before/after) | {tps:,.0f} | 1.00 | - |"
         )
+    if "rounds" in result:  # every sitting, production shape, and the medians
+        out += [
+            "",
+            "| sitting | postings/s | hordak/s | pgbench tps | × pgbench | × hordak "
+            "| machine CPU per posting |",
+            "|---|---|---|---|---|---|---|",
+        ]
+
+        def cell(v, fmt):
+            return "-" if v is None else format(v, fmt)
+
+        for i, r in enumerate(result["rounds"], 1):
+            out.append(
+                f"| {i} | {r['postings_per_s']:,.0f} | {cell(r['hordak_per_s'], ',.0f')} | "
+                f"{cell(r['pgbench_tps'], ',.0f')} | {cell(r['ratio_to_pgbench'], '.2f')} | "
+                f"{cell(r['ratio_to_hordak'], '.2f')} | {r['machine_cpu_s_per_posting'] * 1000:.2f} ms |"
+            )
+        m = result["median"]
+        out.append(
+            f"| median | {m['postings_per_s']:,.0f} | | | {cell(m.get('ratio_to_pgbench'), '.2f')} | "
+            f"{cell(m.get('ratio_to_hordak'), '.2f')} | |"
+        )
     return "\n".join(out)
+
+
+def sitting(args, url: str, workdir: str, accs: dict, listeners: bool) -> dict:
+    """pgbench, the ledger run (production shape), the peer, the breakdown, pgbench again."""
+    out: dict = {}
+    pg = args.db == "postgresql"
+    seconds = args.pgbench_seconds or 10
+    before = run_pgbench(args.writers, seconds) if pg else None
+    out["ledger"] = run_writers(
+        url,
+        workdir,
+        accs,
+        args.entries,
+        args.writers,
+        not args.no_sealer,
+        listeners,
+        interval=args.seal_interval,
+    )
+    out["ledger"]["seal_interval_s"] = None if args.no_sealer else args.seal_interval
+    if pg and args.peer:  # the peer in the same sitting, between the two baselines
+        out["hordak"] = run_hordak(args.writers, args.peer_seconds, args.peer_dir)
+    if pg and args.breakdown:  # where the time goes: the same postings, less around them
+        out["breakdown"] = {
+            "ledger_alone": run_writers(
+                url, workdir, accs, args.entries, args.writers, True, False, interval=args.seal_interval
+            ),
+            "service_without_sealer": run_writers(
+                url, workdir, accs, args.entries, args.writers, False, listeners
+            ),
+            "bare_ledger_post_without_sealer": run_writers(
+                url, workdir, accs, args.entries, args.writers, False, target=raw_writer
+            ),
+        }
+    if pg:
+        after = run_pgbench(args.writers, args.pgbench_seconds or max(5, round(out["ledger"]["wall_s"])))
+        out["pgbench"] = {"before": before, "after": after}
+        runs = [r["tps"] for r in (before, after) if r.get("tps")]
+        if runs:
+            tps = sum(runs) / len(runs)
+            out["pgbench"]["mean_tps"] = round(tps, 1)
+            out["ratio_postings_to_pgbench_tps"] = round(out["ledger"]["postings_per_s"] / tps, 3)
+            for part in out.get("breakdown", {}).values():
+                part["ratio_to_pgbench_tps"] = round(part["postings_per_s"] / tps, 3)
+        peer = out.get("hordak", {}).get("transfers_per_s")
+        if peer:
+            out["ratio_postings_to_hordak_transfer_to"] = round(out["ledger"]["postings_per_s"] / peer, 3)
+    return out
 
 
 def main() -> None:
@@ -637,6 +710,12 @@ def main() -> None:
         help="PostgreSQL: also run django-hordak's transfer_to with as many workers (shared/peers/hordak)",
     )
     ap.add_argument("--peer-seconds", type=int, default=20)
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="sittings in a row on the same ledger; prints each and the medians",
+    )
     ap.add_argument("--peer-dir", default=os.environ.get("PEER_DIR", "/tmp/peer"), help="the peer's venv")
     ap.add_argument("--db-prefix", default="bench_ledger", help="PostgreSQL scratch databases' name prefix")
     ap.add_argument(
@@ -659,53 +738,28 @@ def main() -> None:
         result["preload_s"] = round(bulk_load(args.db, url, workdir, args.preload), 1)
         result["preloaded_entries"] = args.preload
         accs = ensure_accounts(url, workdir)
-        # the baseline runs just before and just after the ledger run (the disk's and the
-        # machine's pace drift), as long as the ledger run; the ratio is against their mean
-        pg = args.db == "postgresql"
-        seconds = args.pgbench_seconds or 10
-        before = run_pgbench(args.writers, seconds) if pg else None
-        result["ledger"] = run_writers(
-            url,
-            workdir,
-            accs,
-            args.entries,
-            args.writers,
-            not args.no_sealer,
-            listeners,
-            interval=args.seal_interval,
-        )
-        result["ledger"]["seal_interval_s"] = None if args.no_sealer else args.seal_interval
-        if pg and args.peer:  # the peer in the same sitting, between the two baselines
-            result["hordak"] = run_hordak(args.writers, args.peer_seconds, args.peer_dir)
-        if pg and args.breakdown:  # where the time goes: the same postings, less around them
-            result["breakdown"] = {
-                "ledger_alone": run_writers(
-                    url, workdir, accs, args.entries, args.writers, True, False, interval=args.seal_interval
-                ),
-                "service_without_sealer": run_writers(
-                    url, workdir, accs, args.entries, args.writers, False, listeners
-                ),
-                "bare_ledger_post_without_sealer": run_writers(
-                    url, workdir, accs, args.entries, args.writers, False, target=raw_writer
-                ),
+        # one sitting: the baseline just before and just after the ledger run (the disk's and the
+        # machine's pace drift), the peer between them; --rounds repeats the sitting on the same
+        # ledger and prints every sitting's ratios and their medians
+        sittings = [sitting(args, url, workdir, accs, listeners) for _ in range(args.rounds)]
+        result.update(sittings[-1])
+        if len(sittings) > 1:
+            result["rounds"] = [
+                {
+                    "postings_per_s": r["ledger"]["postings_per_s"],
+                    "hordak_per_s": r.get("hordak", {}).get("transfers_per_s"),
+                    "pgbench_tps": r.get("pgbench", {}).get("mean_tps"),
+                    "ratio_to_pgbench": r.get("ratio_postings_to_pgbench_tps"),
+                    "ratio_to_hordak": r.get("ratio_postings_to_hordak_transfer_to"),
+                    "machine_cpu_s_per_posting": r["ledger"]["machine_cpu_s_per_posting"],
+                }
+                for r in sittings
+            ]
+            result["median"] = {
+                k: statistics.median(v)
+                for k in ("postings_per_s", "ratio_to_pgbench", "ratio_to_hordak")
+                if (v := [r[k] for r in result["rounds"] if r[k] is not None])
             }
-        if pg:
-            after = run_pgbench(
-                args.writers, args.pgbench_seconds or max(5, round(result["ledger"]["wall_s"]))
-            )
-            result["pgbench"] = {"before": before, "after": after}
-            runs = [r["tps"] for r in (before, after) if r.get("tps")]
-            if runs:
-                tps = sum(runs) / len(runs)
-                result["pgbench"]["mean_tps"] = round(tps, 1)
-                result["ratio_postings_to_pgbench_tps"] = round(result["ledger"]["postings_per_s"] / tps, 3)
-                for part in result.get("breakdown", {}).values():
-                    part["ratio_to_pgbench_tps"] = round(part["postings_per_s"] / tps, 3)
-            peer = result.get("hordak", {}).get("transfers_per_s")
-            if peer:
-                result["ratio_postings_to_hordak_transfer_to"] = round(
-                    result["ledger"]["postings_per_s"] / peer, 3
-                )
         if args.no_sealer or "breakdown" in result:
             from fundapp.extensions import db
             from fundapp.ledger import sealing
@@ -721,7 +775,7 @@ def main() -> None:
         result["ledger"]["verify_after_run_ok"] = check["ok"] and check["cli_exit"] == 0
         if listeners:
             # the preload is bulk-loaded without counters, and the "ledger alone" run seals without them
-            uncounted = args.preload + (args.entries if "breakdown" in result else 0)
+            uncounted = args.preload + (args.entries * args.rounds if "breakdown" in result else 0)
             result["ledger"]["counters_cover_tree"] = counters_cover_tree(url, workdir, uncounted)
     if not args.skip_verify:
         vname = args.db_prefix + "_verify"
