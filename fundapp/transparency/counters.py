@@ -220,13 +220,17 @@ def project_place(project_id: int | None) -> tuple[str, str, str] | None:
 
 
 def month_of(entry) -> str:
-    when = entry.posted_at or datetime.now(UTC)
-    return when.astimezone(UTC).strftime("%Y-%m")
+    when = (entry.posted_at or datetime.now(UTC)).astimezone(UTC)
+    return f"{when.year:04d}-{when.month:02d}"
 
 
-def contributions(entry, *, backer=None, place=None) -> dict[tuple[str, str, str, str], list[int]]:
-    """Counter deltas of one entry: {(dimension, key, metric, currency): [amount, entries]}."""
-    deltas: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+def contributions(
+    entry, *, backer=None, place=None, into: defaultdict | None = None
+) -> dict[tuple[str, str, str, str], list[int]]:
+    """Counter deltas of one entry: {(dimension, key, metric, currency): [amount, entries]}. With
+    ``into`` (such a dict, ``defaultdict(lambda: [0, 0])``), they are added to it, and it is returned:
+    a sealed batch sums its entries' deltas in one dict."""
+    deltas: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0]) if into is None else into
 
     def add(dim, key, metric, currency, amount):
         d = deltas[(dim, key, metric, currency)]
@@ -451,10 +455,7 @@ def on_entries_sealed(entries) -> None:
         project_id = _project_of(entry)
         if project_id not in places:
             places[project_id] = project_place(project_id)
-        for k, (a, n) in contributions(entry, backer=backer, place=places[project_id]).items():
-            t = total[k]
-            t[0] += a
-            t[1] += n
+        contributions(entry, backer=backer, place=places[project_id], into=total)
         if backer is not None and backer[0] not in backers:
             backers[backer[0]] = (backer[1], entry.sequence)
         if backer is not None and project_id is not None:
