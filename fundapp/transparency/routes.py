@@ -104,11 +104,15 @@ def dashboard():
 def ledger():
     title = _("Public ledger")
     description = _("Every journal entry of the fund, newest first, with its legs, sequence number and hash.")
-    # each kind's label translated once per page (the filter lists them all, every entry shows one)
-    common = {
-        "kinds": list(EntryKind),
-        "kind_labels": {k.value: views_data.kind_label(k.value) for k in EntryKind},
-    }
+
+    def common() -> dict:
+        # each kind's label translated once per rendering (the filter lists them all, every entry
+        # shows one), and only when the page is rendered, not when its cached body is served
+        return {
+            "kinds": list(EntryKind),
+            "kind_labels": {k.value: views_data.kind_label(k.value) for k in EntryKind},
+        }
+
     try:
         filters = svc.parse_filters(request.args)
     except svc.BadFilter as exc:
@@ -117,7 +121,7 @@ def ledger():
             page=None,
             filters=svc.LedgerFilters(),
             error=(exc.field, str(exc.message)),
-            **common,
+            **common(),
         )
         html = render_template(
             "transparency/shell.html",
@@ -139,7 +143,7 @@ def ledger():
             "error": None,
             "projects": projects,
             "backer_kinds": views_data.BACKER_KINDS,
-            **common,
+            **common(),
         }
 
     key = tuple(sorted((k, v) for k, v in request.args.items() if k != "lang"))
