@@ -285,6 +285,7 @@ def bulk_load(kind: str, url: str, instance: str, n: int, seed: int = 7) -> floa
 
 
 def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=False):
+    from fundapp.core import heap
     from fundapp.core.errors import InsufficientFunds
     from fundapp.core.money import Money
     from fundapp.extensions import db
@@ -300,6 +301,7 @@ def writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners=Fal
         sealing._seal_listeners.clear()  # a writer seals what is left when its app context ends
     rng = random.Random(1000 + wid)
     refused = 0
+    heap.settle()  # as a gunicorn worker does once it has imported wsgi.py
     with app.app_context():
         # accounts are loaded once (a worker would cache them); detached, they keep their values
         objs = {a.id: a for a in db.session.scalars(db.select(Account))}
@@ -387,6 +389,7 @@ def raw_writer(url, instance, accs, wid, count, start_evt, out_q, with_listeners
 
 def sealer(url, instance, stop_evt, out_q, interval, with_listeners=True):
     from fundapp.config import Config
+    from fundapp.core import heap
     from fundapp.extensions import db
     from fundapp.ledger import sealing
 
@@ -395,6 +398,7 @@ def sealer(url, instance, stop_evt, out_q, interval, with_listeners=True):
     app = make_app(url, instance, LEDGER_CHECKPOINT_SECONDS=Config.LEDGER_CHECKPOINT_SECONDS)
     if not with_listeners:
         sealing._seal_listeners.clear()
+    heap.settle()  # as `flask ledger seal --follow` does before it follows
     with app.app_context():
         cpu0 = time.process_time()
         sealed = sealing.follow(stop_evt.is_set, interval)

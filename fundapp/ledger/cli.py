@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask.cli import AppGroup
 
+from fundapp.core import heap
 from fundapp.core.db import utcnow
 from fundapp.extensions import db
 
@@ -48,6 +49,7 @@ def seal_command(follow, interval, rounds):
         return stopping.is_set() or (rounds is not None and next(done) >= rounds)
 
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    heap.settle()  # a long-running follower: start-up's objects live as long as it does
     try:
         n = sealing.follow(stop, interval)
     except KeyboardInterrupt:

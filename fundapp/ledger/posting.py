@@ -286,7 +286,8 @@ def post(
     return entry
 
 
-# PostgreSQL posts through ledger_post() (migration 0002): the same steps in one round trip.
+# PostgreSQL posts through ledger_post() (migrations 0002, 0027, 0030): the same steps in one
+# round trip. Its ``leg_ids`` is NULL: the legs are read back only if someone asks.
 USE_DB_FUNCTION = True
 _PG_POST = (
     "SELECT status, entry_id, leg_ids FROM ledger_post(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
@@ -358,7 +359,7 @@ def _post_pg(
             pg_array(release.values()) if release else "{}",
         ),
     )
-    status, entry_id, _leg_ids = cur.fetchone()
+    status, entry_id, _legs = cur.fetchone()
     if status == "exists":
         return db.session.get(JournalEntry, entry_id) or by_key(JournalEntry, idempotency_key)
     if status == "reversed":
