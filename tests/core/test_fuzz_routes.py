@@ -165,9 +165,9 @@ def test_arbitrary_input_to_every_route_never_fails(demo_app, make_user):
     """Does every route, for every role, answer arbitrary text in its form fields and query
     parameters without a 5xx and within a second of CPU time?"""
     app = demo_app
-    start = time.process_time()
+    start = time.thread_time()
     hash_password("a password to time")
-    hash_seconds = time.process_time() - start
+    hash_seconds = time.thread_time() - start
     users, clients = _clients(app, make_user)
     rules = sorted(
         (r for r in app.url_map.iter_rules() if not r.endpoint.endswith("static")), key=lambda r: r.rule
@@ -193,9 +193,10 @@ def test_arbitrary_input_to_every_route_never_fails(demo_app, make_user):
         client, user = clients[role], users[role]
         path = _path_for(rule)
         budget = BUDGET_SECONDS + (hash_seconds if rule.endpoint in PASSWORD_HASHING else 0)
-        # CPU seconds of this process: the app runs in this thread, and the machine's load (other
-        # work sharing its cores) does not count against the view.
-        started = time.process_time()
+        # CPU seconds of this thread, where the app runs: the machine's load (other work sharing
+        # its cores) and the process's other threads (the fake Stripe server answering the view,
+        # the test runner's own) do not count against the view.
+        started = time.thread_time()
         try:
             r = client.get(path, query_string=values) if method == "GET" else client.post(path, data=values)
             r.get_data()  # a streamed download runs to its end inside the measured time
@@ -203,7 +204,7 @@ def test_arbitrary_input_to_every_route_never_fails(demo_app, make_user):
             status, problem = r.status_code, ""
         except Exception as exc:  # noqa: BLE001 - an exception here is exactly what we look for
             status, problem = 500, f"{type(exc).__name__}: {str(exc)[:120]}"
-        took = time.process_time() - started
+        took = time.thread_time() - started
         tried[(rule.endpoint, method, role)] += 1
         if status >= 500:
             entry = (rule.endpoint, method, role, f"{problem or status} with {values!r}"[:300])
