@@ -20,7 +20,8 @@ payouts out of 200 projects, through 3 channel accounts in 2 currencies), while 
 runs ``sealing.follow`` (what ``flask ledger seal --follow`` runs): a round every
 ``--seal-interval`` seconds seals everything committed since, and a checkpoint is signed at most
 every ``LEDGER_CHECKPOINT_SECONDS``. Tables are preloaded with
-``--preload`` sealed entries and ANALYZEd first. On PostgreSQL the baseline is ``pgbench`` (TPC-B
+``--preload`` sealed entries and ANALYZEd first; before every measured run the database is
+vacuumed and checkpointed, as the peer's script does before each of its runs (``settle_pg``). On PostgreSQL the baseline is ``pgbench`` (TPC-B
 like) with the same number of clients on the same server, in a scratch database. Then a scratch
 ledger of ``--verify-entries`` entries is bulk-loaded (COPY, not the service) and verified.
 
@@ -479,6 +480,7 @@ def run_pgbench(clients: int, seconds: int) -> dict:
     url = recreate_pg(PREFIX[0] + "_pgbench")
     scale = max(clients, 1)
     subprocess.run([exe, "-i", "-q", "-s", str(scale), url], check=True, capture_output=True)
+    settle_pg(url, vacuum=False)  # `pgbench -i` has vacuumed its tables
     jobs = min(clients, os.cpu_count() or 1)
     out = subprocess.run(
         [exe, "-c", str(clients), "-j", str(jobs), "-T", str(seconds), url],
@@ -637,12 +639,29 @@ def table(result: dict) -> str:
     return "\n".join(out)
 
 
+def settle_pg(url: str, vacuum: bool = True) -> None:
+    """What the peer does before each of its runs (``reset_ledger`` in its script): VACUUM ANALYZE,
+    then CHECKPOINT. Every measured run then starts from a vacuumed database and a fresh checkpoint,
+    whatever the run before it wrote (this server runs without autovacuum, so a ledger run would
+    otherwise meet the dead rows of every sitting before it, and a checkpoint forced by the peer's
+    writes could fall inside one run and not another)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        if vacuum:
+            conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+
+
 def sitting(args, url: str, workdir: str, accs: dict, listeners: bool) -> dict:
-    """pgbench, the ledger run (production shape), the peer, the breakdown, pgbench again."""
+    """pgbench, the ledger run (production shape), the peer, the breakdown, pgbench again; each run
+    starts as the peer's do, vacuumed and just after a checkpoint."""
     out: dict = {}
     pg = args.db == "postgresql"
     seconds = args.pgbench_seconds or 10
     before = run_pgbench(args.writers, seconds) if pg else None
+    if pg:
+        settle_pg(url)
     out["ledger"] = run_writers(
         url,
         workdir,
@@ -657,17 +676,24 @@ def sitting(args, url: str, workdir: str, accs: dict, listeners: bool) -> dict:
     if pg and args.peer:  # the peer in the same sitting, between the two baselines
         out["hordak"] = run_hordak(args.writers, args.peer_seconds, args.peer_dir)
     if pg and args.breakdown:  # where the time goes: the same postings, less around them
-        out["breakdown"] = {
-            "ledger_alone": run_writers(
-                url, workdir, accs, args.entries, args.writers, True, False, interval=args.seal_interval
-            ),
-            "service_without_sealer": run_writers(
-                url, workdir, accs, args.entries, args.writers, False, listeners
-            ),
-            "bare_ledger_post_without_sealer": run_writers(
-                url, workdir, accs, args.entries, args.writers, False, target=raw_writer
-            ),
-        }
+        out["breakdown"] = {}
+        for name, with_sealer, with_listeners, target in (
+            ("ledger_alone", True, False, writer),
+            ("service_without_sealer", False, listeners, writer),
+            ("bare_ledger_post_without_sealer", False, False, raw_writer),
+        ):
+            settle_pg(url)
+            out["breakdown"][name] = run_writers(
+                url,
+                workdir,
+                accs,
+                args.entries,
+                args.writers,
+                with_sealer,
+                with_listeners,
+                target=target,
+                interval=args.seal_interval,
+            )
     if pg:
         after = run_pgbench(args.writers, args.pgbench_seconds or max(5, round(out["ledger"]["wall_s"])))
         out["pgbench"] = {"before": before, "after": after}
