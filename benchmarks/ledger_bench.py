@@ -19,10 +19,10 @@ Each writer is a separate process running ``post_entry`` + COMMIT in a loop (don
 payouts out of 200 projects, through 3 channel accounts in 2 currencies), while a sealer process
 runs ``sealing.follow`` (what ``flask ledger seal --follow`` runs): a round every
 ``--seal-interval`` seconds seals everything committed since, and a checkpoint is signed at most
-every ``LEDGER_CHECKPOINT_SECONDS``. Tables are preloaded with
-``--preload`` sealed entries and ANALYZEd first; before every measured run the database is
-vacuumed and checkpointed, as the peer's script does before each of its runs (``settle_pg``). On PostgreSQL the baseline is ``pgbench`` (TPC-B
-like) with the same number of clients on the same server, in a scratch database. Then a scratch
+every ``LEDGER_CHECKPOINT_SECONDS``. Tables are preloaded with ``--preload`` sealed entries and
+ANALYZEd first; before every measured run the database is vacuumed and checkpointed, as the peer's
+script does before each of its runs (``settle_pg``). On PostgreSQL the baseline is ``pgbench``
+(TPC-B like) with the same number of clients on the same server, in a scratch database. Then a scratch
 ledger of ``--verify-entries`` entries is bulk-loaded (COPY, not the service) and verified.
 
 Prints one JSON line. Scratch databases: PREFIX, PREFIX_verify, PREFIX_pgbench, PREFIX_hordak
