@@ -653,6 +653,24 @@ def settle_pg(url: str, vacuum: bool = True) -> None:
         conn.execute("CHECKPOINT")
 
 
+def seal_backlog(url: str, instance: str) -> int:
+    """Seal what runs without a sealer (the breakdown's) left unsealed, with every listener, before
+    the next measured run: otherwise the next sitting's production run would seal that backlog too
+    and count its cost against its own postings."""
+    from fundapp.extensions import db
+    from fundapp.ledger import sealing
+
+    app = make_app(url, instance)
+    with app.app_context():
+        sealed = 0
+        while n := sealing.seal_pending():
+            db.session.commit()
+            sealed += n
+        db.session.commit()
+        db.engine.dispose()
+    return sealed
+
+
 def sitting(args, url: str, workdir: str, accs: dict, listeners: bool) -> dict:
     """pgbench, the ledger run (production shape), the peer, the breakdown, pgbench again; each run
     starts as the peer's do, vacuumed and just after a checkpoint."""
@@ -660,6 +678,7 @@ def sitting(args, url: str, workdir: str, accs: dict, listeners: bool) -> dict:
     pg = args.db == "postgresql"
     seconds = args.pgbench_seconds or 10
     before = run_pgbench(args.writers, seconds) if pg else None
+    seal_backlog(url, workdir)
     if pg:
         settle_pg(url)
     out["ledger"] = run_writers(
@@ -682,6 +701,7 @@ def sitting(args, url: str, workdir: str, accs: dict, listeners: bool) -> dict:
             ("service_without_sealer", False, listeners, writer),
             ("bare_ledger_post_without_sealer", False, False, raw_writer),
         ):
+            seal_backlog(url, workdir)
             settle_pg(url)
             out["breakdown"][name] = run_writers(
                 url,
