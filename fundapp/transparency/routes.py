@@ -116,11 +116,14 @@ def ledger():
     try:
         filters = svc.parse_filters(request.args)
     except svc.BadFilter as exc:
+        # the form comes back as it was typed, each bad value marked with its own message
         body = render_template(
             "transparency/ledger.html",
             page=None,
             filters=svc.LedgerFilters(),
-            error=(exc.field, str(exc.message)),
+            typed={k: v for k, v in request.args.items() if k != "lang"},
+            errors={field: str(message) for field, message in exc.errors},
+            error_list=[(field, str(message)) for field, message in exc.errors],
             **common(),
         )
         html = render_template(
@@ -140,7 +143,9 @@ def ledger():
             "page": page,
             "account_names": {i: account_name(a) for i, a in accounts.items()},
             "filters": filters,
-            "error": None,
+            "typed": None,
+            "errors": {},
+            "error_list": [],
             "projects": projects,
             "backer_kinds": views_data.BACKER_KINDS,
             **common(),

@@ -391,12 +391,14 @@ def project_figures(project) -> dict:
 
 # -- the public journal ---------------------------------------------------------------------------
 class BadFilter(ValueError):
-    """A filter value that cannot be read (shown back to the person, never a 500)."""
+    """Filter values that cannot be read, every one of them: ``errors`` is [(field, message)] in the
+    form's order (shown back to the person with what they typed, never a 500). ``field`` and
+    ``message`` are the first."""
 
-    def __init__(self, field_name: str, message: str):
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
+    def __init__(self, errors: list[tuple[str, str]]):
+        super().__init__(errors[0][1])
+        self.errors = errors
+        self.field, self.message = errors[0]
 
 
 @dataclass
@@ -423,16 +425,18 @@ class LedgerFilters:
         return {k: v for k, v in args.items() if v not in (None, "")}
 
 
+class _Bad(Exception):
+    def __init__(self, message):
+        self.message = message
+
+
 def _int_arg(args, name: str, *, minimum: int = 1) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if whole_number(raw) is None or len(raw) > 18:
-        raise BadFilter(name, _l("Please give a whole number."))
-    value = int(raw)
-    if value < minimum:
-        raise BadFilter(name, _l("Please give a whole number."))
-    return value
+    if whole_number(raw) is None or len(raw) > 18 or int(raw) < minimum:
+        raise _Bad(_l("Please give a whole number, for example 12."))
+    return int(raw)
 
 
 def _date_arg(args, name: str) -> date | None:
@@ -443,33 +447,57 @@ def _date_arg(args, name: str) -> date | None:
         return date.fromisoformat(raw[:10]) if len(raw) <= 10 else None
     except ValueError:
         pass
-    raise BadFilter(name, _l("Please give a date as YYYY-MM-DD."))
+    raise _Bad(_l("Please give a date as YYYY-MM-DD."))
+
+
+def _kind_arg(args, name: str) -> str | None:
+    kind = (args.get(name) or "").strip()
+    if kind and kind not in {k.value for k in EntryKind}:
+        raise _Bad(_l("Unknown kind of entry."))
+    return kind or None
+
+
+def _currency_arg(args, name: str) -> str | None:
+    currency = (args.get(name) or "").strip().upper()
+    if currency and currency not in CURRENCY_EXPONENTS:
+        raise _Bad(_l("Unknown currency."))
+    return currency or None
+
+
+def _account_arg(args, name: str) -> str | None:
+    account = (args.get(name) or "").strip()
+    if account and (len(account) > 80 or not all(c.isalnum() or c in "_-:." for c in account)):
+        raise _Bad(_l("Unknown account."))
+    return account or None
+
+
+# (query argument, attribute of LedgerFilters, reader), in the order of the form
+_FILTER_ARGS = (
+    ("project", "project", _int_arg),
+    ("kind", "kind", _kind_arg),
+    ("currency", "currency", _currency_arg),
+    ("account", "account", _account_arg),
+    ("from", "date_from", _date_arg),
+    ("to", "date_to", _date_arg),
+    ("before", "before", _int_arg),
+    ("after", "after", lambda args, name: _int_arg(args, name, minimum=0)),
+)
 
 
 def parse_filters(args) -> LedgerFilters:
+    """The ledger's filters from the query string; every value that cannot be read is reported at
+    once (``BadFilter.errors``), not only the first."""
     f = LedgerFilters()
-    f.project = _int_arg(args, "project")
-    f.before = _int_arg(args, "before")
-    f.after = _int_arg(args, "after", minimum=0)
-    kind = (args.get("kind") or "").strip()
-    if kind:
-        if kind not in {k.value for k in EntryKind}:
-            raise BadFilter("kind", _l("Unknown kind of entry."))
-        f.kind = kind
-    currency = (args.get("currency") or "").strip().upper()
-    if currency:
-        if currency not in CURRENCY_EXPONENTS:
-            raise BadFilter("currency", _l("Unknown currency."))
-        f.currency = currency
-    account = (args.get("account") or "").strip()
-    if account:
-        if len(account) > 80 or not all(c.isalnum() or c in "_-:." for c in account):
-            raise BadFilter("account", _l("Unknown account."))
-        f.account = account
-    f.date_from = _date_arg(args, "from")
-    f.date_to = _date_arg(args, "to")
+    errors: list[tuple[str, str]] = []
+    for name, attr, read in _FILTER_ARGS:
+        try:
+            setattr(f, attr, read(args, name))
+        except _Bad as bad:
+            errors.append((name, bad.message))
     if f.date_from and f.date_to and f.date_from > f.date_to:
-        raise BadFilter("to", _l("The end date is before the start date."))
+        errors.append(("to", _l("The end date is before the start date.")))
+    if errors:
+        raise BadFilter(errors)
     return f
 
 

@@ -130,6 +130,45 @@ def test_bad_ledger_filters_are_a_clear_400(client, query):
     assert 'role="alert"' in r.get_data(as_text=True)
 
 
+def test_every_bad_filter_is_shown_at_once_with_what_was_typed(client):
+    """Three unreadable values: are all three marked on their own fields, listed in one summary
+    linking to them, and is every value typed (good ones too) still in the form?"""
+    r = client.get("/transparency/ledger?project=12a&currency=ZZZ&account=ok-1&from=2026-13-45&lang=en")
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    start = html.index('class="flash flash-error error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    for field in ("project", "currency", "from"):
+        assert f'href="#f-{field}"' in summary
+        assert f'aria-describedby="f-{field}-error"' in html
+        assert f'id="f-{field}-error"' in html
+    assert "Please give a whole number, for example 12." in html
+    assert "Unknown currency." in html
+    assert "Please give a date as YYYY-MM-DD." in html
+    assert "f-account-error" not in html  # the good value is not marked
+    for typed in ('value="12a"', 'value="ZZZ"', 'value="ok-1"', 'value="2026-13-45"'):
+        assert typed in html
+
+
+def test_bad_filters_read_in_tajik_and_russian(client):
+    for lang, words in (
+        ("tg", "Лутфан адади бутун нависед, масалан 12."),
+        ("ru", "Укажите целое число, например 12."),
+    ):
+        html = client.get(f"/transparency/ledger?project=x&lang={lang}").get_data(as_text=True)
+        assert words in html
+        assert "Please" not in html
+
+
+def test_a_bad_filter_cursor_is_listed_without_a_field(client):
+    """``before`` is the page cursor, not a field of the form: its error is in the summary only."""
+    html = client.get("/transparency/ledger?before=zz&lang=en").get_data(as_text=True)
+    start = html.index('class="flash flash-error error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    assert "Please give a whole number, for example 12." in summary
+    assert "href=" not in summary
+
+
 def test_project_money_page_agrees_with_the_counters(client, books, project_in):
     """Does a project's money page show what the project received (by channel), holds and had
     paid out, and link to its entries in the journal?"""
