@@ -6,6 +6,7 @@ so the suite's shared template is never disturbed."""
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -30,7 +31,12 @@ def migr_url(tmp_path):
     need(bool(PG_URL), "TEST_DATABASE_URL is not set for the PostgreSQL run")
     base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     parts = urlsplit(base)
-    name = parts.path.lstrip("/") + "_migr"
+    # one per xdist worker: two migration tests on two workers must not share (and drop) one database
+    name = (
+        parts.path.lstrip("/")
+        + "_migr"
+        + "".join(f"_{w}" for w in [os.environ.get("PYTEST_XDIST_WORKER")] if w)
+    )
     url = urlunsplit(parts._replace(path="/" + name))
     # NullPool: every connection to the server is closed when its block ends, none outlives the test
     server = create_engine(

@@ -161,3 +161,99 @@ def test_a_leg_needs_an_existing_account_and_entry(accounts):
         db.session.commit()
     db.session.rollback()
     assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_legs")) == 0
+
+
+# -- ledger_post() checks its own rows (migration 0031) ------------------------------------------
+
+
+def _post_raw(key: str, legs: list[tuple[int, str, int, str]]):
+    """Call ledger_post() directly, as the posting engine does, with legs (account, direction,
+    amount, currency) that the services would never send."""
+    return db.session.execute(
+        text(
+            "SELECT status, entry_id FROM ledger_post(:k, 'adjustment', 'raw', NULL, NULL, NULL, NULL, "
+            "NULL, NULL, now(), now(), CAST(:a AS integer[]), CAST(:d AS text[]), CAST(:m AS bigint[]), "
+            "CAST(:c AS text[]), '{}', '{}')"
+        ),
+        {
+            "k": key,
+            "a": [a for a, _, _, _ in legs],
+            "d": [d for _, d, _, _ in legs],
+            "m": [m for _, _, m, _ in legs],
+            "c": [c for _, _, _, c in legs],
+        },
+    ).one()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "legs, error",
+    [
+        ([("bank", "debit", 100, "TJS"), ("p1", "credit", 99, "TJS")], "does not balance"),
+        # balanced overall, not in each currency
+        ([("bank", "debit", 100, "TJS"), ("usd_bank", "credit", 100, "USD")], "does not balance"),
+        ([("bank", "debit", 100, "USD"), ("p1", "credit", 100, "USD")], "cannot be posted to a TJS account"),
+        ([("missing", "debit", 100, "TJS"), ("p1", "credit", 100, "TJS")], "existing entry"),
+    ],
+)
+def test_ledger_post_refuses_what_the_triggers_refuse(accounts, legs, error):
+    """Called directly, does ledger_post() refuse unbalanced legs, a leg in another currency than
+    its account's and an unknown account, writing nothing, as the triggers it no longer fires for
+    its own rows do?"""
+    from fundapp.ledger import services as L
+
+    ids = {
+        "bank": accounts["bank"].id,
+        "p1": accounts["p1"].id,
+        "usd_bank": L.get_account("bank", "USD").id,
+        "missing": db.session.scalar(text("SELECT MAX(id) + 1000 FROM ledger_accounts")),
+    }
+    db.session.commit()
+    with pytest.raises(DBAPIError, match=error):
+        _post_raw("raw:bad", [(ids[a], d, m, c) for a, d, m, c in legs])
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_entries")) == 0
+    assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_legs")) == 0
+
+
+@pytest.mark.postgres
+def test_ledger_post_balances_each_currency_of_a_mixed_entry(accounts):
+    """Does a balanced entry in two currencies go through the function's own check?"""
+    from fundapp.ledger import services as L
+
+    usd_bank, usd_p1 = L.get_account("bank", "USD").id, L.project_account(1, "USD").id
+    status, _ = _post_raw(
+        "raw:mixed",
+        [
+            (accounts["bank"].id, "debit", 100, "TJS"),
+            (accounts["general"].id, "credit", 100, "TJS"),
+            (usd_bank, "debit", 7, "USD"),
+            (usd_p1, "credit", 7, "USD"),
+        ],
+    )
+    db.session.commit()
+    assert status == "posted"
+    assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_legs")) == 4
+
+
+@pytest.mark.postgres
+def test_the_triggers_still_check_writes_after_a_posting_in_the_same_transaction(accounts):
+    """ledger_post() skips the triggers only for its own rows: is a leg slipped into the new entry
+    by a later statement of the same transaction still refused, and is the setting that marks the
+    function's rows gone once it has returned?"""
+    _, entry_id = _post_raw(
+        "raw:ok", [(accounts["bank"].id, "debit", 100, "TJS"), (accounts["p1"].id, "credit", 100, "TJS")]
+    )
+    assert db.session.scalar(text("SELECT current_setting('ledger.posting', true)")) in (None, "")
+    with pytest.raises(DBAPIError, match="already has its 2 legs"):
+        db.session.execute(
+            text(
+                "INSERT INTO ledger_legs (entry_id, account_id, direction, amount_minor, currency) "
+                "VALUES (:e, :a, 'debit', 5, 'TJS')"
+            ),
+            {"e": entry_id, "a": accounts["bank"].id},
+        )
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalar(text("SELECT COUNT(*) FROM ledger_entries")) == 0
