@@ -32,11 +32,8 @@ def migr_url(tmp_path):
     base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     parts = urlsplit(base)
     # one per xdist worker: two migration tests on two workers must not share (and drop) one database
-    name = (
-        parts.path.lstrip("/")
-        + "_migr"
-        + "".join(f"_{w}" for w in [os.environ.get("PYTEST_XDIST_WORKER")] if w)
-    )
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    name = parts.path.lstrip("/") + "_migr" + (f"_{worker}" if worker else "")
     url = urlunsplit(parts._replace(path="/" + name))
     # NullPool: every connection to the server is closed when its block ends, none outlives the test
     server = create_engine(

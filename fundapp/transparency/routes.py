@@ -122,8 +122,7 @@ def ledger():
             page=None,
             filters=svc.LedgerFilters(),
             typed={k: v for k, v in request.args.items() if k != "lang"},
-            errors={field: str(message) for field, message in exc.errors},
-            error_list=[(field, str(message)) for field, message in exc.errors],
+            errors={field: str(message) for field, message in exc.errors},  # in the form's order
             **common(),
         )
         html = render_template(
@@ -145,7 +144,6 @@ def ledger():
             "filters": filters,
             "typed": None,
             "errors": {},
-            "error_list": [],
             "projects": projects,
             "backer_kinds": views_data.BACKER_KINDS,
             **common(),

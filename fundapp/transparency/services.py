@@ -434,9 +434,10 @@ def _int_arg(args, name: str, *, minimum: int = 1) -> int | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if whole_number(raw) is None or len(raw) > 18 or int(raw) < minimum:
+    value = whole_number(raw) if len(raw) <= 18 else None
+    if value is None or value < minimum:
         raise _Bad(_l("Please give a whole number, for example 12."))
-    return int(raw)
+    return value
 
 
 def _date_arg(args, name: str) -> date | None:
